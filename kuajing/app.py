@@ -1,0 +1,251 @@
+"""FastAPI application factory: mounts every domain's JSON router (``api.py``) and pages (``pages.py``)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import pkgutil
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kuajing import __version__
+from kuajing.db.session import make_engine, make_sessionmaker
+from kuajing.db.types import Keyring, configure_keyring
+from kuajing.errors import AppError, FieldIssue
+from kuajing.i18n import gettext, match_locale, negotiate
+from kuajing.settings import LOCALES, Settings
+
+log = logging.getLogger("kuajing")
+
+PROBLEM_JSON = "application/problem+json"
+
+OPENAPI_DESCRIPTION = """
+The open API of the zone's online public service platform (线上综合服务平台).
+
+* **Authentication**: systems send `X-API-Key: <key>` (a key is bound to one enterprise); people log in
+  through `/login` and use the session cookie.
+* **Errors**: every error is an RFC 9457 problem details document (`application/problem+json`) with a
+  stable `code` and `errors: [{code, path, value, message}]`; messages follow `Accept-Language`
+  (`zh-CN` default, `en`, `ru`, `mn`). See `docs/api.md` and `docs/error-codes.md`.
+* **Field names** are snake_case; amounts are decimal strings; dates are ISO 8601 business dates in
+  Asia/Shanghai, timestamps are UTC.
+"""
+
+
+def _domain_modules(kind: str):
+    import kuajing
+
+    for info in sorted(pkgutil.iter_modules(kuajing.__path__), key=lambda i: i.name):
+        if not info.ispkg:
+            continue
+        name = f"kuajing.{info.name}.{kind}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        if hasattr(module, "router"):
+            yield module
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings.load()
+    app = FastAPI(
+        title="Kuajing — 跨境电商综试区线上综合服务平台",
+        version=__version__,
+        description=OPENAPI_DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = make_engine(settings.effective_database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
+    configure_keyring(Keyring.from_settings(settings))
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    _install_middleware(app, settings)
+    _install_error_handlers(app)
+
+    static_dir = Path(__file__).parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    for module in _domain_modules("api"):
+        app.include_router(module.router)
+    for module in _domain_modules("pages"):
+        app.include_router(module.router, include_in_schema=False)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    def healthz() -> dict:
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/lang/{code}", include_in_schema=False)
+    def switch_language(code: str, request: Request, next: str = "/"):
+        locale = code if code in LOCALES else (match_locale(code) or settings.locale)
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax", httponly=False)
+        return response
+
+    return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def locale_and_limits(request: Request, call_next):
+        request.state.locale = resolve_locale(request, settings.locale)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_request_bytes:
+            err = AppError(
+                "payload_too_large", "Payload too large", status=413,
+                detail="The request body exceeds {limit} bytes.", limit=settings.max_request_bytes,
+            )
+            return _problem(err, request)
+        return await call_next(request)
+
+
+def resolve_locale(request: Request, default: str) -> str:
+    """``?lang=`` first; then, for the API, ``Accept-Language`` before the cookie; for pages the reverse."""
+    query = request.query_params.get("lang")
+    if query and (match := query if query in LOCALES else match_locale(query)):
+        return match
+    cookie = request.cookies.get("lang")
+    cookie = cookie if cookie in LOCALES else None
+    header = request.headers.get("accept-language")
+    is_api = request.url.path.startswith(("/api/", "/ceb"))
+    if is_api and header:
+        return negotiate(header, default=cookie or default)
+    if cookie:
+        return cookie
+    return negotiate(header, default=default)
+
+
+def _problem(err: AppError, request: Request) -> JSONResponse:
+    locale = getattr(request.state, "locale", "zh_Hans")
+    return JSONResponse(
+        err.to_problem(locale, instance=request.url.path),
+        status_code=err.status,
+        media_type=PROBLEM_JSON,
+        headers=err.headers,
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/ceb")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+_PYDANTIC_CODES = {
+    "missing": ("field_required", "This field is required."),
+    "extra_forbidden": ("field_unknown", "This field is not allowed."),
+    "json_invalid": ("malformed_json", "The body is not valid JSON."),
+    "string_too_long": ("too_long", "At most {max_length} characters."),
+    "string_too_short": ("too_short", "At least {min_length} characters."),
+    "string_pattern_mismatch": ("bad_format", "The value does not have the expected format."),
+    "string_type": ("wrong_type", "A text value is expected."),
+    "int_parsing": ("wrong_type", "A whole number is expected."),
+    "int_type": ("wrong_type", "A whole number is expected."),
+    "decimal_parsing": ("wrong_type", "A decimal number is expected."),
+    "decimal_type": ("wrong_type", "A decimal number is expected."),
+    "decimal_max_places": ("too_many_decimals", "At most {decimal_places} decimal places."),
+    "bool_parsing": ("wrong_type", "true or false is expected."),
+    "date_from_datetime_parsing": ("bad_date", "A date like 2026-03-01 is expected."),
+    "date_parsing": ("bad_date", "A date like 2026-03-01 is expected."),
+    "date_type": ("bad_date", "A date like 2026-03-01 is expected."),
+    "datetime_parsing": ("bad_datetime", "A timestamp like 2026-03-01T08:00:00+08:00 is expected."),
+    "enum": ("not_allowed", "Allowed values: {expected}."),
+    "literal_error": ("not_allowed", "Allowed values: {expected}."),
+    "greater_than": ("too_small", "Must be greater than {gt}."),
+    "greater_than_equal": ("too_small", "Must be at least {ge}."),
+    "less_than": ("too_large", "Must be less than {lt}."),
+    "less_than_equal": ("too_large", "Must be at most {le}."),
+    "too_long": ("too_many_items", "At most {max_length} items."),
+    "too_short": ("too_few_items", "At least {min_length} items."),
+    "list_type": ("wrong_type", "A list is expected."),
+    "dict_type": ("wrong_type", "An object is expected."),
+    "model_attributes_type": ("wrong_type", "An object is expected."),
+    "value_error": ("invalid", "{error}"),
+}
+
+
+def issues_from_pydantic(errors) -> list[FieldIssue]:
+    """Map pydantic/FastAPI validation errors to field issues with stable codes and slash paths."""
+    issues = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        if loc and loc[0] in ("query", "path", "header", "cookie") and len(loc) > 1:
+            loc = loc[1:]
+        path = ""
+        for part in loc:
+            path += f"[{int(part) + 1}]" if part.isdigit() else (f"/{part}" if path else part)
+        code, message = _PYDANTIC_CODES.get(err.get("type", ""), ("invalid", "The value is not valid."))
+        ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+        if err.get("type") == "value_error":
+            ctx = {"error": str((err.get("ctx") or {}).get("error", err.get("msg", ""))).removeprefix("Value error, ")}
+            custom = getattr((err.get("ctx") or {}).get("error"), "code", None)
+            if custom:
+                code = custom
+        issues.append(FieldIssue(code, path, message, err.get("input") if err.get("type") != "missing" else None, ctx))
+    return issues
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError):
+        if _wants_html(request) and exc.status in (401, 403, 404):
+            from kuajing.web.render import render
+
+            if exc.status == 401:
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return render(request, "error.html", {"error": exc}, status_code=exc.status)
+        return _problem(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            err = AppError("malformed_json", "Malformed JSON", status=400,
+                           detail="The request body is not valid JSON.",
+                           errors=[FieldIssue("malformed_json", "", "The body is not valid JSON.")])
+        else:
+            issues = issues_from_pydantic(errors)
+            err = AppError("validation_failed", "The request has invalid fields", status=422,
+                           detail="{n} field(s) need attention.", errors=issues, n=len(issues))
+        return _problem(err, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        codes = {404: ("not_found", "Not found"), 405: ("method_not_allowed", "Method not allowed"),
+                 401: ("unauthenticated", "Authentication required"), 403: ("forbidden", "Forbidden"),
+                 413: ("payload_too_large", "Payload too large"), 415: ("unsupported_media_type", "Unsupported media type")}
+        code, title = codes.get(exc.status_code, (f"http_{exc.status_code}", "Request failed"))
+        err = AppError(code, title, status=exc.status_code, headers=dict(exc.headers or {}))
+        if _wants_html(request) and exc.status_code == 404:
+            from kuajing.web.render import render
+
+            return render(request, "error.html", {"error": err}, status_code=404)
+        return _problem(err, request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # pragma: no cover - defensive
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        err = AppError("internal_error", "Internal error", status=500,
+                       detail="Something went wrong on our side; nothing was saved. Please retry.")
+        return _problem(err, request)
+
+
+def _json_dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False)

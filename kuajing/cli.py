@@ -1,0 +1,183 @@
+"""The ``kuajing`` command line: serve, demo, db, data, audit, bench, users …"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from kuajing.settings import Settings
+
+app = typer.Typer(help="Kuajing — cross-border e-commerce pilot-zone platform (跨境电商综试区线上综合服务平台)",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+data_app = typer.Typer(help="Maintained reference data (exchange rates, holidays, tariffs).", no_args_is_help=True)
+audit_app = typer.Typer(help="Tamper-evident audit trail.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (figures go into the README).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+app.add_typer(audit_app, name="audit")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+def _session_factory(settings: Settings):
+    from kuajing.db.session import make_engine, make_sessionmaker
+    from kuajing.db.types import Keyring, configure_keyring
+
+    configure_keyring(Keyring.from_settings(settings))
+    return make_sessionmaker(make_engine(settings.effective_database_url))
+
+
+# --- database -------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Create or migrate the database to ``revision``."""
+    from kuajing.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.effective_database_url, revision)
+    console.print(f"[green]database at {revision}[/green]: {_safe_url(settings.effective_database_url)}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree (CI runs this)."""
+    from kuajing.db.migrate import check
+
+    settings = _settings()
+    diffs = check(settings.effective_database_url)
+    if diffs:
+        console.print("[red]models and migrations disagree:[/red]")
+        for diff in diffs:
+            console.print(f"  {diff}")
+        raise typer.Exit(1)
+    console.print("[green]models and migrations agree[/green]")
+
+
+# --- serving and demo -----------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="bind address (KUAJING_HOST)"),
+    port: int = typer.Option(None, help="port (KUAJING_PORT, default 8000)"),
+    workers: int = typer.Option(1, help="uvicorn worker processes"),
+    reload: bool = typer.Option(False, help="reload on code changes (development)"),
+) -> None:
+    """Serve the web UI and the API."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run("kuajing.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, reload=reload, proxy_headers=True, log_level="info")
+
+
+@app.command()
+def demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="only load when the database has no enterprises"),
+    seed: int = typer.Option(2023, help="random seed (same seed, same zone)"),
+) -> None:
+    """Load the Baotou demo zone (enterprises, logins, API keys) and print the demo logins."""
+    from kuajing.demo import load_demo
+
+    settings = _settings()
+    load_demo(settings=settings, session_factory=_session_factory(settings), console=console, if_empty=if_empty, seed=seed)
+
+
+# --- reference data -------------------------------------------------------------------------------
+
+
+@data_app.command("import")
+def data_import(path: Path = typer.Argument(..., exists=True, readable=True, help="CSV/JSON/XLSX data file"),
+                kind: str = typer.Option(None, help="table kind; guessed from the file when omitted")) -> None:
+    """Import a maintained reference-data file (exchange rates, holidays, HS tax rates) as a new version."""
+    from kuajing.data.service import import_file
+    from kuajing.db.session import transaction
+
+    settings = _settings()
+    with transaction(_session_factory(settings)) as session:
+        result = import_file(session=session, path=path, kind=kind, console=console)
+    console.print(f"[green]imported[/green] {result}")
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Verify every audit stream's hash chain and the signed checkpoints; report the first broken link."""
+    from kuajing.audit.service import verify_all
+
+    settings = _settings()
+    factory = _session_factory(settings)
+    with factory() as session:
+        report = verify_all(session=session, key=settings.secret("audit_signing_key"), console=console)
+    if not report.ok:
+        console.print(f"[red]audit trail broken[/red]: {report.first_problem}")
+        raise typer.Exit(1)
+    console.print(f"[green]audit trail intact[/green]: {report.summary}")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal every stream's current head with a signed checkpoint (run periodically)."""
+    from kuajing.audit.service import write_checkpoint
+    from kuajing.db.session import transaction
+
+    settings = _settings()
+    with transaction(_session_factory(settings)) as session:
+        cp = write_checkpoint(session=session, key=settings.secret("audit_signing_key"))
+    console.print(f"[green]checkpoint {cp.id}[/green] sealed {cp.stream_count} streams")
+
+
+# --- benchmarks -----------------------------------------------------------------------------------
+
+
+def _run_bench(module: str, **kwargs) -> None:
+    from rich.table import Table
+
+    rows = importlib.import_module(module).run(**kwargs)
+    if not rows:
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()))
+    console.print(table)
+
+
+@bench_app.command("ceb")
+def bench_ceb(seconds: float = typer.Option(2.0, help="seconds per case")) -> None:
+    """CEB parse+validate and build, against the plain lxml + XSD floor."""
+    _run_bench("kuajing.ceb.bench", seconds_per_case=seconds)
+
+
+@bench_app.command("sign")
+def bench_sign(seconds: float = typer.Option(2.0, help="seconds per case")) -> None:
+    """SM2 / RSA signing and verification rates."""
+    _run_bench("kuajing.ceb.signing.bench", seconds=seconds)
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

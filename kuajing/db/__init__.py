@@ -1,0 +1,1 @@
+"""Database layer: declarative base, exact column types, sessions and Alembic migrations."""

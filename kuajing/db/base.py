@@ -1,0 +1,53 @@
+"""Declarative base with a naming convention, so migrations are stable on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+BigIntPK = BigInteger().with_variant(Integer, "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware UTC (timestamps are stored in UTC)."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    """created_at / updated_at in UTC."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+def import_all_models() -> MetaData:
+    """Import every ``kuajing.<domain>.models`` module so the metadata knows every table."""
+    import kuajing
+
+    for info in pkgutil.iter_modules(kuajing.__path__):
+        if info.ispkg:
+            try:
+                importlib.import_module(f"kuajing.{info.name}.models")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"kuajing.{info.name}.models":
+                    raise
+    return Base.metadata

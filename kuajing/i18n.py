@@ -1,0 +1,97 @@
+"""Translations: Babel catalogues under ``web/translations/<locale>/LC_MESSAGES/*.po``.
+
+Message ids are English. Every ``.po`` file of a locale is merged (one file per area, so areas
+can be translated independently). Chinese (zh_Hans) is the default locale; English, Russian and
+Mongolian (Cyrillic ``mn``, traditional script ``mn_Mong``) follow.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy
+
+from kuajing.settings import LOCALES
+
+TRANSLATIONS_DIR = Path(__file__).parent / "web" / "translations"
+DEFAULT_LOCALE = "zh_Hans"
+
+#: How each locale names itself in the language switch.
+LOCALE_NAMES = {"zh_Hans": "中文", "en": "English", "ru": "Русский", "mn": "Монгол", "mn_Mong": "ᠮᠣᠩᠭᠣᠯ"}
+
+
+@cache
+def catalogue(locale: str) -> dict[str, str]:
+    """msgid → translated string for ``locale`` (empty for English and unknown locales)."""
+    folder = TRANSLATIONS_DIR / locale / "LC_MESSAGES"
+    merged: dict[str, str] = {}
+    if not folder.is_dir():
+        return merged
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as handle:
+            cat = read_po(handle)
+        for message in cat:
+            if message.id and message.string and not message.fuzzy and isinstance(message.id, str):
+                merged[message.id] = message.string
+    return merged
+
+
+def gettext(message: str, locale: str, /, **params) -> str:
+    """Translate ``message`` into ``locale`` and fill its ``{placeholders}``."""
+    text = catalogue(locale).get(message, message) if locale != "en" else message
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return message.format(**params)
+    return text
+
+
+def ngettext(singular: str, plural: str, n: int, locale: str, /, **params) -> str:
+    """Plural-aware translation (Chinese has one form; catalogues store the singular id)."""
+    return gettext(singular if n == 1 else plural, locale, n=n, **params)
+
+
+def lazy(message: str):
+    """Mark a module-level string for extraction; translate later with :func:`gettext`."""
+    return message
+
+
+def negotiate(accept_language: str | None, *, default: str = DEFAULT_LOCALE) -> str:
+    """Pick the best of our locales for an ``Accept-Language`` header."""
+    if not accept_language:
+        return default
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, q = piece.partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, index, tag.strip()))
+    for _weight, _index, tag in sorted(ranked):
+        found = match_locale(tag)
+        if found:
+            return found
+    return default
+
+
+def match_locale(tag: str) -> str | None:
+    """Map a language tag (``zh-CN``, ``en-US``, ``mn-Mong``, ``ru``) to one of our locales."""
+    norm = tag.replace("_", "-").lower()
+    if norm in ("*", ""):
+        return None
+    if norm.startswith("zh"):
+        return "zh_Hans"
+    if norm.startswith("mn"):
+        return "mn_Mong" if "mong" in norm or norm.endswith("-cn") else "mn"
+    base = norm.split("-")[0]
+    return base if base in LOCALES else None
+
+
+__all__ = ["LOCALES", "LOCALE_NAMES", "DEFAULT_LOCALE", "gettext", "ngettext", "negotiate", "match_locale", "lazy", "LazyProxy"]

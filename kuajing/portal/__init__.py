@@ -1,0 +1,1 @@
+"""The public portal: home page and zone overview."""

@@ -1,0 +1,117 @@
+"""One typed settings object (pydantic-settings, prefix ``KUAJING_``).
+
+Read once at the process boundary (CLI, app factory, worker) and passed in; never read at import time.
+In development, missing secrets are generated once into ``<var_dir>/secrets.json`` (git-ignored) so a
+fresh clone runs with one command; in any other environment a missing secret is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCALES: tuple[str, ...] = ("zh_Hans", "en", "ru", "mn", "mn_Mong")
+
+_SECRET_FIELDS = ("secret_key", "encryption_key", "lookup_key", "audit_signing_key")
+
+
+class MissingSecretError(RuntimeError):
+    """A required secret is not configured outside development."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform."""
+
+    model_config = SettingsConfigDict(env_prefix="KUAJING_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""  # default: sqlite file under var_dir
+    db_echo: bool = False
+    db_pool_size: int = 10
+
+    secret_key: SecretStr | None = None  # session cookies, API-key hashing pepper
+    encryption_key: SecretStr | None = None  # SM4 key (32 hex chars) for personal data at rest
+    lookup_key: SecretStr | None = None  # HMAC-SM3 key for keyed-hash lookup columns
+    audit_signing_key: SecretStr | None = None  # HMAC-SM3 key sealing audit checkpoints
+
+    broker_url: str | None = None  # None: background work runs in-process
+    locale: str = "zh_Hans"
+    timezone: str = "Asia/Shanghai"
+    ceb_spec_dir: Path | None = None  # official XSDs, used by conformance tests only
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_max_age_seconds: int = 8 * 3600
+    max_request_bytes: int = 10 * 1024 * 1024
+
+    zone_name_zh: str = "中国（包头）跨境电子商务综合试验区"
+    zone_name_en: str = "China (Baotou) Cross-border E-commerce Comprehensive Pilot Zone"
+
+    demo_logins: bool = Field(default=True, description="show the demo logins on the login page")
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The business time zone (every business date is a date in it)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file under ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'kuajing.db').resolve()}"
+
+    def secret(self, name: str) -> bytes:
+        """A configured secret as bytes (raises when missing)."""
+        value = getattr(self, name)
+        if value is None:
+            raise MissingSecretError(f"KUAJING_{name.upper()} is not set")
+        return value.get_secret_value().encode()
+
+    @classmethod
+    def load(cls, **overrides) -> "Settings":
+        """Read the environment; in development generate and persist missing secrets."""
+        settings = cls(**overrides)
+        missing = [name for name in _SECRET_FIELDS if getattr(settings, name) is None]
+        if not missing:
+            return settings
+        if settings.env == "production":
+            names = ", ".join(f"KUAJING_{n.upper()}" for n in missing)
+            raise MissingSecretError(f"refusing to start: {names} must be set outside development")
+        store = settings.var_dir / "secrets.json"
+        stored: dict[str, str] = {}
+        if store.exists():
+            stored = json.loads(store.read_text())
+        changed = False
+        for name in missing:
+            if name not in stored:
+                stored[name] = secrets.token_hex(16 if name == "encryption_key" else 32)
+                changed = True
+        if changed:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            tmp = store.with_suffix(".tmp")
+            tmp.write_text(json.dumps(stored, indent=2))
+            os.chmod(tmp, 0o600)
+            tmp.replace(store)
+        return settings.model_copy(update={name: SecretStr(stored[name]) for name in missing})

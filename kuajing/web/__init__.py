@@ -1,0 +1,1 @@
+"""Web layer: request dependencies, the template renderer and the locale negotiation."""
