@@ -94,3 +94,26 @@ def table(name: str) -> CodeTable:
 def is_valid(name: str, code: str) -> bool:
     """True when ``code`` is in the table ``name``."""
     return code in table(name)
+
+
+def find_by(name: str, column: str, value: str) -> CodeEntry | None:
+    """The first entry of table ``name`` whose extra ``column`` equals ``value`` (e.g. currency by ISO)."""
+    if not value:
+        return None
+    for entry in table(name):
+        if entry.extra.get(column) == value:
+            return entry
+    return None
+
+
+def iso_of(name: str, code: str) -> str | None:
+    """The ISO display code of a customs ``code`` in ``currency`` or ``country`` (None if unknown/none)."""
+    entry = table(name).get(code)
+    return (entry.extra.get("iso") or None) if entry else None
+
+
+def district_of(office_code: str) -> CodeEntry | None:
+    """The direct customs district (``XX00`` head entry) a 4-digit customs office code belongs to."""
+    if len(office_code) != 4:
+        return None
+    return table("customs_office").get(office_code[:2] + "00")
