@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from kuajing.db.base import import_all_models
@@ -83,12 +83,14 @@ def _empty_tables(request, engine):
         return
     metadata = import_all_models()
     with engine.begin() as conn:
+        existing = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        tables = [t for t in metadata.sorted_tables if t.name in existing]
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            names = ", ".join(f'"{t.name}"' for t in tables)
             if names:
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in reversed(metadata.sorted_tables):
+            for table in reversed(tables):
                 conn.execute(table.delete())
 
 

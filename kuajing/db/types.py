@@ -78,12 +78,12 @@ class ExactDecimal(TypeDecorator):
 
 
 class Money(ExactDecimal):
-    """An amount to the fen (0.01), up to 18 integer digits."""
+    """An amount to the fen (0.01), up to 16 integer digits (fits a 64-bit integer of fen on SQLite)."""
 
     cache_ok = True
 
     def __init__(self):
-        super().__init__(precision=20, scale=2)
+        super().__init__(precision=18, scale=2)
 
 
 class UTCDateTime(TypeDecorator):

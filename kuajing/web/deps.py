@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kuajing.settings import Settings
@@ -23,8 +25,8 @@ def get_locale(request: Request) -> str:
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back on error.
 
-    The commit happens before the response is sent (FastAPI runs the exit code of yield
-    dependencies before sending), so a failed commit becomes an error answer, never a lie.
+    Always depend on it with ``scope="function"`` (use :data:`SessionDep`): the commit then happens
+    before the response is sent, so a failed commit becomes an error answer, never a lie.
     """
     session: Session = request.app.state.sessionmaker()
     try:
@@ -35,3 +37,8 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+#: The request's unit of work; committed before the response is sent.
+SessionDep = Depends(get_session, scope="function")
+DbSession = Annotated[Session, SessionDep]

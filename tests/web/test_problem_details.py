@@ -1,0 +1,136 @@
+"""One error format for the whole API: RFC 9457 problem details, stable codes, field paths, languages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from kuajing.errors import AppError, FieldIssue
+from kuajing.web.deps import DbSession
+
+
+class Line(BaseModel):
+    hs_code: str = Field(max_length=10)
+    quantity: int = Field(gt=0)
+    goods_value: Decimal = Field(decimal_places=2)
+
+
+class Parcel(BaseModel):
+    declared_on: date
+    items: list[Line] = Field(min_length=1)
+
+
+def _probe_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/api/v1/_probe")
+    def probe(body: Parcel):
+        return {"lines": len(body.items)}
+
+    @router.post("/api/v1/_fail_after_write")
+    def fail_after_write(session: DbSession):
+        session.execute(text("CREATE TABLE IF NOT EXISTS zz_probe (x INTEGER)"))
+        session.execute(text("INSERT INTO zz_probe (x) VALUES (1)"))
+        raise AppError("probe_rejected", "Rejected", status=409,
+                       errors=[FieldIssue("probe_rejected", "items[1]/hs_code", "Unknown code {code}.", "xx", {"code": "xx"})])
+
+    return router
+
+
+@pytest.fixture
+def probe_client(app):
+    from fastapi.testclient import TestClient
+
+    app.include_router(_probe_router())
+    with TestClient(app) as c:
+        yield c
+
+
+def _problem(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["code"] == code
+    assert isinstance(body["errors"], list) and body["title"]
+    return body
+
+
+def test_malformed_json_is_400_with_code(probe_client):
+    r = probe_client.post("/api/v1/_probe", content=b'{"declared_on": "2026-01-01", ', headers={"content-type": "application/json"})
+    _problem(r, 400, "malformed_json")
+
+
+def test_every_wrong_field_reported_with_path_in_english(probe_client):
+    body = {"declared_on": "2026-13-01", "items": [{"hs_code": "12345678901", "quantity": 0, "goods_value": "abc"}]}
+    r = probe_client.post("/api/v1/_probe", json=body, headers={"accept-language": "en-US,en;q=0.9"})
+    problem = _problem(r, 422, "validation_failed")
+    by_path = {e["path"]: e for e in problem["errors"]}
+    assert by_path["declared_on"]["code"] == "bad_date"
+    assert by_path["items[1]/hs_code"]["code"] == "too_long"
+    assert by_path["items[1]/hs_code"]["value"] == "12345678901"
+    assert by_path["items[1]/quantity"]["code"] == "too_small"
+    assert by_path["items[1]/goods_value"]["code"] == "wrong_type"
+    assert by_path["items[1]/hs_code"]["message"] == "At most 10 characters."
+
+
+def test_messages_in_chinese_by_default(probe_client):
+    r = probe_client.post("/api/v1/_probe", json={"items": []})
+    problem = _problem(r, 422, "validation_failed")
+    missing = next(e for e in problem["errors"] if e["path"] == "declared_on")
+    assert missing["code"] == "field_required"
+    assert missing["message"] == "此字段为必填项。"
+    assert problem["title"] == "请求中有无效字段"
+
+
+def test_app_error_rolls_back_and_keeps_codes(probe_client, engine):
+    r = probe_client.post("/api/v1/_fail_after_write", headers={"accept-language": "en"})
+    problem = _problem(r, 409, "probe_rejected")
+    assert problem["errors"] == [{"code": "probe_rejected", "path": "items[1]/hs_code", "value": "xx", "message": "Unknown code xx."}]
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT COUNT(*) FROM zz_probe")).scalar_one() if _has_table(conn) else 0
+    assert exists == 0  # nothing half-written
+
+
+def _has_table(conn) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(conn).has_table("zz_probe")
+
+
+def test_unknown_route_and_method(probe_client):
+    _problem(probe_client.get("/api/v1/nothing-here"), 404, "not_found")
+    _problem(probe_client.get("/api/v1/_probe"), 405, "method_not_allowed")
+
+
+def test_wrong_content_type_is_a_client_error(probe_client):
+    r = probe_client.post("/api/v1/_probe", content=b"declared_on=2026-01-01", headers={"content-type": "text/plain"})
+    assert 400 <= r.status_code < 500
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_oversized_body_is_413(probe_client, settings):
+    big = b"{" + b" " * (settings.max_request_bytes + 1) + b"}"
+    r = probe_client.post("/api/v1/_probe", content=big, headers={"content-type": "application/json"})
+    _problem(r, 413, "payload_too_large")
+
+
+def test_html_pages_get_a_page_not_json(probe_client):
+    r = probe_client.get("/no-such-page", headers={"accept": "text/html"})
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+
+
+def test_health(probe_client):
+    assert probe_client.get("/healthz").json()["status"] == "ok"
+
+
+def test_language_switch_sets_cookie_and_only_local_redirects(probe_client):
+    r = probe_client.get("/lang/en?next=/registry", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/registry"
+    assert "lang=en" in r.headers["set-cookie"]
+    r = probe_client.get("/lang/en?next=//evil.example/x", follow_redirects=False)
+    assert r.headers["location"] == "/"
