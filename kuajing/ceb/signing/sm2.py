@@ -61,11 +61,11 @@ def der_to_raw(signature: bytes) -> bytes:
 
 def normalize_signature(signature: bytes) -> bytes:
     """Either encoding in, strict DER out (ValueError when neither)."""
-    if len(signature) == 64 and signature[0] != 0x30:
-        return raw_to_der(signature)
     try:
         return raw_to_der(der_to_raw(signature))
-    except _der.DerError as exc:
+    except (_der.DerError, ValueError) as exc:
+        if len(signature) == 64:
+            return raw_to_der(signature)
         raise ValueError(f"not an SM2 signature: {exc}") from exc
 
 
@@ -79,10 +79,12 @@ def sign(*, private_key: bytes, public_key: bytes, data: bytes, ident: bytes = S
 def verify(*, public_key: bytes, data: bytes, signature: bytes, ident: bytes = SM2_DEFAULT_ID,
            z: bytes | None = None) -> bool:
     """True when ``signature`` (DER or raw r||s) is a valid SM2-SM3 signature of ``data``."""
-    try:
-        der = normalize_signature(signature)
-    except ValueError:
-        return False
+    der = signature
+    if len(signature) == 64:  # r||s, unless it happens to be a complete 64-byte DER SEQUENCE
+        try:
+            der = normalize_signature(signature)
+        except ValueError:
+            return False
     e = sm3_hash((z or z_value(public_key=public_key, ident=ident)) + data)
     try:
         return bool(sm2_verify_sm3_digest(public_key, e, der))
