@@ -34,6 +34,9 @@ def _session_factory(settings: Settings):
     from kuajing.db.types import Keyring, configure_keyring
 
     configure_keyring(Keyring.from_settings(settings))
+    from kuajing.accounts.service import configure as configure_accounts
+
+    configure_accounts(secret_key=settings.secret("secret_key"))
     return make_sessionmaker(make_engine(settings.effective_database_url))
 
 

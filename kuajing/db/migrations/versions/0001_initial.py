@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:24:17.478971
+Create Date: 2026-11-27 20:27:15.322685
 """
 from alembic import op
 import sqlalchemy as sa
