@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
 
+    from kuajing.accounts.middleware import install as install_accounts
+
+    install_accounts(app, settings)  # who is calling (runs inside the locale middleware below)
     _install_middleware(app, settings)
     _install_error_handlers(app)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from kuajing.db.types import Keyring, configure_keyring
 from kuajing.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # so fixture plugins import as tests.<domain>.fixtures
+    sys.path.insert(0, str(REPO))
+
+pytest_plugins = ["tests.accounts.fixtures"]
 
 
 def _create_database(base_url: str, worker: str) -> tuple[str, callable]:
@@ -50,6 +55,9 @@ def settings(tmp_path_factory, worker_id) -> Settings:
     s = Settings.load(env="test", var_dir=var_dir, database_url=url, ceb_spec_dir=spec)
     upgrade(url)
     configure_keyring(Keyring.from_settings(s))
+    from kuajing.accounts.service import configure as configure_accounts
+
+    configure_accounts(secret_key=s.secret("secret_key"))
     yield s
     drop()
 
@@ -109,5 +117,5 @@ def app(settings, engine):
 def client(app):
     from fastapi.testclient import TestClient
 
-    with TestClient(app) as c:
+    with TestClient(app, base_url="https://testserver") as c:  # https: session cookies are Secure outside development
         yield c
