@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from kuajing.ceb.signing import (
@@ -291,3 +293,27 @@ def test_signing_a_dxp_envelope(sm2_signer):
     schema = etree.XMLSchema(etree.parse(str(SPEC / "xsd" / "ceb-terminal-node-202205.xsd")))
     assert schema.validate(etree.fromstring(signed)), schema.error_log
     assert verify_message(signed).valid
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.binary(max_size=2048))
+def test_sm2_sign_verify_and_encodings_property(sm2_signer, data):
+    public = load_certificate(sm2_signer.certificate_der).sm2_public_key
+    der = sm2_signer.sign(data)
+    raw = sm2.der_to_raw(der)
+    assert sm2.raw_to_der(raw) == sm2.normalize_signature(der) == sm2.normalize_signature(raw)
+    assert sm2.verify(public_key=public, data=data, signature=der)
+    assert sm2.verify(public_key=public, data=data, signature=raw)
+    assert not sm2.verify(public_key=public, data=data + b"\0", signature=der)
+    assert not sm2.verify(public_key=public, data=data, signature=der[:-1])
+    assert not sm2.verify(public_key=public, data=data, signature=b"\x30\x00")
+
+
+def test_sm2_identity_matters(sm2_pair):
+    signer = Sm2SoftwareSigner(private_key_pem=sm2_pair[0], certificate=sm2_pair[1], ident=b"ALICE123@YAHOO.COM")
+    public = load_certificate(sm2_pair[1]).sm2_public_key
+    signature = signer.sign(b"data")
+    assert sm2.verify(public_key=public, data=b"data", signature=signature, ident=b"ALICE123@YAHOO.COM")
+    assert not sm2.verify(public_key=public, data=b"data", signature=signature)  # default ID differs
+    with pytest.raises(ValueError):
+        sm2.der_to_raw(sm2._der.seq(sm2._der.integer(0), sm2._der.integer(1)))  # r out of range
