@@ -88,22 +88,12 @@ def create_enterprise(
     settings=Depends(get_settings),
     locale: str = Depends(get_locale),
 ) -> EnterpriseRead:
-    """A zone operator files on behalf of an enterprise; an enterprise administrator without an
-    enterprise files their own, and their account is bound to it."""
+    """The zone operator opens the filing (USCC and name at least) and then creates the enterprise's
+    administrator account, who completes and submits it."""
     service.ensure_may(principal=principal, enterprise=None, action=ReviewAction.create)
     enterprise = service.create_draft(session=session, data=body.model_dump(exclude_unset=True),
                                       actor=principal.actor, zone=zone_of(settings))
-    if not principal.is_zone_wide and principal.user_id is not None:
-        service.link_user(session=session, user_id=principal.user_id, enterprise=enterprise, actor=principal.actor)
-    return to_read(enterprise, principal=_bound(principal, enterprise), locale=locale)
-
-
-def _bound(principal: Principal, enterprise: Enterprise) -> Principal:
-    if principal.is_zone_wide or principal.enterprise_id is not None:
-        return principal
-    from dataclasses import replace
-
-    return replace(principal, enterprise_id=enterprise.id)
+    return to_read(enterprise, principal=principal, locale=locale)
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseRead, summary="One filing")
@@ -202,4 +192,4 @@ def zone_reference(settings=Depends(get_settings), locale: str = Depends(get_loc
     }
 
 
-__all__ = ["router", "gettext"]
+__all__ = ["gettext", "router"]

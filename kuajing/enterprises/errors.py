@@ -29,7 +29,6 @@ class EnterpriseErrorCode(StrEnum):
     not_editable = "enterprise_not_editable"
     incomplete = "enterprise_incomplete"
     reason_required = "return_reason_required"
-    already_linked = "enterprise_already_linked"
 
 
 C = EnterpriseErrorCode
@@ -54,7 +53,6 @@ MESSAGES: dict[EnterpriseErrorCode, str] = {
     C.not_editable: "A filing in status {current} can no longer be edited.",
     C.incomplete: "Complete the filing before submitting it.",
     C.reason_required: "Give a reason for returning the filing (overall or for a field).",
-    C.already_linked: "Your account already belongs to an enterprise.",
 }
 
 

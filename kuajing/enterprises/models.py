@@ -40,7 +40,7 @@ class Enterprise(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    role_links: Mapped[list["EnterpriseRoleLink"]] = relationship(
+    role_links: Mapped[list[EnterpriseRoleLink]] = relationship(
         back_populates="enterprise", cascade="all, delete-orphan", lazy="selectin", order_by="EnterpriseRoleLink.role")
 
     @property

@@ -79,7 +79,7 @@ def registry(
     own = None
     if principal is not None and not full and principal.enterprise_id is not None:
         own = session.get(Enterprise, principal.enterprise_id)
-    filters = {k: v for k, v in dict(q=q, role=role, district=district, park=park, industry=industry).items() if v}
+    filters = {k: v for k, v in {"q": q, "role": role, "district": district, "park": park, "industry": industry}.items() if v}
     return render(request, T + "registry.html", {
         **_common(request, settings), "rows": rows, "total": total, "counts": counts, "full": full, "own": own,
         "params": params, "pages": max(1, math.ceil(total / params.per_page)),
@@ -129,9 +129,6 @@ async def create_from_form(request: Request, principal: Principal = Depends(curr
         data.pop("contact_phone", None)
     try:
         enterprise = service.create_draft(session=session, data=data, actor=principal.actor, zone=zone_of(settings))
-        if not principal.is_zone_wide and principal.user_id is not None:
-            service.link_user(session=session, user_id=principal.user_id, enterprise=enterprise,
-                              actor=principal.actor)
     except AppError as exc:
         if exc.status in (401, 403, 404):
             raise
@@ -249,4 +246,4 @@ async def act(request: Request, action: str = Path(..., max_length=20), enterpri
     return RedirectResponse(f"/enterprises/{enterprise.id}?done={chosen.value}", status_code=303)
 
 
-__all__ = ["router", "gettext"]
+__all__ = ["gettext", "router"]

@@ -32,8 +32,16 @@ from kuajing.enterprises.choices import (
     ReviewAction,
     allowed_actions,
 )
-from kuajing.enterprises.errors import C, MESSAGES, duplicate, incomplete, issue, not_allowed, not_editable
-from kuajing.enterprises.errors import transition_not_allowed
+from kuajing.enterprises.errors import (
+    MESSAGES,
+    C,
+    duplicate,
+    incomplete,
+    issue,
+    not_allowed,
+    not_editable,
+    transition_not_allowed,
+)
 from kuajing.enterprises.models import Enterprise, EnterpriseRoleLink
 from kuajing.errors import AppError, FieldIssue, NotFound, validation_error
 
@@ -128,8 +136,7 @@ def is_valid_dxp_id(value: str) -> bool:
 def normalise_phone(value: str) -> str:
     """Digits (and the landline dashes) of a phone number, without spaces or a +86 prefix."""
     phone = re.sub(r"[\s()]", "", value)
-    if phone.startswith("+86"):
-        phone = phone[3:]
+    phone = phone.removeprefix("+86")
     return phone
 
 
@@ -267,8 +274,7 @@ def may(*, principal, enterprise: Enterprise | None, action: ReviewAction) -> bo
     if action in OPERATOR_ACTIONS:
         return principal.has_role("zone_operator")
     if action is ReviewAction.create:
-        return principal.has_role("zone_operator") or (
-            principal.kind == "user" and principal.has_role("enterprise_admin") and principal.enterprise_id is None)
+        return principal.has_role("zone_operator")
     if enterprise is None or not principal.can_see_enterprise(enterprise.id) or principal.is_zone_wide:
         return action is ReviewAction.update and principal.has_role("zone_operator")
     return principal.has_role("enterprise_admin")
@@ -368,7 +374,7 @@ def transition(*, session: Session, enterprise: Enterprise, action: ReviewAction
     if status not in sources:
         raise transition_not_allowed(status=status.value, action=action.value)
     reason = (reason or "").strip() or None
-    field_reasons = [dict(path=r["path"], message=r["message"].strip()) for r in (field_reasons or [])]
+    field_reasons = [{"path": r["path"], "message": r["message"].strip()} for r in (field_reasons or [])]
     if action in (ReviewAction.submit, ReviewAction.resubmit):
         missing = missing_for_submission(enterprise)
         if missing:
@@ -465,18 +471,3 @@ def timeline(*, session: Session, enterprise: Enterprise, limit: int = 100,
              before_id: int | None = None) -> list[Any]:
     """Everything recorded in the enterprise's audit stream, newest first (全程跟踪)."""
     return audit.timeline(session=session, stream=enterprise.stream, limit=limit, before_id=before_id)
-
-
-def link_user(*, session: Session, user_id: int, enterprise: Enterprise, actor: str) -> None:
-    """Bind the self-registering administrator ``user_id`` to the enterprise they just filed."""
-    from kuajing.accounts.models import User
-
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("user", path="user_id", value=user_id)
-    if user.enterprise_id is not None:
-        raise duplicate(C.already_linked, "enterprise_id", user.enterprise_id)
-    user.enterprise_id = enterprise.id
-    session.flush()
-    audit.record(session=session, action=f"{ACTION_PREFIX}link-user", stream=enterprise.stream, actor=actor,
-                 subject_id=str(enterprise.id), before=None, after={"user_id": user_id})

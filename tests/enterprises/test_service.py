@@ -8,7 +8,6 @@ from sqlalchemy import func, select, text
 from kuajing.audit.models import AuditEvent
 from kuajing.enterprises import service
 from kuajing.enterprises.choices import TRANSITIONS, EnterpriseStatus, ReviewAction
-from kuajing.enterprises.models import Enterprise
 from kuajing.errors import AppError
 from tests.enterprises.helpers import full_data, make_customs_code, make_enterprise, make_uscc
 
@@ -103,7 +102,7 @@ ALL_STATUSES = list(EnterpriseStatus)
 @pytest.mark.parametrize("status", ALL_STATUSES)
 def test_state_machine(db, status, action):
     ent = make_enterprise(db, status=status.value)
-    sources, target = TRANSITIONS[action]
+    _sources, _target = TRANSITIONS[action]
     effective = ReviewAction.resubmit if (action is ReviewAction.submit and status is EnterpriseStatus.returned) else action
     legal = status in TRANSITIONS[effective][0]
     if legal:

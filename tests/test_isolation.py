@@ -1,0 +1,241 @@
+"""Isolation proof (企业间数据隔离): enterprise B's user and API key can neither read nor change enterprise A.
+
+Every route of the application is discovered from the app itself. Each one is either
+
+* on the explicit PUBLIC allow-list below (with the reason it holds no enterprise data), or
+* *addressed*: it has path parameters, which are filled with A's records; B must get a 403/404 problem
+  (never a 2xx, never a 422 that hides whether authorisation works) and the database must not change; or
+* a *collection*: no path parameters; B calls it aiming at A (``enterprise_id`` = A in the query, the JSON
+  body and the form); the answer must not contain anything of A, and nothing of A may change.
+
+A route the test does not know how to address (a new path parameter) fails the test, so a new endpoint
+cannot slip past the proof. Positive controls: A's own user and key read A through every addressed GET.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select, text
+
+from kuajing.audit.models import AuditEvent
+from kuajing.db.base import import_all_models
+from tests.enterprises.helpers import login, make_enterprise, make_user
+
+#: (method, path) → why it is public or outside any one enterprise's data.
+PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/api/openapi.json"): "the API description",
+    ("GET", "/api/docs"): "the API documentation page",
+    ("GET", "/docs/oauth2-redirect"): "part of the documentation page",
+    ("MOUNT", "/static"): "static assets",
+    ("GET", "/"): "home page",
+    ("GET", "/healthz"): "liveness",
+    ("GET", "/lang/{code}"): "language switch (a cookie)",
+    ("GET", "/login"): "login form",
+    ("POST", "/login"): "login",
+    ("POST", "/logout"): "ends one's own session",
+    ("GET", "/api/v1/me"): "one's own principal",
+    ("POST", "/account/password"): "one's own password",
+    ("GET", "/api/v1/zone"): "the zone's districts, parks and industries",
+    ("GET", "/api/v1/reference/rates"): "public reference data (exchange rates)",
+    ("GET", "/api/v1/reference/rates/{currency}"): "public reference data",
+    ("GET", "/api/v1/reference/holidays/{year}"): "public reference data",
+    ("GET", "/api/v1/reference/working-day"): "public reference data",
+    ("GET", "/api/v1/reference/hs/{hs_code}"): "public reference data",
+    ("GET", "/api/v1/reference/versions"): "public reference data",
+    ("GET", "/api/v1/rules"): "public policy parameters",
+    ("GET", "/api/v1/rules/{name}"): "public policy parameters",
+}
+
+#: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry)")
+
+REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
+
+
+def discover(app) -> list[tuple[str, str]]:
+    """Every (method, path) the application serves (included routers walked)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(routes, prefix=""):
+        for route in routes:
+            if hasattr(route, "original_router"):
+                walk(route.original_router.routes, prefix + (getattr(route.include_context, "prefix", "") or ""))
+            elif getattr(route, "methods", None):
+                found.extend((m, prefix + route.path) for m in sorted(route.methods - {"HEAD", "OPTIONS"}))
+            else:
+                found.append(("MOUNT", prefix + getattr(route, "path", "")))
+
+    walk(app.routes)
+    return sorted(set(found))
+
+
+def body_for(method: str, path: str, a_id: int) -> dict:
+    """A body valid enough to reach the endpoint (so the answer is the authorisation decision)."""
+    if method in ("GET", "DELETE"):
+        return {}
+    fields = {"address": "被篡改的地址", "reason": "试图越权", "name": "越权密钥", "enterprise_id": a_id,
+              "uscc": "91150207MA0099999X", "name_zh": "越权企业", "username": "intruder-x",
+              "display_name": "Intruder", "password": "Intruder-password-1!", "roles": ["enterprise_user"],
+              "role": "enterprise_user", "mode": "test", "field": "address"}
+    if path.startswith("/api/"):
+        if path.endswith(("/submit", "/approve", "/reinstate", "/return", "/suspend", "/revoke")):
+            return {"json": {"reason": fields["reason"]}}
+        if path == "/api/v1/enterprises/{enterprise_id}":
+            return {"json": {"address": fields["address"]}}
+        if path == "/api/v1/api-keys":
+            return {"json": {"name": fields["name"], "enterprise_id": a_id, "roles": ["enterprise_user"]}}
+        if path == "/api/v1/users":
+            return {"json": {k: fields[k] for k in ("username", "display_name", "password", "roles", "enterprise_id")}}
+        if path == "/api/v1/enterprises":
+            return {"json": {"uscc": fields["uscc"], "name_zh": fields["name_zh"]}}
+        return {"json": {"enterprise_id": a_id}}
+    return {"data": {k: v for k, v in fields.items() if k != "roles"}}
+
+
+def fill(path: str, ids: dict[str, int]) -> list[str]:
+    """Concrete URLs for ``path`` aimed at A's records; raises for an unknown path parameter."""
+    params = re.findall(r"{(\w+)}", path)
+    urls = [path]
+    for name in params:
+        if name == "action":
+            urls = [u.replace("{action}", a) for u in urls for a in REVIEW_ACTIONS]
+        elif name in ids:
+            urls = [u.replace("{" + name + "}", str(ids[name])) for u in urls]
+        else:
+            raise AssertionError(f"route {path}: no filler for path parameter {{{name}}} — teach the isolation "
+                                 "test how to aim it at enterprise A, or allow-list it with a reason")
+    return urls
+
+
+def state(db, a) -> dict:
+    """Row counts of every table, plus A's own rows and A's audit events (what must not change)."""
+    db.expire_all()
+    counts = {t.name: db.execute(select(func.count()).select_from(t)).scalar_one()
+              for t in import_all_models().sorted_tables}
+    a_rows = [dict(r._mapping) for r in db.execute(text("SELECT * FROM enterprises WHERE id = :i"), {"i": a.id})]
+    a_roles = sorted(r[0] for r in db.execute(text("SELECT role FROM enterprise_roles WHERE enterprise_id = :i"), {"i": a.id}))
+    a_users = [tuple(r) for r in db.execute(text("SELECT id, username, roles, is_active, password_hash FROM users "
+                                                 "WHERE enterprise_id = :i ORDER BY id"), {"i": a.id})]
+    a_keys = [tuple(r) for r in db.execute(text("SELECT id, prefix, roles, revoked_at FROM api_keys "
+                                                "WHERE enterprise_id = :i ORDER BY id"), {"i": a.id})]
+    a_events = db.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.stream.in_([f"enterprise:{a.uscc}", f"accounts:enterprise:{a.id}"]))).scalar_one()
+    return {"counts": counts, "a": (json.dumps(a_rows, default=str), a_roles, a_users, a_keys, a_events)}
+
+
+@pytest.fixture
+def world(db):
+    """Enterprises A (returned, so editable) and B, each with an admin, a clerk and an admin API key."""
+    from kuajing.accounts import service as accounts
+
+    a = make_enterprise(db, status="returned", n=7001, name_zh="包头甲方羊绒制品有限公司")
+    b = make_enterprise(db, status="approved", n=7002, name_zh="包头乙方物流有限公司", district="150204",
+                        park="ec-demo-qingshan")
+    ids = {}
+    for tag, ent in (("a", a), ("b", b)):
+        ids[f"{tag}_admin"] = make_user(db, username=f"{tag}-admin", roles=["enterprise_admin"], enterprise_id=ent.id)
+        ids[f"{tag}_clerk"] = make_user(db, username=f"{tag}-clerk", roles=["enterprise_user"], enterprise_id=ent.id)
+        key, plain = accounts.issue_api_key(session=db, enterprise_id=ent.id, name=f"{tag} erp",
+                                            roles=["enterprise_admin"], actor="test")
+        ids[f"{tag}_key"], ids[f"{tag}_plain"], ids[f"{tag}_prefix"] = key.id, plain, key.prefix
+    db.commit()
+    sessions = {k: login(db, user_id=ids[k]) for k in ("a_admin", "a_clerk", "b_admin", "b_clerk")}
+    db.commit()
+    return a, b, ids, sessions
+
+
+def _callers(ids, sessions, tag):
+    admin = sessions[f"{tag}_admin"]
+    return {
+        f"{tag} admin (session)": {"cookies": admin.cookies, "headers": {"X-CSRF-Token": admin.csrf},
+                                   "csrf": admin.csrf},
+        f"{tag} clerk (session)": {"cookies": sessions[f"{tag}_clerk"].cookies,
+                                   "headers": {"X-CSRF-Token": sessions[f"{tag}_clerk"].csrf},
+                                   "csrf": sessions[f"{tag}_clerk"].csrf},
+        f"{tag} API key": {"cookies": {}, "headers": {"X-API-Key": ids[f"{tag}_plain"]}, "csrf": None},
+    }
+
+
+def _send(client, method, url, caller, body):
+    client.cookies.clear()
+    headers = {"Accept": "text/html" if not url.startswith("/api/") else "application/json", **caller["headers"]}
+    kwargs = dict(body)
+    if "data" in kwargs and caller["csrf"]:
+        kwargs["data"] = {**kwargs["data"], "csrf_token": caller["csrf"]}
+    return client.request(method, url, headers=headers, cookies=caller["cookies"], follow_redirects=False, **kwargs)
+
+
+def test_every_route_is_classified(app):
+    """A new in-scope route is either allow-listed as public or addressable by the proof."""
+    ids = {"enterprise_id": 1, "api_key_id": 1}
+    for method, path in discover(app):
+        if (method, path) in PUBLIC or not IN_SCOPE.match(path):
+            assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
+            continue
+        fill(path, ids)  # raises for an unknown parameter
+
+
+def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
+    a, _b, ids, sessions = world
+    fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"]}
+    markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id]
+    routes = [(m, p) for m, p in discover(app) if (m, p) not in PUBLIC and IN_SCOPE.match(p)]
+    assert len(routes) >= 20, routes
+    addressed = collections = 0
+    for caller_name, caller in _callers(ids, sessions, "b").items():
+        for method, path in routes:
+            for url in fill(path, fillers):
+                before = state(db, a)
+                body = body_for(method, path, a.id)
+                if "{" not in path:
+                    url = f"{url}?enterprise_id={a.id}"
+                response = _send(client, method, url, caller, body)
+                where = f"{caller_name}: {method} {url} → {response.status_code}"
+                assert response.status_code < 500, where
+                after = state(db, a)
+                if "{" in path:
+                    addressed += 1
+                    assert response.status_code in (403, 404), f"{where}: enterprise A's record is reachable"
+                    if url.startswith("/api/"):
+                        assert response.headers["content-type"].startswith("application/problem+json"), where
+                        assert response.json()["code"], where
+                    assert after == before, f"{where}: something changed"
+                else:
+                    collections += 1
+                    assert after["a"] == before["a"], f"{where}: enterprise A's data changed"
+                    if response.status_code in (401, 403, 404, 405, 422) or response.status_code >= 400:
+                        assert after["counts"] == before["counts"], f"{where}: a refused call changed rows"
+                    leaked = [m for m in markers if m and m in response.text]
+                    assert not leaked, f"{where}: leaks {leaked}"
+    assert addressed > 0 and collections > 0
+
+
+def test_enterprise_a_reaches_its_own_records(app, client, db, world):
+    """Positive control: the same addressed GET routes answer A's own user and key."""
+    a, b, ids, sessions = world
+    fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"]}
+    gets = [p for m, p in discover(app) if m == "GET" and "{" in p and (m, p) not in PUBLIC and IN_SCOPE.match(p)]
+    assert gets
+    for caller_name, caller in _callers(ids, sessions, "a").items():
+        for path in gets:
+            for url in fill(path, fillers):
+                response = _send(client, "GET", url, caller, {})
+                if path.endswith("/edit") and "clerk" in caller_name:
+                    assert response.status_code == 403, f"{caller_name}: {url}"  # clerks read, admins edit
+                    continue
+                assert response.status_code == 200, f"{caller_name}: GET {url} → {response.status_code}"
+                assert a.name_zh in response.text or a.uscc in response.text or "items" in response.text
+    # and A's administrator can change A (the same calls B could not make)
+    admin = _callers(ids, sessions, "a")["a admin (session)"]
+    r = _send(client, "PATCH", f"/api/v1/enterprises/{a.id}", admin, {"json": {"address": "包头市九原区新地址8号"}})
+    assert r.status_code == 200, r.text
+    key = _callers(ids, sessions, "a")["a API key"]
+    r = _send(client, "POST", f"/api/v1/enterprises/{a.id}/submit", key, {})
+    assert r.status_code == 200 and r.json()["status"] == "submitted", r.text
+    # B still sees its own enterprise only
+    b_key = _callers(ids, sessions, "b")["b API key"]
+    r = _send(client, "GET", "/api/v1/enterprises", b_key, {})
+    assert [e["id"] for e in r.json()["items"]] == [b.id]
