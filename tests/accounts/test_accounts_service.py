@@ -25,7 +25,7 @@ def codes(err: AppError) -> dict[str, str]:
 
 def test_password_is_stored_as_argon2id_never_in_plain(db, settings):
     ent = make_enterprise(db)
-    user, password = make_enterprise_user(db, ent.id, password="Grassland-Cashmere-42")
+    user, _password = make_enterprise_user(db, ent.id, password="Grassland-Cashmere-42")
     db.commit()
     assert user.password_hash.startswith("$argon2id$")
     assert "Grassland-Cashmere-42" not in user.password_hash
