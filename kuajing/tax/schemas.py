@@ -1,0 +1,107 @@
+"""JSON shapes of the tax quote API (税款试算): rates as fractions, amounts as decimal strings."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_AMOUNT = Decimal(1000000000)
+
+
+class QuoteItemIn(BaseModel):
+    """One goods line (商品项): its total value, the number of pieces, optional rates overriding the table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hs_code: str | None = Field(None, pattern=r"^\d{10}$", description="10-digit HS code (商品编码)",
+                                examples=["1901101000"])
+    goods_value: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2,
+                                 description="line total in CNY: unit price × quantity (商品总价)")
+    quantity: int = Field(..., ge=1, le=1_000_000, description="pieces (件数; the smallest indivisible unit)")
+    vat_rate: Decimal | None = Field(None, ge=0, le=1, decimal_places=6, description="VAT rate, e.g. 0.13")
+    consumption_tax_rate: Decimal | None = Field(None, ge=0, lt=1, decimal_places=6,
+                                                 description="ad-valorem consumption-tax rate, e.g. 0.15")
+    tariff_rate: Decimal | None = Field(None, ge=0, le=5, decimal_places=6,
+                                        description="tariff (MFN) rate, used at full rate only")
+    net_content: Decimal | None = Field(None, gt=0, le=1_000_000, decimal_places=3,
+                                        description="ml or g per piece (净含量), for the cosmetics threshold")
+
+
+class QuoteRequest(BaseModel):
+    """A tax quote request (税款试算请求)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    declared_on: date = Field(..., description="declaration date (申报日期), Asia/Shanghai")
+    buyer_id_number: str | None = Field(None, pattern=r"^\d{17}[\dXx]$",
+                                        description="buyer's resident ID number (订购人身份证号); never echoed")
+    prior_annual_total: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT, decimal_places=2,
+                                               description="what-if: the buyer's usage this calendar year before "
+                                                           "this order; 0 when omitted (no ledger yet)")
+    freight: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2, description="运费")
+    insured_fee: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2, description="保费")
+    items: list[QuoteItemIn] = Field(..., min_length=1, max_length=100)
+
+
+class QuoteLine(BaseModel):
+    """One line of the explanation (计税说明)."""
+
+    text: str
+    amount: str | None
+    rule: str
+    citation: str
+
+
+class QuoteItemOut(BaseModel):
+    """The taxes of one item."""
+
+    index: int
+    hs_code: str | None
+    goods_value: str
+    freight_share: str
+    insurance_share: str
+    taxable_price: str
+    consumption_tax_rate: str
+    duty: str
+    consumption_tax: str
+    vat: str
+    total: str
+
+
+class QuoteResponse(BaseModel):
+    """The quote (税款试算结果): channel, reason, amounts and the line-by-line explanation."""
+
+    declared_on: date
+    channel: str  # cbec | cbec_full_rate | rejected
+    reason_code: str | None = None
+    reason: str | None = None
+    taxable_price: str
+    prior_annual_total: str
+    annual_total_after: str
+    duty: str
+    vat: str
+    consumption_tax: str
+    total: str
+    items: list[QuoteItemOut]
+    lines: list[QuoteLine]
+
+
+class HsRateOut(BaseModel):
+    """An HS code's rates on a date (商品税率)."""
+
+    hs_code: str
+    name_zh: str
+    name_en: str
+    on: date
+    vat_rate: str
+    consumption_tax_rate: str
+    ct_category: str
+    ct_threshold: str | None
+    ct_threshold_unit: str | None
+    mfn_rate: str
+    positive_list: bool
+    remarks: str
+    certainty: str
+    source: str
