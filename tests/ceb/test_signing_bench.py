@@ -1,4 +1,4 @@
-"""The signing benchmark runs, reports every case, and SM2 verification meets the 1,000/s floor."""
+"""The signing benchmark runs and reports every case; SM2 verification runs in native code."""
 
 from __future__ import annotations
 
@@ -29,18 +29,18 @@ def test_bench_script_uses_the_same_runner():
     assert len(rows) == 8
 
 
-def test_sm2_verification_is_native_fast():
+def test_sm2_verification_runs_in_native_code():
+    # Speed is measured by `kuajing bench sign` (figures in the README), never asserted in a test.
+    # What a test can hold: SM2 verification goes through the compiled GmSSL extension, not Python.
+    import gmssl_pyx.gmsslext as native
+
+    assert Path(native.__file__).suffix in (".so", ".pyd")
     key, cert = generate_demo_keypair("sm2", "speed")
     signer = Sm2SoftwareSigner(private_key_pem=key, certificate=cert)
     data = b"<ds:SignedInfo>" + b"x" * 700 + b"</ds:SignedInfo>"
     signature = signer.sign(data)
     verifier = SoftwareVerifier()
-
-    def verify() -> bool:
-        return verifier.verify(algorithm=SignatureAlgorithm.SM2_SM3, data=data, signature=signature,
+    assert verifier.verify(algorithm=SignatureAlgorithm.SM2_SM3, data=data, signature=signature,
+                           certificate_der=signer.certificate_der)
+    assert not verifier.verify(algorithm=SignatureAlgorithm.SM2_SM3, data=data + b" ", signature=signature,
                                certificate_der=signer.certificate_der)
-
-    # Best of three short runs, so a busy CI neighbour does not decide the result.
-    runs = [bench._rate(verify, 0.3) for _ in range(3)]
-    best = max(count / elapsed for count, elapsed in runs)
-    assert best >= 1000, f"SM2 verify {best:.0f}/s is under the 1,000/s floor"
