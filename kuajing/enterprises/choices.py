@@ -38,7 +38,7 @@ _STATUS_LABELS = {
     EnterpriseStatus.returned: lazy("Returned"),
     EnterpriseStatus.approved: lazy("Approved"),
     EnterpriseStatus.suspended: lazy("Suspended"),
-    EnterpriseStatus.revoked: lazy("Revoked"),
+    EnterpriseStatus.revoked: lazy("Filing revoked"),
 }
 _STATUS_COLOURS = {
     EnterpriseStatus.draft: "grey",
@@ -116,7 +116,7 @@ _ACTION_LABELS = {
     ReviewAction.return_: lazy("Returned for correction"),
     ReviewAction.suspend: lazy("Suspended"),
     ReviewAction.reinstate: lazy("Reinstated"),
-    ReviewAction.revoke: lazy("Revoked"),
+    ReviewAction.revoke: lazy("Filing revoked"),
 }
 
 S = EnterpriseStatus
