@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
@@ -65,6 +66,14 @@ def _read_record(el, node: NodeSpec):
     return class_for(node)(head=head, items=items)
 
 
+def _detach(el):
+    """A standalone copy of ``el`` without the namespace declarations it inherited but does not use."""
+    copy = deepcopy(el)
+    copy.tail = None
+    etree.cleanup_namespaces(copy)
+    return copy
+
+
 def to_message(root, spec: MessageSpec) -> Message:
     """Turn a parsed root element into a :class:`Message` (no validation; unknown parts ignored)."""
     rec = spec.record
@@ -86,14 +95,14 @@ def to_message(root, spec: MessageSpec) -> Message:
             content = None
             if body is not None:
                 kids = [c for c in body if isinstance(c.tag, str)]
-                content = kids[0] if kids else None
+                content = _detach(kids[0]) if kids else None
             msg.extend_message = ExtendMessage(
                 name=name.text or "" if name is not None else "",
                 version=version.text or "" if version is not None else "",
                 content=content,
             )
         elif tag == _DS_SIG:
-            msg.signature = child
+            msg.signature = _detach(child)
     return msg
 
 

@@ -12,7 +12,8 @@ specification (``C36`` exactly 36 characters, ``C..18`` up to 18, ``C1..18`` 1 t
 decimal with 19 total / 5 fraction digits, ``N9`` integer of at most 9 digits, ``INT`` a plain
 ``xs:int``, ``D8`` a date yyyyMMdd, ``T14`` a time yyyyMMddHHmmss, ``T17`` a time
 yyyyMMddHHmmssSSS, ``C*`` a string of any length), column 3 ``M`` (mandatory) or ``O`` (optional). Optional extras:
-``=table`` a customs code table of :mod:`kuajing.ceb.codes`, ``{a,b}`` an enumeration. The text
+``=table`` a customs code table of :mod:`kuajing.ceb.codes`, ``{a,b}`` an enumeration,
+``!v`` a value fixed by the official XSD (checked even at structure level). The text
 after ``#`` is the Chinese term. Nothing here is derived from the official XSD at run time.
 """
 
@@ -59,6 +60,7 @@ class FieldSpec:
     time_format: str | None = None  # "D8" | "T14" | "T17"
     table: str | None = None  # customs code table name
     enum: tuple[str, ...] | None = None
+    fixed: str | None = None  # value fixed by the official XSD (e.g. import currency 142)
     cdata: bool = False  # written as CDATA (CEB900 oriBizMessage)
     zh: str = ""  # Chinese term
 
@@ -147,6 +149,8 @@ def parse_line(line: str, *, required_min: int) -> FieldSpec:
             kw["table"] = extra[1:]
         elif extra.startswith("{") and extra.endswith("}"):
             kw["enum"] = tuple(v for v in extra[1:-1].split(","))
+        elif extra.startswith("!"):
+            kw["fixed"] = extra[1:]
         elif extra == "cdata":
             kw["cdata"] = True
         else:

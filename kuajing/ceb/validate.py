@@ -79,6 +79,10 @@ def check_value(f: FieldSpec, text: str, path: str, *, rules: bool, codes: bool,
             out.append(issue(IssueCode.FIELD_TOO_SHORT, path, text, f"{zh}({f.name})长度不足：至少{f.min_len}位",
                              f"{f.name} is too short: at least {f.min_len} characters"))
             return
+        if f.fixed is not None and text != f.fixed:
+            out.append(issue(IssueCode.FIELD_ENUM, path, text, f"{zh}({f.name})固定为{f.fixed}",
+                             f"{f.name} is fixed to {f.fixed}"))
+            return
         if not rules or n == 0:
             return
         if f.time_format and not _TIME_RE[f.time_format].fullmatch(text):
@@ -348,8 +352,9 @@ def check_rules(message) -> list[Issue]:
                                  "商品序号(gnum)应从1开始连续编号且不得重复",
                                  "gnum must number the lines 1, 2, 3 … without gaps or repeats"))
         if spec.type in _SIGN_WHEN_DECLARED and getattr(head, "app_status", None) == "2" and message.signature is None:
-            out.append(issue(IssueCode.SIGNATURE_MISSING, "ds:Signature", None,
-                             "业务状态为2(申报)时必须加签", "appStatus 2 (declare) requires a ds:Signature"))
+            if not any(i.code == IssueCode.SIGNATURE_MISSING for i in out):
+                out.append(issue(IssueCode.SIGNATURE_MISSING, "ds:Signature", None,
+                                 "业务状态为2(申报)时必须加签", "appStatus 2 (declare) requires a ds:Signature"))
     return out
 
 

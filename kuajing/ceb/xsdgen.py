@@ -45,6 +45,8 @@ def _field(f: FieldSpec, rules: bool, codes: bool, out: list[str]) -> None:
         if f.time_format and rules:
             facets.append(f'<xs:pattern value="{TIME_FORMATS[f.time_format][1]}"/>')
         values: tuple[str, ...] | None = f.enum if rules else None
+        if f.fixed is not None:
+            values = (f.fixed,)
         if values is None and f.table and codes and rules:
             values = tuple(e.code for e in table(f.table))
         if values is not None:

@@ -55,6 +55,8 @@ def _check_leaf_node(xsd: _Xsd, el, spec: NodeSpec, errors: list, where: str):
         mn, mx = _occurs(k)
         if (mn == 1) != f.required:
             errors.append(f"{where}/{f.name}: required xsd={mn} ours={f.required}")
+        if k.get("fixed") != f.fixed:
+            errors.append(f"{where}/{f.name}: fixed xsd={k.get('fixed')} ours={f.fixed}")
         fc = _facets(k)
         base = fc["base"]
         if base == "xs:decimal":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from kuajing.ceb.messages.export import EXPORT_DECLARATIONS
 from kuajing.ceb.messages.import_ import IMPORT_DECLARATIONS
@@ -27,4 +26,4 @@ def spec_of(message_type: str) -> MessageSpec:
         raise KeyError(f"unknown CEB message type {message_type!r}") from None
 
 
-__all__ = ["MESSAGES", "BY_ROOT", "RECEIPT_OF", "spec_of", "replace"]
+__all__ = ["MESSAGES", "BY_ROOT", "RECEIPT_OF", "spec_of"]

@@ -180,10 +180,10 @@ INVENTORY_HEAD = node("InventoryHead", "清单表头", _APP + """
     POD             C3..4    M                  # 指运港代码
     freight         N19,5    M                  # 运费
     fCurrency       C3       M =currency        # 运费币制
-    fFlag           C1       M {1,2,3}          # 运费标志
+    fFlag           C1       M {1,2,3} !3       # 运费标志
     insuredFee      N19,5    M                  # 保费
     iCurrency       C3       M =currency        # 保费币制
-    iFlag           C1       M {1,2,3}          # 保费标志
+    iFlag           C1       M {1,2,3} !3       # 保费标志
     wrapType        C1       M =package_type    # 包装种类代码
     packNo          N9       M                  # 件数
     grossWeight     N19,5    M                  # 毛重

@@ -28,7 +28,7 @@ ORDER_HEAD = node("OrderHead", "订单表头", """
     discount            N19,5     M            # 非现金抵扣金额
     taxTotal            N19,5     M            # 代扣税款
     acturalPaid         N19,5     M            # 实际支付金额
-    currency            C3        M =currency  # 币制
+    currency            C3        M =currency !142  # 币制
     buyerRegNo          C..60     M            # 订购人注册号
     buyerName           C..60     M            # 订购人姓名
     buyerTelephone      C..30     M            # 订购人电话
@@ -56,7 +56,7 @@ ORDER_LIST = node("OrderList", "订单表体", """
     qty           N19,5     M            # 数量
     price         N19,5     M            # 单价
     totalPrice    N19,5     M            # 总价
-    currency      C3        M =currency  # 币制
+    currency      C3        M =currency !142  # 币制
     country       C3        M =country   # 原产国
     note          C..1000   O            # 备注
 """, required_min=1)
@@ -80,7 +80,7 @@ PAYMENT_HEAD = node("PaymentHead", "支付凭证表头", """
     payerName         C..60    M            # 支付人姓名
     telephone         C..60    O            # 支付人电话
     amountPaid        N19,5    M            # 支付金额
-    currency          C3       M =currency  # 币制
+    currency          C3       M =currency !142  # 币制
     payTime           T14      M            # 支付时间
     note              C..1000  O            # 备注
 """, required_min=1)
@@ -100,7 +100,7 @@ LOGISTICS_HEAD = node("LogisticsHead", "运单表头", """
     orderNo             C..60    M            # 订单编号
     freight             N19,5    O            # 运费
     insuredFee          N19,5    O            # 保价费
-    currency            C3       M =currency  # 币制
+    currency            C3       M =currency !142  # 币制
     weight              N19,5    M            # 毛重
     packNo              N9       M            # 件数
     goodsInfo           C..200   O            # 主要货物信息
@@ -170,7 +170,7 @@ INVENTORY_HEAD = node("InventoryHead", "清单表头", """
     country           C3       M =country         # 起运国(地区)
     freight           N19,5    M                  # 运费
     insuredFee        N19,5    M                  # 保费
-    currency          C3       M =currency        # 币制
+    currency          C3       M =currency !142  # 币制
     wrapType          C1       O =package_type    # 包装种类代码
     packNo            N9       M                  # 件数
     grossWeight       N19,5    M                  # 毛重
@@ -189,7 +189,7 @@ INVENTORY_LIST = node("InventoryList", "清单表体", """
     barCode       C..50    O            # 条码
     country       C3       M =country   # 原产国(地区)
     tradeCountry  C1..3    O =country   # 贸易国(地区)
-    currency      C3       M =currency  # 币制
+    currency      C3       M =currency !142  # 币制
     qty           N19,5    M            # 数量
     unit          C3       M =unit      # 计量单位
     qty1          N19,5    M            # 法定数量
