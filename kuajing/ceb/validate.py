@@ -118,7 +118,8 @@ def check_value(f: FieldSpec, text: str, path: str, *, rules: bool, codes: bool,
                              f"{zh}({f.name})总位数最多{f.total_digits}位，实际{total}位",
                              f"{f.name} allows at most {f.total_digits} digits, got {total}"))
         return
-    if not _INT_RE.fullmatch(stripped) or not -2**31 <= int(stripped) < 2**31:
+    if (not _INT_RE.fullmatch(stripped) or len(stripped.lstrip("+-").lstrip("0")) > 10
+            or not -2**31 <= int(stripped) < 2**31):
         out.append(issue(IssueCode.FIELD_NOT_INTEGER, path, text, f"{zh}({f.name})应为整数",
                          f"{f.name} must be an integer"))
         return

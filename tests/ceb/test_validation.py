@@ -60,9 +60,11 @@ def test_integer_fields():
     msg = example_message("CEB303", items=3)
     msg.records[0].items[0].gnum = 123456  # N5
     msg.records[0].items[1].gnum = "x"
+    msg.records[0].items[2].gnum = "9" * 5001  # beyond Python's int-string limit: still a clean issue
     codes = [(c, p) for c, p, _ in _issues(msg)]
     assert ("CEB-FIELD-TOTAL-DIGITS", "Order[1]/OrderList[1]/gnum") in codes
     assert ("CEB-FIELD-NOT-INTEGER", "Order[1]/OrderList[2]/gnum") in codes
+    assert ("CEB-FIELD-NOT-INTEGER", "Order[1]/OrderList[3]/gnum") in codes
 
 
 @pytest.mark.parametrize("mtype,field,value,table", [
