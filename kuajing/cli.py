@@ -107,10 +107,20 @@ def data_import(path: Path = typer.Argument(..., exists=True, readable=True, hel
     """Import a maintained reference-data file (exchange rates, holidays, HS tax rates) as a new version."""
     from kuajing.data.service import import_file
     from kuajing.db.session import transaction
+    from kuajing.errors import AppError
 
     settings = _settings()
-    with transaction(_session_factory(settings)) as session:
-        result = import_file(session=session, path=path, kind=kind, console=console)
+    try:
+        with transaction(_session_factory(settings)) as session:
+            result = import_file(session=session, path=path, kind=kind, console=console)
+    except AppError as err:  # a bad file is the user's to fix: list every problem, exit 1, nothing saved
+        from rich.markup import escape
+
+        problem = err.to_problem(settings.locale)
+        console.print(f"[red]{escape(problem['title'])}[/red]: {escape(problem.get('detail', ''))}")
+        for issue in problem["errors"]:
+            console.print(f"  {issue['path']}: {issue['message']} [{issue['code']}]", markup=False)
+        raise typer.Exit(1) from None
     console.print(f"[green]imported[/green] {result}")
 
 

@@ -39,6 +39,12 @@ class ExactDecimal(TypeDecorator):
         self._quantum = Decimal(1).scaleb(-scale)
         self._factor = Decimal(10) ** scale
 
+    def __repr__(self) -> str:
+        # Alembic autogenerate renders the type with repr(): keep precision and scale in the migration
+        if type(self) is ExactDecimal:
+            return f"ExactDecimal({self.precision}, {self.scale})"
+        return f"{type(self).__name__}()"
+
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())

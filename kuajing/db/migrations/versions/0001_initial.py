@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:27:15.322685
+Create Date: 2026-11-27 20:28:42.770481
 """
 from alembic import op
 import sqlalchemy as sa
@@ -161,7 +161,7 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=False),
-    sa.Column('rate', kuajing.db.types.ExactDecimal(), nullable=False),
+    sa.Column('rate', kuajing.db.types.ExactDecimal(18, 8), nullable=False),
     sa.Column('source', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['version_id'], ['data_dataset_version.id'], name=op.f('fk_data_exchange_rate_version_id_data_dataset_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_data_exchange_rate')),
@@ -178,9 +178,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=True),
-    sa.Column('mfn_rate', kuajing.db.types.ExactDecimal(), nullable=False),
-    sa.Column('vat_rate', kuajing.db.types.ExactDecimal(), nullable=False),
-    sa.Column('consumption_tax_rate', kuajing.db.types.ExactDecimal(), nullable=False),
+    sa.Column('mfn_rate', kuajing.db.types.ExactDecimal(10, 6), nullable=False),
+    sa.Column('vat_rate', kuajing.db.types.ExactDecimal(10, 6), nullable=False),
+    sa.Column('consumption_tax_rate', kuajing.db.types.ExactDecimal(10, 6), nullable=False),
     sa.Column('positive_list', sa.Boolean(), nullable=False),
     sa.Column('remarks', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['version_id'], ['data_dataset_version.id'], name=op.f('fk_data_hs_tax_rate_version_id_data_dataset_version')),
