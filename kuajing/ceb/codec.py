@@ -19,34 +19,48 @@ _NS = "{%s}" % CEB_NS
 _DS_SIG = "{%s}Signature" % DS_NS
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
-# per node: {namespaced tag: (attr, kind)} for reading; built once
-_READ: dict[int, dict[str, tuple[str, str]]] = {}
+# per node: {namespaced tag: (attr, converter or None for text)}; built once
+_READ: dict[int, dict[str, tuple[str, object]]] = {}
 
 
-def _reader(node: NodeSpec) -> dict[str, tuple[str, str]]:
-    r = _READ.get(id(node))
-    if r is None:
-        r = _READ[id(node)] = {_NS + f.name: (f.attr, f.kind) for f in node.fields}
-    return r
-
-
-def _convert(text: str, kind: str):
-    if kind == "str" or text == "":
+def _to_decimal(text: str):
+    if not text:
         return text
     try:
-        return Decimal(text) if kind == "dec" else int(text)
-    except (ArithmeticError, ValueError):
+        return Decimal(text)
+    except ArithmeticError:
         return text  # kept as text; validation reports it
+
+
+def _to_int(text: str):
+    if not text:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+_CONVERTERS = {"str": None, "dec": _to_decimal, "int": _to_int}
+
+
+def _reader(node: NodeSpec) -> dict[str, tuple[str, object]]:
+    r = _READ.get(id(node))
+    if r is None:
+        r = _READ[id(node)] = {_NS + f.name: (f.attr, _CONVERTERS[f.kind]) for f in node.fields}
+    return r
 
 
 def _read_leaf(el, node: NodeSpec):
     reader = _reader(node)
+    get = reader.get
     kw = {}
     for child in el:
-        spec = reader.get(child.tag)
-        if spec is not None and spec[0] not in kw:
-            text = child.text
-            kw[spec[0]] = _convert(text or "", spec[1]) if spec[1] != "str" else (text or "")
+        spec = get(child.tag)
+        if spec is not None:
+            attr, conv = spec
+            text = child.text or ""
+            kw[attr] = text if conv is None else conv(text)
     return class_for(node)(**kw)
 
 
@@ -134,25 +148,45 @@ def parse(data: bytes, *, validate: bool = True, rules: bool = True, codes: bool
 
 def _text(f: FieldSpec, value) -> str:
     if isinstance(value, Decimal):
-        text = format(value, "f")
+        text = str(value)
+        if "E" in text:
+            text = format(value, "f")
     elif isinstance(value, bool):
         raise TypeError(f"{f.name}: booleans are not CEB values")
     else:
         text = str(value)
     if f.cdata:
         return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-    return escape(text, {"\r": "&#13;"})
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        return escape(text, {"\r": "&#13;"})
+    return text
+
+
+# per node: [(attr, "<ceb:x>", "</ceb:x>", FieldSpec, plain)] where plain = str field without CDATA
+_WRITE: dict[int, list] = {}
+
+
+def _writer(node: NodeSpec) -> list:
+    w = _WRITE.get(id(node))
+    if w is None:
+        w = _WRITE[id(node)] = [(f.attr, f"<ceb:{f.name}>", f"</ceb:{f.name}>", f, f.kind == "str" and not f.cdata)
+                                for f in node.fields]
+    return w
 
 
 def _write_leaf(rec, node: NodeSpec, out: list[str]) -> None:
-    out.append(f"<ceb:{node.name}>")
-    for f in node.fields:
-        value = getattr(rec, f.attr)
+    append = out.append
+    append(f"<ceb:{node.name}>")
+    for attr, open_, close, f, plain in _writer(node):
+        value = getattr(rec, attr)
         if value is None:
             continue
-        text = _text(f, value)
-        out.append(f"<ceb:{f.name}>{text}</ceb:{f.name}>" if text else f"<ceb:{f.name}></ceb:{f.name}>")
-    out.append(f"</ceb:{node.name}>")
+        if plain and value.__class__ is str and "&" not in value and "<" not in value and ">" not in value \
+                and "\r" not in value:
+            append(open_ + value + close)
+        else:
+            append(open_ + _text(f, value) + close)
+    append(f"</ceb:{node.name}>")
 
 
 def _write_record(rec, node: NodeSpec, out: list[str]) -> None:
@@ -214,10 +248,19 @@ def build(message: Message, *, validate: bool = True, rules: bool = True, codes:
     """Serialise ``message`` and (by default) validate the result; raise :class:`CebError` on any issue."""
     data = serialize_message(message)
     if validate:
-        found = validate_bytes(data, rules=rules, codes=codes, max_records=max_records)
+        found = _validate_serialized(data, message, rules=rules, codes=codes, max_records=max_records)
         if found:
             raise CebError(found)
     return data
+
+
+def _validate_serialized(data: bytes, message: Message, *, rules: bool, codes: bool, max_records: int) -> list[Issue]:
+    """Validate bytes we just wrote from ``message`` (cross-field rules run on the model itself)."""
+    root = safe_parse(data, max_bytes=max(len(data), DEFAULT_MAX_BYTES))
+    found = validate_tree(root, message.spec, rules=rules, codes=codes, max_records=max_records)
+    if not found and rules:
+        found = check_rules(message)
+    return found
 
 
 def validate_bytes(data: bytes, *, rules: bool = True, codes: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -245,7 +288,7 @@ def validate(message: Message | bytes, *, rules: bool = True, codes: bool = True
         data = serialize_message(message)
     except CebError as exc:
         return exc.issues
-    return validate_bytes(data, rules=rules, codes=codes, max_records=max_records)
+    return _validate_serialized(data, message, rules=rules, codes=codes, max_records=max_records)
 
 
 __all__ = ["build", "parse", "serialize_message", "to_message", "validate", "validate_bytes", "MESSAGES",
