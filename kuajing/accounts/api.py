@@ -53,7 +53,7 @@ def me(principal: Principal = Depends(current_principal)) -> MeRead:
 
 @router.get("/api-keys", response_model=list[ApiKeyRead], summary="List API keys")
 def list_keys(enterprise_id: int | None = Query(None), principal: Principal = Depends(_admins),
-              session: Session = Depends(get_session)) -> list[ApiKeyRead]:
+              session: Session = Depends(get_session, scope="function")) -> list[ApiKeyRead]:
     """Keys of the caller's enterprise (zone operators: all, or one enterprise)."""
     scope = scope_enterprise(principal, enterprise_id, required=False)
     return [api_key_read(k) for k in service.list_api_keys(session=session, enterprise_id=scope)]
@@ -61,7 +61,7 @@ def list_keys(enterprise_id: int | None = Query(None), principal: Principal = De
 
 @router.post("/api-keys", response_model=ApiKeyIssued, status_code=201, summary="Issue an API key")
 def issue_key(body: ApiKeyCreate, principal: Principal = Depends(_admins),
-              session: Session = Depends(get_session)) -> ApiKeyIssued:
+              session: Session = Depends(get_session, scope="function")) -> ApiKeyIssued:
     """Issue a key for an enterprise; the plain key is in the answer once and never again."""
     scope = scope_enterprise(principal, body.enterprise_id, required=True)
     key, plain = service.issue_api_key(session=session, enterprise_id=scope, name=body.name, roles=body.roles,
@@ -71,7 +71,7 @@ def issue_key(body: ApiKeyCreate, principal: Principal = Depends(_admins),
 
 @router.delete("/api-keys/{api_key_id}", response_model=ApiKeyRead, summary="Revoke an API key")
 def revoke_key(api_key_id: int, principal: Principal = Depends(_admins),
-               session: Session = Depends(get_session)) -> ApiKeyRead:
+               session: Session = Depends(get_session, scope="function")) -> ApiKeyRead:
     """Revoke a key of the caller's enterprise (zone operators: any key)."""
     scope = None if principal.has_role(Role.zone_operator) else scope_enterprise(principal, None, required=False)
     key = service.revoke_api_key(session=session, api_key_id=api_key_id, actor=principal.actor, enterprise_id=scope)
@@ -80,7 +80,7 @@ def revoke_key(api_key_id: int, principal: Principal = Depends(_admins),
 
 @router.get("/users", response_model=list[UserRead], summary="List users")
 def list_users(enterprise_id: int | None = Query(None), principal: Principal = Depends(_admins),
-               session: Session = Depends(get_session)) -> list[UserRead]:
+               session: Session = Depends(get_session, scope="function")) -> list[UserRead]:
     """Users of the caller's enterprise (zone operators: all, or one enterprise)."""
     scope = scope_enterprise(principal, enterprise_id, required=False)
     return [user_read(u) for u in service.list_users(session=session, enterprise_id=scope)]
@@ -88,7 +88,7 @@ def list_users(enterprise_id: int | None = Query(None), principal: Principal = D
 
 @router.post("/users", response_model=UserRead, status_code=201, summary="Create a user")
 def create_user(body: UserCreate, principal: Principal = Depends(_admins),
-                session: Session = Depends(get_session)) -> UserRead:
+                session: Session = Depends(get_session, scope="function")) -> UserRead:
     """Create a user: enterprise admins only enterprise roles in their own enterprise."""
     if principal.has_role(Role.zone_operator):
         enterprise_id = body.enterprise_id

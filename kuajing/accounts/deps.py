@@ -141,12 +141,12 @@ def _resolution(request: Request, session: Session) -> Resolution:
     return found
 
 
-def optional_principal(request: Request, session: Session = Depends(get_session)) -> Principal | None:
+def optional_principal(request: Request, session: Session = Depends(get_session, scope="function")) -> Principal | None:
     """The caller, or None when anonymous (a rejected key also counts as anonymous here)."""
     return _resolution(request, session).principal
 
 
-def current_principal(request: Request, session: Session = Depends(get_session)) -> Principal:
+def current_principal(request: Request, session: Session = Depends(get_session, scope="function")) -> Principal:
     """The caller; 401 problem (``unauthenticated``, ``api_key_invalid``, ``api_key_revoked``) otherwise."""
     found = _resolution(request, session)
     if found.failure is not None:

@@ -88,7 +88,7 @@ def login_form(request: Request, next: str = "/"):
 
 @router.post("/login", dependencies=[Depends(require_csrf)])
 def login_submit(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
-                 session: Session = Depends(get_session), locale: str = Depends(get_locale)):
+                 session: Session = Depends(get_session, scope="function"), locale: str = Depends(get_locale)):
     """Check the credentials, open a session, go to ``next`` (a local path only)."""
     target = safe_next(next)
     errors: dict[str, str] = {}
@@ -119,7 +119,7 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
-def logout(request: Request, session: Session = Depends(get_session)):
+def logout(request: Request, session: Session = Depends(get_session, scope="function")):
     """End the session and forget the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -171,7 +171,7 @@ def _account_page(request: Request, session: Session, principal: Principal, *, e
 
 @router.get("/account", name="account")
 def account(request: Request, enterprise_id: int | None = None, principal: Principal = Depends(_user_principal),
-            session: Session = Depends(get_session)):
+            session: Session = Depends(get_session, scope="function")):
     """The caller's account; enterprise admins also manage their enterprise's API keys and users."""
     return _account_page(request, session, principal, enterprise_id=enterprise_id)
 
@@ -179,7 +179,7 @@ def account(request: Request, enterprise_id: int | None = None, principal: Princ
 @router.post("/account/api-keys", dependencies=[Depends(require_csrf)])
 def account_issue_key(request: Request, name: str = Form(""), mode: str = Form("test"),
                       enterprise_id: int | None = Form(None), principal: Principal = Depends(_user_principal),
-                      session: Session = Depends(get_session), locale: str = Depends(get_locale)):
+                      session: Session = Depends(get_session, scope="function"), locale: str = Depends(get_locale)):
     """Issue a key for the managed enterprise and show it once."""
     managed = _managed_enterprise(principal, enterprise_id)
     if managed is None:
@@ -198,7 +198,7 @@ def account_issue_key(request: Request, name: str = Form(""), mode: str = Form("
 
 @router.post("/account/api-keys/{api_key_id}/revoke", dependencies=[Depends(require_csrf)])
 def account_revoke_key(request: Request, api_key_id: int, enterprise_id: int | None = Form(None),
-                       principal: Principal = Depends(_user_principal), session: Session = Depends(get_session),
+                       principal: Principal = Depends(_user_principal), session: Session = Depends(get_session, scope="function"),
                        locale: str = Depends(get_locale)):
     """Revoke a key of the managed enterprise."""
     managed = _managed_enterprise(principal, enterprise_id)
@@ -213,7 +213,7 @@ def account_revoke_key(request: Request, api_key_id: int, enterprise_id: int | N
 def account_create_user(request: Request, username: str = Form(""), display_name: str = Form(""),
                         password: str = Form(""), role: str = Form(Role.enterprise_user.value),
                         enterprise_id: int | None = Form(None), principal: Principal = Depends(_user_principal),
-                        session: Session = Depends(get_session), locale: str = Depends(get_locale)):
+                        session: Session = Depends(get_session, scope="function"), locale: str = Depends(get_locale)):
     """Create a user of the managed enterprise (enterprise roles only)."""
     managed = _managed_enterprise(principal, enterprise_id)
     if managed is None:
@@ -238,7 +238,7 @@ def account_create_user(request: Request, username: str = Form(""), display_name
 
 @router.post("/account/password", dependencies=[Depends(require_csrf)])
 def account_change_password(request: Request, current_password: str = Form(""), new_password: str = Form(""),
-                            principal: Principal = Depends(_user_principal), session: Session = Depends(get_session),
+                            principal: Principal = Depends(_user_principal), session: Session = Depends(get_session, scope="function"),
                             locale: str = Depends(get_locale)):
     """Change one's own password (the current one is checked first)."""
     user = service.get_user(session=session, user_id=principal.user_id)

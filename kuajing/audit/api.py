@@ -28,7 +28,7 @@ def list_events(
     limit: int = Query(100, ge=1, le=1000),
     before_id: int | None = Query(None, ge=1, description="next_before_id of the previous page"),
     principal: Principal = Depends(_auditors),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> AuditEventPage:
     """The timeline of a stream, a subject or an action family (审计时间线)."""
     events = service.timeline(session=session, stream=stream, subject_id=subject_id, action_prefix=action_prefix,
@@ -41,7 +41,7 @@ def list_events(
 def list_checkpoints(
     limit: int = Query(20, ge=1, le=500),
     principal: Principal = Depends(_auditors),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[CheckpointRead]:
     """The newest checkpoints first; an auditor or bank keeps the latest signature to pin the trail."""
     rows = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.number.desc()).limit(limit))
@@ -51,7 +51,7 @@ def list_checkpoints(
 @router.get("/verify", response_model=VerifyReportRead, summary="Verify the whole trail")
 def verify(
     principal: Principal = Depends(_auditors),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     settings=Depends(get_settings),
     locale: str = Depends(get_locale),
 ) -> VerifyReportRead:

@@ -68,7 +68,7 @@ def list_enterprises(
     page: int = Query(1, ge=1, le=100_000),
     per_page: int = Query(25, ge=1, le=100),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     locale: str = Depends(get_locale),
 ) -> EnterprisePage:
     """Zone-wide roles search every filing; an enterprise's users and keys find only their own."""
@@ -84,7 +84,7 @@ def list_enterprises(
 def create_enterprise(
     body: EnterpriseCreate,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     settings=Depends(get_settings),
     locale: str = Depends(get_locale),
 ) -> EnterpriseRead:
@@ -100,7 +100,7 @@ def create_enterprise(
 def get_enterprise(
     enterprise_id: int = EnterpriseId,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     locale: str = Depends(get_locale),
 ) -> EnterpriseRead:
     """The filing, if the caller may see it (404 otherwise)."""
@@ -113,7 +113,7 @@ def update_enterprise(
     body: EnterpriseUpdate,
     enterprise_id: int = EnterpriseId,
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     settings=Depends(get_settings),
     locale: str = Depends(get_locale),
 ) -> EnterpriseRead:
@@ -140,7 +140,7 @@ def _action_route(action: ReviewAction, summary: str, doc: str):
         enterprise_id: int = EnterpriseId,
         body: ReviewRequest | None = Body(None),
         principal: Principal = Depends(current_principal),
-        session: Session = Depends(get_session),
+        session: Session = Depends(get_session, scope="function"),
         locale: str = Depends(get_locale),
     ) -> EnterpriseRead:
         return _act(action, enterprise_id, body, principal, session, locale)
@@ -168,7 +168,7 @@ def enterprise_timeline(
     limit: int = Query(100, ge=1, le=500),
     before_id: int | None = Query(None, ge=1, le=2**62),
     principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     locale: str = Depends(get_locale),
 ) -> Timeline:
     """The audit events of the enterprise's stream, newest first (全程跟踪)."""

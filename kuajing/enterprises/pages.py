@@ -66,7 +66,7 @@ def registry(
     industry: str | None = Query(None, max_length=40),
     page: int = Query(1, ge=1, le=100_000),
     principal: Principal | None = Depends(optional_principal),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     settings=Depends(get_settings),
 ):
     """The zone's registry: everything for zone-wide staff; approved enterprises' public fields otherwise."""
@@ -120,7 +120,7 @@ async def _form_data(request: Request) -> dict[str, Any]:
 
 @router.post("/enterprises/new", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
 async def create_from_form(request: Request, principal: Principal = Depends(current_principal),
-                           session: Session = Depends(get_session), settings=Depends(get_settings)):
+                           session: Session = Depends(get_session, scope="function"), settings=Depends(get_settings)):
     """Create the draft; on errors show the form again with each message beside its field."""
     service.ensure_may(principal=principal, enterprise=None, action=ReviewAction.create)
     data = await _form_data(request)
@@ -141,7 +141,7 @@ async def create_from_form(request: Request, principal: Principal = Depends(curr
 async def validate_field(request: Request, field: str = Query(..., max_length=30),
                          enterprise_id: int | None = Query(None, ge=1, le=2_147_483_647),
                          principal: Principal = Depends(current_principal),
-                         session: Session = Depends(get_session), settings=Depends(get_settings)):
+                         session: Session = Depends(get_session, scope="function"), settings=Depends(get_settings)):
     """htmx: check one field on change and answer the message to show beside it (empty when fine)."""
     data = await _form_data(request)
     value = data.get(field)
@@ -158,7 +158,7 @@ async def validate_field(request: Request, field: str = Query(..., max_length=30
 
 @router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
 def detail(request: Request, enterprise_id: int = EnterpriseId, principal: Principal = Depends(current_principal),
-           session: Session = Depends(get_session), settings=Depends(get_settings)):
+           session: Session = Depends(get_session, scope="function"), settings=Depends(get_settings)):
     """A filing with its review actions and its timeline (全程跟踪)."""
     enterprise = service.get_visible(session=session, principal=principal, enterprise_id=enterprise_id)
     locale = get_locale(request)
@@ -174,7 +174,7 @@ def detail(request: Request, enterprise_id: int = EnterpriseId, principal: Princ
 
 @router.get("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, enterprise_id: int = EnterpriseId, principal: Principal = Depends(current_principal),
-              session: Session = Depends(get_session), settings=Depends(get_settings)):
+              session: Session = Depends(get_session, scope="function"), settings=Depends(get_settings)):
     """The filing form of a draft or returned filing."""
     enterprise = service.get_visible(session=session, principal=principal, enterprise_id=enterprise_id)
     service.ensure_may(principal=principal, enterprise=enterprise, action=ReviewAction.update)
@@ -186,7 +186,7 @@ def edit_form(request: Request, enterprise_id: int = EnterpriseId, principal: Pr
 @router.post("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
 async def update_from_form(request: Request, enterprise_id: int = EnterpriseId,
                            principal: Principal = Depends(current_principal),
-                           session: Session = Depends(get_session), settings=Depends(get_settings)):
+                           session: Session = Depends(get_session, scope="function"), settings=Depends(get_settings)):
     """Save the form; on errors show it again with each message beside its field."""
     enterprise = service.get_visible(session=session, principal=principal, enterprise_id=enterprise_id)
     service.ensure_may(principal=principal, enterprise=enterprise, action=ReviewAction.update)
@@ -210,7 +210,7 @@ async def update_from_form(request: Request, enterprise_id: int = EnterpriseId,
 @router.post("/enterprises/{enterprise_id}/actions/{action}", response_class=HTMLResponse,
              dependencies=[Depends(require_csrf)])
 async def act(request: Request, action: str = Path(..., max_length=20), enterprise_id: int = EnterpriseId,
-              principal: Principal = Depends(current_principal), session: Session = Depends(get_session),
+              principal: Principal = Depends(current_principal), session: Session = Depends(get_session, scope="function"),
               settings=Depends(get_settings)):
     """A review action from the detail page (submit, approve, return, suspend, reinstate, revoke)."""
     enterprise = service.get_visible(session=session, principal=principal, enterprise_id=enterprise_id)
