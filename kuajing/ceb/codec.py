@@ -12,11 +12,18 @@ from kuajing.ceb.issues import CebError, Issue, IssueCode
 from kuajing.ceb.messages import MESSAGES, spec_of
 from kuajing.ceb.models import CompoundRecord, ExtendMessage, Message, Record, class_for
 from kuajing.ceb.spec import CEB_NS, DS_NS, FieldSpec, MessageSpec, NodeSpec
-from kuajing.ceb.validate import DEFAULT_MAX_RECORDS, check_root, check_rules, issue, validate_tree
+from kuajing.ceb.validate import (
+    DEFAULT_MAX_RECORDS,
+    check_codes,
+    check_root,
+    check_rules,
+    issue,
+    validate_tree,
+)
 from kuajing.ceb.xml import DEFAULT_MAX_BYTES, safe_parse
 
-_NS = "{%s}" % CEB_NS
-_DS_SIG = "{%s}Signature" % DS_NS
+_NS = f"{{{CEB_NS}}}"
+_DS_SIG = f"{{{DS_NS}}}Signature"
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 # per node: {namespaced tag: (attr, converter or None for text)}; built once
@@ -68,13 +75,15 @@ def _read_record(el, node: NodeSpec):
     if not node.compound:
         return _read_leaf(el, node)
     head_tag = _NS + node.head.name
-    items_tag = _NS + node.items.name if node.items is not None else None
+    items_node = node.items
+    items_tag = _NS + items_node.name if items_node is not None else None
     head = None
     items = []
+    append = items.append
     for child in el:
         tag = child.tag
         if tag == items_tag:
-            items.append(_read_leaf(child, node.items))
+            append(_read_leaf(child, items_node))
         elif tag == head_tag and head is None:
             head = _read_leaf(child, node.head)
     return class_for(node)(head=head, items=items)
@@ -133,15 +142,21 @@ def parse(data: bytes, *, validate: bool = True, rules: bool = True, codes: bool
                               f"报文类型应为{spec_of(expect).type}，实际为{spec.type}",
                               f"expected a {spec_of(expect).type} message, got {spec.type}")])
     if validate:
-        found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records)
+        found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True)
         if found:
             raise CebError(found)
     msg = to_message(root, spec)
     if validate and rules:
-        found = check_rules(msg)
+        found = _model_checks(msg, codes=codes)
         if found:
             raise CebError(found)
     return msg
+
+
+def _model_checks(msg: Message, *, codes: bool) -> list[Issue]:
+    """Code tables (when ``codes``) and cross-field rules, on a model whose document passed the gate."""
+    found = check_codes(msg) if codes else []
+    return found + check_rules(msg)
 
 
 # ---- build --------------------------------------------------------------------------------------
@@ -257,9 +272,9 @@ def build(message: Message, *, validate: bool = True, rules: bool = True, codes:
 def _validate_serialized(data: bytes, message: Message, *, rules: bool, codes: bool, max_records: int) -> list[Issue]:
     """Validate bytes we just wrote from ``message`` (cross-field rules run on the model itself)."""
     root = safe_parse(data, max_bytes=max(len(data), DEFAULT_MAX_BYTES))
-    found = validate_tree(root, message.spec, rules=rules, codes=codes, max_records=max_records)
+    found = validate_tree(root, message.spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True)
     if not found and rules:
-        found = check_rules(message)
+        found = _model_checks(message, codes=codes)
     return found
 
 
@@ -273,9 +288,9 @@ def validate_bytes(data: bytes, *, rules: bool = True, codes: bool = True, max_b
     spec, found = check_root(root)
     if spec is None:
         return found
-    found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records)
+    found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True)
     if not found and rules:
-        found = check_rules(to_message(root, spec))
+        found = _model_checks(to_message(root, spec), codes=codes)
     return found
 
 

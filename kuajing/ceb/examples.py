@@ -86,7 +86,7 @@ def example_record(message_type: str, n: int = 1, *, items: int = 2, optional: b
 
 def placeholder_signature() -> etree._Element:
     """A structurally valid ds:Signature with dummy values (for tests and demos only)."""
-    ds = "{%s}" % DS_NS
+    ds = f"{{{DS_NS}}}"
     sig = etree.Element(ds + "Signature", nsmap={"ds": DS_NS})
     si = etree.SubElement(sig, ds + "SignedInfo")
     etree.SubElement(si, ds + "CanonicalizationMethod", Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315")

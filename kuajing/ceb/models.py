@@ -150,7 +150,7 @@ def classes(message_type: str) -> SimpleNamespace:
     return _BY_TYPE[spec_of(message_type).type]
 
 
-def BaseTransfer(*, direction: str, **values: Any):  # noqa: N802 - reads like a class
+def BaseTransfer(*, direction: str, **values: Any):
     """A BaseTransfer (传输企业) block for ``direction`` ("import" or "export")."""
     cls = ImportBaseTransfer if direction == "import" else ExportBaseTransfer
     values.setdefault("dxp_mode", "DXP")

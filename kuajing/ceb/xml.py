@@ -21,7 +21,7 @@ from kuajing.ceb.issues import CebError, Issue, IssueCode
 from kuajing.ceb.spec import CEB_NS, DS_NS
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # 10 MiB
-_CEB = "{%s}" % CEB_NS
+_CEB = f"{{{CEB_NS}}}"
 _local = threading.local()
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 

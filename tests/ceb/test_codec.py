@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from lxml import etree
 
 from kuajing.ceb import (
-    CebError, Message, build, classes, example_message, insert_signature, parse, receipt_for, safe_parse,
-    to_ceb900, validate,
+    CebError,
+    Message,
+    build,
+    classes,
+    example_message,
+    insert_signature,
+    parse,
+    receipt_for,
+    safe_parse,
+    to_ceb900,
+    validate,
 )
 from kuajing.ceb.examples import placeholder_signature
 from kuajing.ceb.spec import CEB_NS, DS_NS
@@ -91,10 +100,10 @@ def test_expect_message_type():
 
 
 def test_default_namespace_receipt_parses():
-    data = ('<?xml version="1.0" encoding="UTF-8"?><CEB312Message xmlns="%s" guid="%s" version="1.0">'
-            "<OrderReturn><guid>%s</guid><ebpCode>E1</ebpCode><ebcCode>C1</ebcCode><orderNo>O1</orderNo>"
+    data = ('<?xml version="1.0" encoding="UTF-8"?><CEB312Message xmlns="{ns}" guid="{g}" version="1.0">'
+            "<OrderReturn><guid>{g}</guid><ebpCode>E1</ebpCode><ebcCode>C1</ebcCode><orderNo>O1</orderNo>"
             "<returnStatus>120</returnStatus><returnTime>20240601120000123</returnTime>"
-            "<returnInfo>海关入库</returnInfo></OrderReturn></CEB312Message>") % (CEB_NS, "G" * 36, "G" * 36)
+            "<returnInfo>海关入库</returnInfo></OrderReturn></CEB312Message>").replace("{ns}", CEB_NS).replace("{g}", "G" * 36)
     msg = parse(data.encode())
     assert msg.records[0].return_status == "120"
 
@@ -120,7 +129,7 @@ def test_receipt_for_every_declaration(decl):
         keys["invt_no"] = "INVT1"
     if decl in ("CEB213", "CEB215", "CEB311", "CEB411", "CEB511", "CEB513", "CEB303", "CEB403", "CEB505"):
         keys.pop("pre_no")
-    when = datetime(2024, 6, 1, 4, 0, 0, 123000, tzinfo=timezone.utc)
+    when = datetime(2024, 6, 1, 4, 0, 0, 123000, tzinfo=UTC)
     receipt = receipt_for(decl, record, "120" if decl != "CEB216" else "399", "海关入库", when, **keys)
     assert receipt.message_type == expected
     rec = receipt.records[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from lxml import etree
 
 from kuajing.ceb.messages import MESSAGES
 from kuajing.ceb.spec import NodeSpec
@@ -51,7 +50,7 @@ def _check_leaf_node(xsd: _Xsd, el, spec: NodeSpec, errors: list, where: str):
     if names != ours:
         errors.append(f"{where}: element order differs\n  xsd:  {names}\n  ours: {ours}")
         return
-    for k, f in zip(kids, spec.fields):
+    for k, f in zip(kids, spec.fields, strict=True):
         mn, mx = _occurs(k)
         if (mn == 1) != f.required:
             errors.append(f"{where}/{f.name}: required xsd={mn} ours={f.required}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from kuajing.ceb.messages.export import EXPORT_DECLARATIONS
 from kuajing.ceb.messages.import_ import IMPORT_DECLARATIONS
 from kuajing.ceb.messages.receipts import EXPORT_RECEIPTS, IMPORT_RECEIPTS
