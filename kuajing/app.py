@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,7 +18,7 @@ from kuajing import __version__
 from kuajing.db.session import make_engine, make_sessionmaker
 from kuajing.db.types import Keyring, configure_keyring
 from kuajing.errors import AppError, FieldIssue
-from kuajing.i18n import gettext, match_locale, negotiate
+from kuajing.i18n import match_locale, negotiate
 from kuajing.settings import LOCALES, Settings
 
 log = logging.getLogger("kuajing")

@@ -14,7 +14,7 @@ import json
 import os
 import random
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -26,7 +26,7 @@ from kuajing.enterprises import service as enterprises
 from kuajing.enterprises.choices import EnterpriseRole, ReviewAction
 from kuajing.enterprises.models import Enterprise
 
-PLAN_DATE = datetime(2023, 7, 18, 2, 0, tzinfo=timezone.utc)  # 内政字〔2023〕99号 issued
+PLAN_DATE = datetime(2023, 7, 18, 2, 0, tzinfo=UTC)  # 内政字〔2023〕99号 issued
 ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #: name parts of fictitious companies (字号), by industry: (trade words, product word, roles)
@@ -218,7 +218,7 @@ def load_demo(*, settings, session_factory, console, if_empty: bool = False, see
         raise SystemExit(1)
     zone = enterprises.zone_config(var_dir=settings.var_dir)
     rows = plan(seed, zone)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     logins: list[dict] = []
     keys: list[dict] = []
     with transaction(session_factory) as session:

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
         return value.get_secret_value().encode()
 
     @classmethod
-    def load(cls, **overrides) -> "Settings":
+    def load(cls, **overrides) -> Settings:
         """Read the environment; in development generate and persist missing secrets."""
         settings = cls(**overrides)
         missing = [name for name in _SECRET_FIELDS if getattr(settings, name) is None]

@@ -11,7 +11,12 @@ from kuajing.accounts.deps import Principal, require_roles
 from kuajing.audit import service
 from kuajing.audit.models import AuditCheckpoint
 from kuajing.audit.schemas import (
-    AuditEventPage, CheckpointRead, VerifyReportRead, checkpoint_read, event_read, report_read,
+    AuditEventPage,
+    CheckpointRead,
+    VerifyReportRead,
+    checkpoint_read,
+    event_read,
+    report_read,
 )
 from kuajing.web.deps import get_locale, get_session, get_settings
 

@@ -18,7 +18,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -100,7 +100,7 @@ def canonical_json(value: Any) -> str:
 
 def iso_utc(at: datetime) -> str:
     """An instant as ``2026-03-01T08:00:00.000000Z`` (always UTC, always microseconds)."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def sm3_hex(data: bytes) -> str:
@@ -178,7 +178,7 @@ def record(*, session: Session, action: str, stream: str, actor: str, subject_id
     _validate(action, stream, actor, subject_id, at)
     before_plain = _plain_snapshot("before", before)
     after_plain = _plain_snapshot("after", after)
-    at = (at or utcnow()).astimezone(timezone.utc)
+    at = (at or utcnow()).astimezone(UTC)
     subject = None if subject_id is None else str(subject_id)
 
     # The write comes first: on SQLite it takes the database's write lock before we read the head.
@@ -276,7 +276,7 @@ def write_checkpoint(*, session: Session, key: bytes, at: datetime | None = None
     ).all()
     sealed = _sealed_heads(session)
     entries = sorted((h.stream, h.seq, h.last_hash) for h in heads if sealed.get(h.stream) != h.seq)
-    created_at = (at or utcnow()).astimezone(timezone.utc)
+    created_at = (at or utcnow()).astimezone(UTC)
     number = (previous.number + 1) if previous else 1
     prev_signature = previous.signature if previous else GENESIS
     stream_count = len(set(sealed) | {h.stream for h in heads})

@@ -15,7 +15,7 @@ import base64
 import hmac as _hmac
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from cryptography.exceptions import InvalidTag
@@ -103,15 +103,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store timezone-aware instants")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # --- personal data protection (个人信息保护) ------------------------------------------------------
@@ -125,7 +125,7 @@ class Keyring:
     lookup_key: bytes
 
     @classmethod
-    def from_settings(cls, settings) -> "Keyring":
+    def from_settings(cls, settings) -> Keyring:
         """Build the keyring from the settings' hex secrets."""
         enc = settings.secret("encryption_key").decode()
         key = bytes.fromhex(enc) if len(enc) == 32 else _derive(enc.encode(), b"sm4")

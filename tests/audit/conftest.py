@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from kuajing.audit.service import record, write_checkpoint
 from kuajing.db.session import transaction
 
-T0 = datetime(2026, 3, 1, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -11,8 +11,6 @@ from sqlalchemy import select
 from kuajing.audit.models import AuditEvent, AuditStreamHead
 from kuajing.audit.service import GENESIS, canonical_json, event_hash, record, timeline, to_plain, verify_all
 from kuajing.errors import AppError
-
-
 
 
 def test_events_chain_per_stream_in_the_callers_transaction(db):
@@ -44,7 +42,7 @@ def test_committed_events_survive_and_reload_with_the_same_hash(db, session_fact
     db.commit()
     with session_factory() as other:
         stored = other.scalars(select(AuditEvent)).one()
-        assert stored.at == datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=timezone.utc)
+        assert stored.at == datetime(2026, 3, 1, 8, 30, 0, 123456, tzinfo=UTC)
         assert stored.after == {"amount": "12.50", "day": "2026-03-01"}
         assert stored.hash == event.hash == event_hash(
             stream="system", seq=1, action="import:inventory:release", actor="system", subject_id="I-1",
@@ -55,7 +53,7 @@ def test_committed_events_survive_and_reload_with_the_same_hash(db, session_fact
 def test_snapshots_serialise_deterministically():
     first = {"b": Decimal("1E+2"), "a": [date(2026, 1, 2), {"z": 1, "y": Decimal("0.10")}],
              "when": datetime(2026, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), "tags": {"y", "x"}}
-    second = {"tags": {"x", "y"}, "when": datetime(2026, 1, 1, 0, tzinfo=timezone.utc),
+    second = {"tags": {"x", "y"}, "when": datetime(2026, 1, 1, 0, tzinfo=UTC),
               "a": [date(2026, 1, 2), {"y": Decimal("0.10"), "z": 1}], "b": Decimal("100")}
     assert canonical_json(to_plain(first)) == canonical_json(to_plain(second))
     assert canonical_json(to_plain(first)) == (

@@ -59,12 +59,10 @@ def test_money_sum_is_exact_decimal(engine, table):
 
 
 def test_money_refuses_floats_and_sub_fen_values(engine, table):
-    with engine.begin() as conn:
-        with pytest.raises(Exception, match="floats never touch money"):
-            conn.execute(insert(table).values(amount=0.1))
-    with engine.begin() as conn:
-        with pytest.raises(Exception, match="more than 2 decimal places"):
-            conn.execute(insert(table).values(amount=Decimal("1.005")))
+    with engine.begin() as conn, pytest.raises(Exception, match="floats never touch money"):
+        conn.execute(insert(table).values(amount=0.1))
+    with engine.begin() as conn, pytest.raises(Exception, match="more than 2 decimal places"):
+        conn.execute(insert(table).values(amount=Decimal("1.005")))
 
 
 def test_money_is_stored_without_float_on_sqlite(engine, table):
@@ -121,6 +119,5 @@ def test_masks():
 
 
 def test_money_refuses_values_beyond_its_precision(engine, table):
-    with engine.begin() as conn:
-        with pytest.raises(Exception, match="exceeds 18 digits"):
-            conn.execute(insert(table).values(amount=Decimal("10000000000000000.00")))
+    with engine.begin() as conn, pytest.raises(Exception, match="exceeds 18 digits"):
+        conn.execute(insert(table).values(amount=Decimal("10000000000000000.00")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from collections import Counter
@@ -60,7 +61,7 @@ def test_load_demo(settings, session_factory, tmp_path):
 
 def test_demo_logins_work(settings, session_factory, tmp_path, client):
     s = settings.model_copy(update={"var_dir": tmp_path})
-    result = load_demo(settings=s, session_factory=session_factory, console=Console(file=open("/dev/null", "w")), seed=11)
+    result = load_demo(settings=s, session_factory=session_factory, console=Console(file=io.StringIO()), seed=11)
     platform_key = result["api_keys"][0]["key"]
     r = client.get("/api/v1/enterprises", headers={"X-API-Key": platform_key})
     assert r.status_code == 200 and r.json()["total"] == 1

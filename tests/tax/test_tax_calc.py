@@ -79,7 +79,9 @@ def test_channel_follows_the_limits(lines, freight, insured, prior):
 def test_tax_is_monotonic_in_value(value, extra, v, c, d):
     """Within one channel, a dearer item never pays less tax."""
     dearer = value + Decimal(extra) / 100
-    order = lambda x: Order(DAY, (Item(x, 1, v, c, d),))
+    def order(x):
+        return Order(DAY, (Item(x, 1, v, c, d),))
+
     low, high = calc.quote(order(value), POLICY_2019), calc.quote(order(dearer), POLICY_2019)
     if low.channel == high.channel:
         assert high.total >= low.total

@@ -44,7 +44,7 @@ def test_categories_present():
 
 def test_parameter_periods_are_contiguous():
     for name, periods in TABLE.items():
-        for (s1, e1, *_), (s2, _e2, *_rest) in itertools.pairwise(periods):
+        for (_s1, e1, *_), (s2, _e2, *_rest) in itertools.pairwise(periods):
             assert e1 is not None and (s2 - e1).days == 1, name
         assert periods[-1][1] is None, name
 

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-27 20:28:42.770481
 """
-from alembic import op
 import sqlalchemy as sa
-import kuajing.db.types
+from alembic import op
 
+import kuajing.db.types
 
 revision = '0001'
 down_revision = None
