@@ -21,8 +21,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
+users_app = typer.Typer(help="People's accounts (the first zone operator of a new installation).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
-console = Console()
+# Wide enough that generated keys and passwords are never wrapped when the output is a file or a pipe.
+console = Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _settings() -> Settings:
@@ -30,11 +33,13 @@ def _settings() -> Settings:
 
 
 def _session_factory(settings: Settings):
+    from kuajing.accounts.service import configure as configure_accounts
+    from kuajing.db.base import import_all_models
     from kuajing.db.session import make_engine, make_sessionmaker
     from kuajing.db.types import Keyring, configure_keyring
 
+    import_all_models()  # every mapper and foreign key target known, whatever the command imports
     configure_keyring(Keyring.from_settings(settings))
-    from kuajing.accounts.service import configure as configure_accounts
 
     configure_accounts(secret_key=settings.secret("secret_key"))
     return make_sessionmaker(make_engine(settings.effective_database_url))
@@ -152,6 +157,39 @@ def audit_checkpoint() -> None:
     with transaction(_session_factory(settings)) as session:
         cp = write_checkpoint(session=session, key=settings.secret("audit_signing_key"))
     console.print(f"[green]checkpoint {cp.id}[/green] sealed {cp.stream_count} streams")
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    username: str = typer.Argument(..., help="login name"),
+    role: str = typer.Option("zone_operator", help="zone_operator, commerce_supervisor, customs_officer, auditor, "
+                                                   "enterprise_admin or enterprise_user"),
+    display_name: str = typer.Option(None, help="shown in the UI (default: the username)"),
+    enterprise_id: int = typer.Option(None, help="the enterprise of an enterprise_admin / enterprise_user"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 envvar="KUAJING_NEW_USER_PASSWORD", help="at least 10 characters"),
+) -> None:
+    """Create a user from the command line (e.g. the first zone operator of a production installation)."""
+    from kuajing.accounts.service import create_user
+    from kuajing.db.session import transaction
+    from kuajing.errors import AppError
+    from kuajing.i18n import gettext
+
+    settings = _settings()
+    try:
+        with transaction(_session_factory(settings)) as session:
+            user = create_user(session=session, username=username, password=password,
+                               display_name=display_name or username, roles=[role],
+                               enterprise_id=enterprise_id, actor="cli:users-create")
+    except AppError as exc:
+        console.print(f"[red]{exc.code}[/red]: {gettext(exc.title, settings.locale, **exc.params)}")
+        for issue in exc.errors:
+            console.print(f"  {issue.path}: {gettext(issue.message, settings.locale, **issue.params)}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]created[/green] {user.username} ({role})")
 
 
 # --- benchmarks -----------------------------------------------------------------------------------
