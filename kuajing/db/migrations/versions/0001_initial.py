@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:28:42.770481
+Create Date: 2026-11-27 20:56:30.910022
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import kuajing.db.types
+
 
 revision = '0001'
 down_revision = None
@@ -106,6 +106,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_enterprises_park'), ['park'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprises_status'), ['status'], unique=False)
 
+    op.create_table('import_outbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('message_type', sa.String(length=8), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('payload', sa.LargeBinary(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_outbox'))
+    )
+    with op.batch_alter_table('import_outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_import_outbox_pending', ['status', 'id'], unique=False)
+
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -203,6 +218,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_enterprise_roles_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_roles_role'), ['role'], unique=False)
 
+    op.create_table('import_delegations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('principal_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('agent_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('message_types', sa.JSON(), nullable=False),
+    sa.Column('valid_from', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_to', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('revoked_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.String(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['agent_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_delegations_agent_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['principal_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_delegations_principal_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_delegations'))
+    )
+    with op.batch_alter_table('import_delegations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_delegations_agent_enterprise_id'), ['agent_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_delegations_principal_enterprise_id'), ['principal_enterprise_id'], unique=False)
+
+    op.create_table('received_messages',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('guid', sa.String(length=36), nullable=False),
+    sa.Column('message_type', sa.String(length=8), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('record_count', sa.Integer(), nullable=False),
+    sa.Column('accepted_count', sa.Integer(), nullable=False),
+    sa.Column('receipt_ids', sa.JSON(), nullable=False),
+    sa.Column('received_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_received_messages_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_received_messages')),
+    sa.UniqueConstraint('sender_enterprise_id', 'sha256', name=op.f('uq_received_messages_sender_enterprise_id_sha256'))
+    )
+    with op.batch_alter_table('received_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_received_messages_guid'), ['guid'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -224,6 +277,319 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_enterprise_id'), ['enterprise_id'], unique=False)
 
+    op.create_table('import_inventories',
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_no', sa.String(length=60), nullable=False),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('assure_code', sa.String(length=30), nullable=False),
+    sa.Column('cop_no', sa.String(length=20), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('invt_no', sa.String(length=18), nullable=True),
+    sa.Column('trade_mode', sa.String(length=4), nullable=False),
+    sa.Column('ems_no', sa.String(length=30), nullable=True),
+    sa.Column('area_code', sa.String(length=18), nullable=True),
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('decl_time', sa.String(length=8), nullable=False),
+    sa.Column('buyer_id_number', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_index', sa.String(length=64), nullable=False),
+    sa.Column('buyer_name', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_telephone', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('consignee_address', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('freight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('insured_fee', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('mismatches', sa.JSON(), nullable=True),
+    sa.Column('matched_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('documents_complete_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tax_channel', sa.String(length=20), nullable=True),
+    sa.Column('taxable_price', kuajing.db.types.Money(), nullable=True),
+    sa.Column('duty', kuajing.db.types.Money(), nullable=True),
+    sa.Column('vat', kuajing.db.types.Money(), nullable=True),
+    sa.Column('consumption_tax', kuajing.db.types.Money(), nullable=True),
+    sa.Column('tax_total', kuajing.db.types.Money(), nullable=True),
+    sa.Column('declared_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_info', sa.Text(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_inventories_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_inventories_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_inventories')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_inventories_business_key')),
+    sa.UniqueConstraint('invt_no', name=op.f('uq_import_inventories_invt_no')),
+    sa.UniqueConstraint('pre_no', name=op.f('uq_import_inventories_pre_no'))
+    )
+    with op.batch_alter_table('import_inventories', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_inventories_agent_code'), ['agent_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventories_buyer_index'), ['buyer_index'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventories_ebc_code'), ['ebc_code'], unique=False)
+        batch_op.create_index('ix_import_inventories_logistics', ['logistics_code', 'logistics_no'], unique=False)
+        batch_op.create_index('ix_import_inventories_order', ['order_no', 'ebp_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventories_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventories_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventories_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventories_trade_mode'), ['trade_mode'], unique=False)
+
+    op.create_table('import_inventory_cancels',
+    sa.Column('invt_no', sa.String(length=18), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('buyer_id_number', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_index', sa.String(length=64), nullable=False),
+    sa.Column('buyer_name', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_telephone', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_inventory_cancels_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_inventory_cancels_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_inventory_cancels')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_inventory_cancels_business_key'))
+    )
+    with op.batch_alter_table('import_inventory_cancels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_inventory_cancels_buyer_index'), ['buyer_index'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_cancels_invt_no'), ['invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_cancels_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_cancels_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_cancels_status'), ['status'], unique=False)
+
+    op.create_table('import_inventory_refunds',
+    sa.Column('invt_no', sa.String(length=18), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('buyer_id_number', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_index', sa.String(length=64), nullable=False),
+    sa.Column('buyer_name', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_telephone', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_inventory_refunds_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_inventory_refunds_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_inventory_refunds')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_inventory_refunds_business_key'))
+    )
+    with op.batch_alter_table('import_inventory_refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_inventory_refunds_buyer_index'), ['buyer_index'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_refunds_invt_no'), ['invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_refunds_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_refunds_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_inventory_refunds_status'), ['status'], unique=False)
+
+    op.create_table('import_orders',
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('ebp_name', sa.String(length=100), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_name', sa.String(length=100), nullable=False),
+    sa.Column('goods_value', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('freight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('discount', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('tax_total', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('actural_paid', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('buyer_id_type', sa.String(length=1), nullable=False),
+    sa.Column('buyer_id_number', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_index', sa.String(length=64), nullable=False),
+    sa.Column('buyer_name', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_telephone', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('pay_code', sa.String(length=18), nullable=True),
+    sa.Column('pay_transaction_id', sa.String(length=60), nullable=True),
+    sa.Column('consignee', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('consignee_telephone', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('consignee_address', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_orders_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_orders_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_orders')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_orders_business_key'))
+    )
+    with op.batch_alter_table('import_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_orders_buyer_index'), ['buyer_index'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_orders_ebc_code'), ['ebc_code'], unique=False)
+        batch_op.create_index('ix_import_orders_order', ['order_no', 'ebp_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_orders_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_orders_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_orders_status'), ['status'], unique=False)
+
+    op.create_table('import_payments',
+    sa.Column('pay_code', sa.String(length=18), nullable=False),
+    sa.Column('pay_name', sa.String(length=100), nullable=False),
+    sa.Column('pay_transaction_id', sa.String(length=60), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('payer_id_type', sa.String(length=1), nullable=False),
+    sa.Column('payer_id_number', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('payer_index', sa.String(length=64), nullable=False),
+    sa.Column('payer_name', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('amount_paid', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('pay_time', sa.String(length=14), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_payments_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_payments_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_payments')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_payments_business_key'))
+    )
+    with op.batch_alter_table('import_payments', schema=None) as batch_op:
+        batch_op.create_index('ix_import_payments_order', ['order_no', 'ebp_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_payments_payer_index'), ['payer_index'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_payments_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_payments_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_payments_status'), ['status'], unique=False)
+
+    op.create_table('import_receipts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('message_type', sa.String(length=8), nullable=False),
+    sa.Column('declaration_type', sa.String(length=8), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('return_status', sa.String(length=10), nullable=False),
+    sa.Column('return_info', sa.Text(), nullable=False),
+    sa.Column('return_time', sa.String(length=17), nullable=False),
+    sa.Column('returned_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('receipt_xml', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_import_receipts_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_receipts_received_message_id_received_messages')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_receipts'))
+    )
+    with op.batch_alter_table('import_receipts', schema=None) as batch_op:
+        batch_op.create_index('ix_import_receipts_key', ['declaration_type', 'business_key'], unique=False)
+        batch_op.create_index('ix_import_receipts_owner', ['enterprise_id', 'id'], unique=False)
+
+    op.create_table('import_waybill_statuses',
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_no', sa.String(length=60), nullable=False),
+    sa.Column('logistics_status', sa.String(length=1), nullable=False),
+    sa.Column('logistics_time', sa.String(length=14), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_waybill_statuses_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_waybill_statuses_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_waybill_statuses')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_waybill_statuses_business_key'))
+    )
+    with op.batch_alter_table('import_waybill_statuses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_waybill_statuses_logistics_no'), ['logistics_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_waybill_statuses_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_waybill_statuses_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_waybill_statuses_status'), ['status'], unique=False)
+
+    op.create_table('import_waybills',
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_name', sa.String(length=100), nullable=False),
+    sa.Column('logistics_no', sa.String(length=60), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('freight', kuajing.db.types.ExactDecimal(18, 5), nullable=True),
+    sa.Column('insured_fee', kuajing.db.types.ExactDecimal(18, 5), nullable=True),
+    sa.Column('weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('consignee', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('consignee_telephone', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('consignee_address', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_import_waybills_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_import_waybills_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_waybills')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_import_waybills_business_key'))
+    )
+    with op.batch_alter_table('import_waybills', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_waybills_order_no'), ['order_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_waybills_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_waybills_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_waybills_status'), ['status'], unique=False)
+
     op.create_table('web_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -237,20 +603,144 @@ def upgrade() -> None:
         batch_op.create_index('ix_web_sessions_expires_at', ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('import_inventory_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('item_record_no', sa.String(length=30), nullable=True),
+    sa.Column('item_no', sa.String(length=20), nullable=True),
+    sa.Column('gcode', sa.String(length=10), nullable=False),
+    sa.Column('gname', sa.String(length=250), nullable=False),
+    sa.Column('gmodel', sa.String(length=510), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('qty', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('qty1', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit1', sa.String(length=3), nullable=False),
+    sa.Column('price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('total_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.ForeignKeyConstraint(['inventory_id'], ['import_inventories.id'], name=op.f('fk_import_inventory_items_inventory_id_import_inventories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_inventory_items')),
+    sa.UniqueConstraint('inventory_id', 'gnum', name=op.f('uq_import_inventory_items_inventory_id_gnum'))
+    )
+    op.create_table('import_inventory_refund_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('refund_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('gcode', sa.String(length=10), nullable=False),
+    sa.Column('gname', sa.String(length=250), nullable=False),
+    sa.Column('qty', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.ForeignKeyConstraint(['refund_id'], ['import_inventory_refunds.id'], name=op.f('fk_import_inventory_refund_items_refund_id_import_inventory_refunds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_inventory_refund_items')),
+    sa.UniqueConstraint('refund_id', 'gnum', name=op.f('uq_import_inventory_refund_items_refund_id_gnum'))
+    )
+    op.create_table('import_order_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('item_no', sa.String(length=30), nullable=True),
+    sa.Column('item_name', sa.String(length=250), nullable=False),
+    sa.Column('gmodel', sa.String(length=510), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('qty', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('total_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['import_orders.id'], name=op.f('fk_import_order_items_order_id_import_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_order_items')),
+    sa.UniqueConstraint('order_id', 'gnum', name=op.f('uq_import_order_items_order_id_gnum'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('import_order_items')
+    op.drop_table('import_inventory_refund_items')
+    op.drop_table('import_inventory_items')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
         batch_op.drop_index('ix_web_sessions_expires_at')
 
     op.drop_table('web_sessions')
+    with op.batch_alter_table('import_waybills', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_waybills_status'))
+        batch_op.drop_index(batch_op.f('ix_import_waybills_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_waybills_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_import_waybills_order_no'))
+
+    op.drop_table('import_waybills')
+    with op.batch_alter_table('import_waybill_statuses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_waybill_statuses_status'))
+        batch_op.drop_index(batch_op.f('ix_import_waybill_statuses_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_waybill_statuses_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_import_waybill_statuses_logistics_no'))
+
+    op.drop_table('import_waybill_statuses')
+    with op.batch_alter_table('import_receipts', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_receipts_owner')
+        batch_op.drop_index('ix_import_receipts_key')
+
+    op.drop_table('import_receipts')
+    with op.batch_alter_table('import_payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_payments_status'))
+        batch_op.drop_index(batch_op.f('ix_import_payments_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_payments_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_import_payments_payer_index'))
+        batch_op.drop_index('ix_import_payments_order')
+
+    op.drop_table('import_payments')
+    with op.batch_alter_table('import_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_orders_status'))
+        batch_op.drop_index(batch_op.f('ix_import_orders_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_orders_received_message_id'))
+        batch_op.drop_index('ix_import_orders_order')
+        batch_op.drop_index(batch_op.f('ix_import_orders_ebc_code'))
+        batch_op.drop_index(batch_op.f('ix_import_orders_buyer_index'))
+
+    op.drop_table('import_orders')
+    with op.batch_alter_table('import_inventory_refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_inventory_refunds_status'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_refunds_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_refunds_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_refunds_invt_no'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_refunds_buyer_index'))
+
+    op.drop_table('import_inventory_refunds')
+    with op.batch_alter_table('import_inventory_cancels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_inventory_cancels_status'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_cancels_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_cancels_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_cancels_invt_no'))
+        batch_op.drop_index(batch_op.f('ix_import_inventory_cancels_buyer_index'))
+
+    op.drop_table('import_inventory_cancels')
+    with op.batch_alter_table('import_inventories', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_inventories_trade_mode'))
+        batch_op.drop_index(batch_op.f('ix_import_inventories_status'))
+        batch_op.drop_index(batch_op.f('ix_import_inventories_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_inventories_received_message_id'))
+        batch_op.drop_index('ix_import_inventories_order')
+        batch_op.drop_index('ix_import_inventories_logistics')
+        batch_op.drop_index(batch_op.f('ix_import_inventories_ebc_code'))
+        batch_op.drop_index(batch_op.f('ix_import_inventories_buyer_index'))
+        batch_op.drop_index(batch_op.f('ix_import_inventories_agent_code'))
+
+    op.drop_table('import_inventories')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_enterprise_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('received_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_received_messages_guid'))
+
+    op.drop_table('received_messages')
+    with op.batch_alter_table('import_delegations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_delegations_principal_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_import_delegations_agent_enterprise_id'))
+
+    op.drop_table('import_delegations')
     with op.batch_alter_table('enterprise_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_roles_role'))
         batch_op.drop_index(batch_op.f('ix_enterprise_roles_enterprise_id'))
@@ -279,6 +769,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_enterprise_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('import_outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_outbox_pending')
+
+    op.drop_table('import_outbox')
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprises_status'))
         batch_op.drop_index(batch_op.f('ix_enterprises_park'))
