@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     ceb_spec_dir: Path | None = None  # official XSDs, used by conformance tests only
 
+    # customs exchange (海关通道), kuajing.customs: the built-in simulator or DxpMsg files for a real client
+    customs_transport: Literal["sandbox", "file"] = "sandbox"
+    customs_outbox_dir: Path | None = None  # default <var_dir>/customs/outbox (file transport)
+    customs_inbox_dir: Path | None = None  # default <var_dir>/customs/inbox (file transport)
+    customs_dxp_sender_id: str = "DXPENT0000000001"  # our DXP node id (SenderId of DxpMsg)
+    customs_dxp_receiver_id: str = "DXPEDCCEB0000002"  # customs CEB receiver (ReceiverId of DxpMsg)
+    customs_sandbox_delay_seconds: float = 2.0  # sandbox: seconds between two customs steps
+    customs_sandbox_inspection_rate: float = 0.05  # sandbox: share of lists picked for inspection
+    customs_sandbox_seed: int = 0  # sandbox: seed of the inspection draw
+
     host: str = "127.0.0.1"
     port: int = 8000
     session_max_age_seconds: int = 8 * 3600

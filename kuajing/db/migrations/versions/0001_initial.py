@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:56:30.910022
+Create Date: 2026-11-27 20:57:30.994698
 """
 from alembic import op
 import sqlalchemy as sa
@@ -54,6 +54,58 @@ def upgrade() -> None:
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('stream', name=op.f('pk_audit_stream_head'))
+    )
+    op.create_table('customs_sandbox_declarations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('message_type', sa.String(length=8), nullable=False),
+    sa.Column('business_key', sa.String(length=200), nullable=False),
+    sa.Column('transport_message_id', sa.String(length=64), nullable=False),
+    sa.Column('guid', sa.String(length=36), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=True),
+    sa.Column('logistics_no', sa.String(length=60), nullable=True),
+    sa.Column('cop_no', sa.String(length=20), nullable=True),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('invt_no', sa.String(length=18), nullable=True),
+    sa.Column('ref_invt_no', sa.String(length=18), nullable=True),
+    sa.Column('enterprise_code', sa.String(length=18), nullable=True),
+    sa.Column('customs_code', sa.String(length=4), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('status_info', sa.Text(), nullable=True),
+    sa.Column('next_status', sa.String(length=10), nullable=True),
+    sa.Column('due_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('inspection', sa.Boolean(), nullable=False),
+    sa.Column('buyer_key', sa.String(length=64), nullable=True),
+    sa.Column('buyer_masked', sa.String(length=60), nullable=True),
+    sa.Column('quota_year', sa.Integer(), nullable=True),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=True),
+    sa.Column('left_site', sa.Boolean(), nullable=False),
+    sa.Column('cancelled', sa.Boolean(), nullable=False),
+    sa.Column('returned', sa.Boolean(), nullable=False),
+    sa.Column('payload', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('received_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('released_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_sandbox_declarations')),
+    sa.UniqueConstraint('invt_no', name=op.f('uq_customs_sandbox_declarations_invt_no')),
+    sa.UniqueConstraint('message_type', 'business_key', name=op.f('uq_customs_sandbox_declarations_message_type_business_key'))
+    )
+    with op.batch_alter_table('customs_sandbox_declarations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_buyer_key'), ['buyer_key'], unique=False)
+        batch_op.create_index('ix_customs_sandbox_declarations_due', ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_enterprise_code'), ['enterprise_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_logistics_no'), ['logistics_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_order_no'), ['order_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_ref_invt_no'), ['ref_invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_declarations_transport_message_id'), ['transport_message_id'], unique=False)
+
+    op.create_table('customs_sandbox_quota',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('buyer_key', sa.String(length=64), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('total', kuajing.db.types.Money(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_sandbox_quota')),
+    sa.UniqueConstraint('buyer_key', 'year', name=op.f('uq_customs_sandbox_quota_buyer_key_year'))
     )
     op.create_table('data_dataset_version',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -121,6 +173,39 @@ def upgrade() -> None:
     with op.batch_alter_table('import_outbox', schema=None) as batch_op:
         batch_op.create_index('ix_import_outbox_pending', ['status', 'id'], unique=False)
 
+    op.create_table('quota_accounts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('buyer_index', sa.String(length=64), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('buyer_id_number', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('buyer_name', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('name_index', sa.String(length=64), nullable=False),
+    sa.Column('used', kuajing.db.types.Money(), nullable=False),
+    sa.Column('reserved', kuajing.db.types.Money(), nullable=False),
+    sa.Column('customs_blocked', sa.Boolean(), nullable=False),
+    sa.Column('customs_blocked_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('customs_blocked_reference', sa.String(length=100), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('reserved >= 0', name=op.f('ck_quota_accounts_reserved_not_negative')),
+    sa.CheckConstraint('used >= 0', name=op.f('ck_quota_accounts_used_not_negative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quota_accounts')),
+    sa.UniqueConstraint('buyer_index', 'year', name=op.f('uq_quota_accounts_buyer_index_year'))
+    )
+    op.create_table('quota_lookups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('caller', sa.String(length=140), nullable=False),
+    sa.Column('buyer_index', sa.String(length=64), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('matched', sa.Boolean(), nullable=False),
+    sa.Column('at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quota_lookups'))
+    )
+    with op.batch_alter_table('quota_lookups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quota_lookups_buyer_index'), ['buyer_index'], unique=False)
+        batch_op.create_index('ix_quota_lookups_caller_at', ['caller', 'at'], unique=False)
+
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -153,6 +238,65 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_checkpoint_entry', schema=None) as batch_op:
         batch_op.create_index('ix_audit_checkpoint_entry_stream_seq', ['stream', 'seq'], unique=False)
+
+    op.create_table('bonded_warehouses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('site_code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('customs_office', sa.String(length=4), nullable=True),
+    sa.Column('operator_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['operator_enterprise_id'], ['enterprises.id'], name=op.f('fk_bonded_warehouses_operator_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bonded_warehouses')),
+    sa.UniqueConstraint('code', name=op.f('uq_bonded_warehouses_code'))
+    )
+    with op.batch_alter_table('bonded_warehouses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bonded_warehouses_operator_enterprise_id'), ['operator_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_warehouses_site_code'), ['site_code'], unique=False)
+
+    op.create_table('customs_sandbox_receipts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('declaration_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('message_type', sa.String(length=8), nullable=False),
+    sa.Column('return_status', sa.String(length=10), nullable=True),
+    sa.Column('xml', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('failed_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['declaration_id'], ['customs_sandbox_declarations.id'], name=op.f('fk_customs_sandbox_receipts_declaration_id_customs_sandbox_declarations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_sandbox_receipts'))
+    )
+    with op.batch_alter_table('customs_sandbox_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_receipts_declaration_id'), ['declaration_id'], unique=False)
+        batch_op.create_index('ix_customs_sandbox_receipts_pending', ['delivered_at', 'failed_at', 'id'], unique=False)
+
+    op.create_table('customs_sandbox_tax_bills',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('declaration_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('tax_no', sa.String(length=50), nullable=False),
+    sa.Column('invt_no', sa.String(length=18), nullable=False),
+    sa.Column('assure_code', sa.String(length=64), nullable=True),
+    sa.Column('customs_tax', kuajing.db.types.Money(), nullable=False),
+    sa.Column('value_added_tax', kuajing.db.types.Money(), nullable=False),
+    sa.Column('consumption_tax', kuajing.db.types.Money(), nullable=False),
+    sa.Column('status', sa.String(length=1), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('ent_duty_no', sa.String(length=50), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['declaration_id'], ['customs_sandbox_declarations.id'], name=op.f('fk_customs_sandbox_tax_bills_declaration_id_customs_sandbox_declarations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_sandbox_tax_bills')),
+    sa.UniqueConstraint('tax_no', name=op.f('uq_customs_sandbox_tax_bills_tax_no'))
+    )
+    with op.batch_alter_table('customs_sandbox_tax_bills', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_tax_bills_declaration_id'), ['declaration_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_tax_bills_invt_no'), ['invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_tax_bills_month'), ['month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_tax_bills_status'), ['status'], unique=False)
 
     op.create_table('data_calendar_day',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -238,6 +382,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_import_delegations_agent_enterprise_id'), ['agent_enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_delegations_principal_enterprise_id'), ['principal_enterprise_id'], unique=False)
 
+    op.create_table('quota_reservations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('single_item_full_rate', sa.Boolean(), nullable=False),
+    sa.Column('reason_code', sa.String(length=32), nullable=True),
+    sa.Column('limit_amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('used_before', kuajing.db.types.Money(), nullable=False),
+    sa.Column('reserved_before', kuajing.db.types.Money(), nullable=False),
+    sa.Column('total_after', kuajing.db.types.Money(), nullable=False),
+    sa.Column('restored', kuajing.db.types.Money(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['quota_accounts.id'], name=op.f('fk_quota_reservations_account_id_quota_accounts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quota_reservations')),
+    sa.UniqueConstraint('reference', name=op.f('uq_quota_reservations_reference'))
+    )
+    with op.batch_alter_table('quota_reservations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quota_reservations_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quota_reservations_status'), ['status'], unique=False)
+
     op.create_table('received_messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('guid', sa.String(length=36), nullable=False),
@@ -256,6 +424,41 @@ def upgrade() -> None:
     with op.batch_alter_table('received_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_received_messages_guid'), ['guid'], unique=False)
 
+    op.create_table('tax_bills',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('tax_no', sa.String(length=50), nullable=False),
+    sa.Column('invt_no', sa.String(length=20), nullable=True),
+    sa.Column('agent_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('status', sa.String(length=1), nullable=False),
+    sa.Column('ent_duty_no', sa.String(length=50), nullable=True),
+    sa.Column('bill_date', sa.Date(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('status_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agent_enterprise_id'], ['enterprises.id'], name=op.f('fk_tax_bills_agent_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_bills')),
+    sa.UniqueConstraint('tax_no', name=op.f('uq_tax_bills_tax_no'))
+    )
+    with op.batch_alter_table('tax_bills', schema=None) as batch_op:
+        batch_op.create_index('ix_tax_bills_agent_month', ['agent_enterprise_id', 'month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tax_bills_invt_no'), ['invt_no'], unique=False)
+
+    op.create_table('tax_guarantees',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agent_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('guarantee_no', sa.String(length=64), nullable=True),
+    sa.Column('balance', kuajing.db.types.Money(), nullable=False),
+    sa.Column('alert_threshold', kuajing.db.types.Money(), nullable=False),
+    sa.Column('cover_days', sa.Integer(), nullable=False),
+    sa.Column('rate_window_days', sa.Integer(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('balance >= 0', name=op.f('ck_tax_guarantees_balance_not_negative')),
+    sa.ForeignKeyConstraint(['agent_enterprise_id'], ['enterprises.id'], name=op.f('fk_tax_guarantees_agent_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_guarantees')),
+    sa.UniqueConstraint('agent_enterprise_id', name=op.f('uq_tax_guarantees_agent_enterprise_id'))
+    )
     op.create_table('users',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -276,6 +479,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('bonded_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('warehouse_id', sa.Integer(), nullable=False),
+    sa.Column('item_no', sa.String(length=40), nullable=False),
+    sa.Column('record_seq', sa.String(length=20), nullable=True),
+    sa.Column('goods_name', sa.String(length=250), nullable=False),
+    sa.Column('hs_code', sa.String(length=10), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('declared_unit', sa.String(length=3), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['bonded_warehouses.id'], name=op.f('fk_bonded_items_warehouse_id_bonded_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bonded_items')),
+    sa.UniqueConstraint('warehouse_id', 'item_no', name=op.f('uq_bonded_items_warehouse_id_item_no'))
+    )
+    op.create_table('bonded_reconciliations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('warehouse_id', sa.Integer(), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('matched', sa.Integer(), nullable=False),
+    sa.Column('differences', sa.JSON(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['bonded_warehouses.id'], name=op.f('fk_bonded_reconciliations_warehouse_id_bonded_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bonded_reconciliations'))
+    )
+    with op.batch_alter_table('bonded_reconciliations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bonded_reconciliations_warehouse_id'), ['warehouse_id'], unique=False)
 
     op.create_table('import_inventories',
     sa.Column('order_no', sa.String(length=60), nullable=False),
@@ -309,6 +540,8 @@ def upgrade() -> None:
     sa.Column('vat', kuajing.db.types.Money(), nullable=True),
     sa.Column('consumption_tax', kuajing.db.types.Money(), nullable=True),
     sa.Column('tax_total', kuajing.db.types.Money(), nullable=True),
+    sa.Column('quota_reference', sa.String(length=100), nullable=True),
+    sa.Column('stock_reference', sa.String(length=100), nullable=True),
     sa.Column('declared_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('released_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_info', sa.Text(), nullable=True),
@@ -590,6 +823,60 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_import_waybills_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_waybills_status'), ['status'], unique=False)
 
+    op.create_table('quota_movements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reservation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('movement_key', sa.String(length=200), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_quota_movements_amount_positive')),
+    sa.ForeignKeyConstraint(['account_id'], ['quota_accounts.id'], name=op.f('fk_quota_movements_account_id_quota_accounts')),
+    sa.ForeignKeyConstraint(['reservation_id'], ['quota_reservations.id'], name=op.f('fk_quota_movements_reservation_id_quota_reservations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quota_movements')),
+    sa.UniqueConstraint('kind', 'movement_key', name=op.f('uq_quota_movements_kind_movement_key'))
+    )
+    with op.batch_alter_table('quota_movements', schema=None) as batch_op:
+        batch_op.create_index('ix_quota_movements_account_at', ['account_id', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quota_movements_reference'), ['reference'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quota_movements_reservation_id'), ['reservation_id'], unique=False)
+
+    op.create_table('tax_guarantee_alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('guarantee_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('balance', kuajing.db.types.Money(), nullable=False),
+    sa.Column('threshold', kuajing.db.types.Money(), nullable=False),
+    sa.Column('daily_rate', kuajing.db.types.Money(), nullable=False),
+    sa.Column('raised_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['guarantee_id'], ['tax_guarantees.id'], name=op.f('fk_tax_guarantee_alerts_guarantee_id_tax_guarantees')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_guarantee_alerts'))
+    )
+    with op.batch_alter_table('tax_guarantee_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tax_guarantee_alerts_guarantee_id'), ['guarantee_id'], unique=False)
+
+    op.create_table('tax_guarantee_movements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('guarantee_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('balance_after', kuajing.db.types.Money(), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_tax_guarantee_movements_amount_positive')),
+    sa.ForeignKeyConstraint(['guarantee_id'], ['tax_guarantees.id'], name=op.f('fk_tax_guarantee_movements_guarantee_id_tax_guarantees')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tax_guarantee_movements')),
+    sa.UniqueConstraint('kind', 'reference', name=op.f('uq_tax_guarantee_movements_kind_reference'))
+    )
+    with op.batch_alter_table('tax_guarantee_movements', schema=None) as batch_op:
+        batch_op.create_index('ix_tax_guarantee_movements_guarantee_day', ['guarantee_id', 'business_date'], unique=False)
+
     op.create_table('web_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -602,6 +889,26 @@ def upgrade() -> None:
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_web_sessions_expires_at', ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
+
+    op.create_table('bonded_stock',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('warehouse_id', sa.Integer(), nullable=False),
+    sa.Column('customs_status', sa.String(length=20), nullable=False),
+    sa.Column('on_hand', kuajing.db.types.ExactDecimal(18, 4), nullable=False),
+    sa.Column('reserved', kuajing.db.types.ExactDecimal(18, 4), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('on_hand >= 0', name=op.f('ck_bonded_stock_on_hand_not_negative')),
+    sa.CheckConstraint('reserved <= on_hand', name=op.f('ck_bonded_stock_reserved_within_on_hand')),
+    sa.CheckConstraint('reserved >= 0', name=op.f('ck_bonded_stock_reserved_not_negative')),
+    sa.ForeignKeyConstraint(['item_id'], ['bonded_items.id'], name=op.f('fk_bonded_stock_item_id_bonded_items')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['bonded_warehouses.id'], name=op.f('fk_bonded_stock_warehouse_id_bonded_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bonded_stock')),
+    sa.UniqueConstraint('item_id', 'customs_status', name=op.f('uq_bonded_stock_item_id_customs_status'))
+    )
+    with op.batch_alter_table('bonded_stock', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bonded_stock_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_stock_warehouse_id'), ['warehouse_id'], unique=False)
 
     op.create_table('import_inventory_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -651,19 +958,105 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_order_items')),
     sa.UniqueConstraint('order_id', 'gnum', name=op.f('uq_import_order_items_order_id_gnum'))
     )
+    op.create_table('bonded_movements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('warehouse_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('stock_id', sa.Integer(), nullable=False),
+    sa.Column('customs_status', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('quantity', kuajing.db.types.ExactDecimal(18, 4), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('movement_key', sa.String(length=200), nullable=False),
+    sa.Column('document_no', sa.String(length=64), nullable=True),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_bonded_movements_quantity_positive')),
+    sa.ForeignKeyConstraint(['item_id'], ['bonded_items.id'], name=op.f('fk_bonded_movements_item_id_bonded_items')),
+    sa.ForeignKeyConstraint(['stock_id'], ['bonded_stock.id'], name=op.f('fk_bonded_movements_stock_id_bonded_stock')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['bonded_warehouses.id'], name=op.f('fk_bonded_movements_warehouse_id_bonded_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bonded_movements')),
+    sa.UniqueConstraint('kind', 'movement_key', name=op.f('uq_bonded_movements_kind_movement_key'))
+    )
+    with op.batch_alter_table('bonded_movements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bonded_movements_document_no'), ['document_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_movements_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_movements_reference'), ['reference'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_movements_stock_id'), ['stock_id'], unique=False)
+        batch_op.create_index('ix_bonded_movements_warehouse_day', ['warehouse_id', 'business_date'], unique=False)
+
+    op.create_table('bonded_reservations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('stock_id', sa.Integer(), nullable=False),
+    sa.Column('warehouse_id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('quantity', kuajing.db.types.ExactDecimal(18, 4), nullable=False),
+    sa.Column('restored', kuajing.db.types.ExactDecimal(18, 4), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_bonded_reservations_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['stock_id'], ['bonded_stock.id'], name=op.f('fk_bonded_reservations_stock_id_bonded_stock')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['bonded_warehouses.id'], name=op.f('fk_bonded_reservations_warehouse_id_bonded_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bonded_reservations')),
+    sa.UniqueConstraint('reference', name=op.f('uq_bonded_reservations_reference'))
+    )
+    with op.batch_alter_table('bonded_reservations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bonded_reservations_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_reservations_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_reservations_stock_id'), ['stock_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bonded_reservations_warehouse_id'), ['warehouse_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('bonded_reservations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bonded_reservations_warehouse_id'))
+        batch_op.drop_index(batch_op.f('ix_bonded_reservations_stock_id'))
+        batch_op.drop_index(batch_op.f('ix_bonded_reservations_status'))
+        batch_op.drop_index(batch_op.f('ix_bonded_reservations_enterprise_id'))
+
+    op.drop_table('bonded_reservations')
+    with op.batch_alter_table('bonded_movements', schema=None) as batch_op:
+        batch_op.drop_index('ix_bonded_movements_warehouse_day')
+        batch_op.drop_index(batch_op.f('ix_bonded_movements_stock_id'))
+        batch_op.drop_index(batch_op.f('ix_bonded_movements_reference'))
+        batch_op.drop_index(batch_op.f('ix_bonded_movements_item_id'))
+        batch_op.drop_index(batch_op.f('ix_bonded_movements_document_no'))
+
+    op.drop_table('bonded_movements')
     op.drop_table('import_order_items')
     op.drop_table('import_inventory_refund_items')
     op.drop_table('import_inventory_items')
+    with op.batch_alter_table('bonded_stock', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bonded_stock_warehouse_id'))
+        batch_op.drop_index(batch_op.f('ix_bonded_stock_item_id'))
+
+    op.drop_table('bonded_stock')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
         batch_op.drop_index('ix_web_sessions_expires_at')
 
     op.drop_table('web_sessions')
+    with op.batch_alter_table('tax_guarantee_movements', schema=None) as batch_op:
+        batch_op.drop_index('ix_tax_guarantee_movements_guarantee_day')
+
+    op.drop_table('tax_guarantee_movements')
+    with op.batch_alter_table('tax_guarantee_alerts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tax_guarantee_alerts_guarantee_id'))
+
+    op.drop_table('tax_guarantee_alerts')
+    with op.batch_alter_table('quota_movements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quota_movements_reservation_id'))
+        batch_op.drop_index(batch_op.f('ix_quota_movements_reference'))
+        batch_op.drop_index('ix_quota_movements_account_at')
+
+    op.drop_table('quota_movements')
     with op.batch_alter_table('import_waybills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_waybills_status'))
         batch_op.drop_index(batch_op.f('ix_import_waybills_sender_enterprise_id'))
@@ -728,14 +1121,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_inventories_agent_code'))
 
     op.drop_table('import_inventories')
+    with op.batch_alter_table('bonded_reconciliations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bonded_reconciliations_warehouse_id'))
+
+    op.drop_table('bonded_reconciliations')
+    op.drop_table('bonded_items')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_enterprise_id'))
 
     op.drop_table('users')
+    op.drop_table('tax_guarantees')
+    with op.batch_alter_table('tax_bills', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tax_bills_invt_no'))
+        batch_op.drop_index('ix_tax_bills_agent_month')
+
+    op.drop_table('tax_bills')
     with op.batch_alter_table('received_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_received_messages_guid'))
 
     op.drop_table('received_messages')
+    with op.batch_alter_table('quota_reservations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quota_reservations_status'))
+        batch_op.drop_index(batch_op.f('ix_quota_reservations_account_id'))
+
+    op.drop_table('quota_reservations')
     with op.batch_alter_table('import_delegations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_delegations_principal_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_import_delegations_agent_enterprise_id'))
@@ -761,6 +1170,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_data_calendar_day_version_id'))
 
     op.drop_table('data_calendar_day')
+    with op.batch_alter_table('customs_sandbox_tax_bills', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_tax_bills_status'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_tax_bills_month'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_tax_bills_invt_no'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_tax_bills_declaration_id'))
+
+    op.drop_table('customs_sandbox_tax_bills')
+    with op.batch_alter_table('customs_sandbox_receipts', schema=None) as batch_op:
+        batch_op.drop_index('ix_customs_sandbox_receipts_pending')
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_receipts_declaration_id'))
+
+    op.drop_table('customs_sandbox_receipts')
+    with op.batch_alter_table('bonded_warehouses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bonded_warehouses_site_code'))
+        batch_op.drop_index(batch_op.f('ix_bonded_warehouses_operator_enterprise_id'))
+
+    op.drop_table('bonded_warehouses')
     with op.batch_alter_table('audit_checkpoint_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_checkpoint_entry_stream_seq')
 
@@ -769,6 +1195,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_enterprise_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('quota_lookups', schema=None) as batch_op:
+        batch_op.drop_index('ix_quota_lookups_caller_at')
+        batch_op.drop_index(batch_op.f('ix_quota_lookups_buyer_index'))
+
+    op.drop_table('quota_lookups')
+    op.drop_table('quota_accounts')
     with op.batch_alter_table('import_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_import_outbox_pending')
 
@@ -785,6 +1217,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_data_dataset_version_kind'))
 
     op.drop_table('data_dataset_version')
+    op.drop_table('customs_sandbox_quota')
+    with op.batch_alter_table('customs_sandbox_declarations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_transport_message_id'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_status'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_ref_invt_no'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_order_no'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_logistics_no'))
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_enterprise_code'))
+        batch_op.drop_index('ix_customs_sandbox_declarations_due')
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_declarations_buyer_key'))
+
+    op.drop_table('customs_sandbox_declarations')
     op.drop_table('audit_stream_head')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_subject_id_id')
