@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from kuajing.errors import AppError, FieldIssue, validation_error
+from kuajing.errors import AppError, Conflict, FieldIssue, validation_error
 
 
 class TaxError(StrEnum):
@@ -21,6 +21,13 @@ class TaxError(StrEnum):
     RATE_MISSING = "tax_rate_missing"  # 无商品编码时须给出增值税率
     TARIFF_RATE_MISSING = "tax_tariff_rate_missing"  # 全额征税须有关税税率
     QUOTE_INVALID = "validation_failed"  # the envelope of several field issues
+    GUARANTEE_INSUFFICIENT = "tax_guarantee_insufficient"  # 担保余额不足
+    GUARANTEE_UNKNOWN = "tax_guarantee_unknown"  # 该企业无税款担保
+    GUARANTEE_EXISTS = "tax_guarantee_exists"
+    AMOUNT_INVALID = "tax_amount_invalid"
+    REFERENCE_REUSED = "tax_reference_reused"  # 同一税单号 / 追加编号 with other figures
+    BILL_UNKNOWN = "tax_bill_unknown"
+    BILL_STATUS_INVALID = "tax_bill_status_invalid"
 
 
 def issue(code: TaxError, path: str, message: str, value: Any = None, /, **params: Any) -> FieldIssue:
@@ -57,3 +64,51 @@ def tariff_rate_missing(n: int) -> FieldIssue:
 def invalid(issues: list[FieldIssue]) -> AppError:
     """A 422 carrying every issue at once."""
     return validation_error(issues)
+
+
+def guarantee_insufficient(balance: Any, amount: Any) -> AppError:
+    """A draw larger than the guarantee's balance."""
+    return Conflict(TaxError.GUARANTEE_INSUFFICIENT,
+                    "The tax guarantee balance {balance} does not cover the e-tax bill of {amount}.",
+                    path="amount", value=str(amount), balance=str(balance), amount=str(amount))
+
+
+def guarantee_unknown(enterprise_id: Any) -> AppError:
+    """No guarantee for this enterprise."""
+    return AppError(TaxError.GUARANTEE_UNKNOWN, "No tax guarantee", status=404,
+                    detail="Enterprise {enterprise} has no tax guarantee.",
+                    errors=[issue(TaxError.GUARANTEE_UNKNOWN, "agent_enterprise_id",
+                                  "Enterprise {enterprise} has no tax guarantee.", enterprise_id,
+                                  enterprise=str(enterprise_id))], enterprise=str(enterprise_id))
+
+
+def guarantee_exists(enterprise_id: Any) -> AppError:
+    """A guarantee already exists for this enterprise."""
+    return Conflict(TaxError.GUARANTEE_EXISTS, "Enterprise {enterprise} already has a tax guarantee.",
+                    path="agent_enterprise_id", value=enterprise_id, enterprise=str(enterprise_id))
+
+
+def amount_invalid(value: Any, path: str = "amount") -> AppError:
+    """Not a positive amount to the fen."""
+    return validation_error([issue(TaxError.AMOUNT_INVALID, path,
+                                   "Give a positive amount in CNY with at most two decimals.", value)])
+
+
+def reference_reused(reference: str) -> AppError:
+    """A bill number or top-up reference already used with other figures."""
+    return Conflict(TaxError.REFERENCE_REUSED, "Reference {reference} is already recorded with other figures.",
+                    path="reference", value=reference, reference=reference)
+
+
+def bill_unknown(tax_no: str) -> AppError:
+    """No e-tax bill with this number."""
+    return AppError(TaxError.BILL_UNKNOWN, "No e-tax bill", status=404,
+                    detail="There is no e-tax bill {tax_no}.",
+                    errors=[issue(TaxError.BILL_UNKNOWN, "tax_no", "There is no e-tax bill {tax_no}.", tax_no,
+                                  tax_no=tax_no)], tax_no=tax_no)
+
+
+def bill_status_invalid(value: Any) -> AppError:
+    """Not a CEB818 status (1, 2 or 3)."""
+    return validation_error([issue(TaxError.BILL_STATUS_INVALID, "status",
+                                   "The tax bill status must be 1 (generated), 2 (summarised) or 3 (void).", value)])

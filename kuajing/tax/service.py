@@ -4,19 +4,33 @@ Rates of an item: the request's explicit rates first, else the built-in HS table
 (:mod:`kuajing.tax.hs_table`) at the declaration date. Parameters (limits, 0.7 factor, full-rate
 channel): :func:`kuajing.tax.parameters.parameter` (rule book first, tax-local table otherwise).
 The annual quota: no ledger exists yet, so prior usage is the request's ``prior_annual_total`` or 0.
+
+The withholding agent's tax guarantee (税款担保, R1.14) lives here too: :func:`open_guarantee`,
+:func:`top_up`, :func:`draw` (one per e-tax bill, CEB816), :func:`record_payment_status` (CEB818),
+:func:`monthly_summary`, alerts when the balance runs low (docs/tax.md "Tax guarantee").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kuajing.audit import service as audit
+from kuajing.db.base import utcnow
 from kuajing.errors import FieldIssue
 from kuajing.i18n import gettext
 from kuajing.tax import calc, errors, hs_table
 from kuajing.tax.calc import Step, ThresholdUnit, money
+from kuajing.tax.choices import AlertKind, GuaranteeMovementKind, SummaryPaymentStatus, TaxBillStatus
+from kuajing.tax.models import TaxBill, TaxGuarantee, TaxGuaranteeAlert, TaxGuaranteeMovement
 from kuajing.tax.parameters import POLICY_START, parameter
 from kuajing.tax.schemas import QuoteItemIn
 
@@ -171,3 +185,347 @@ def render_line(step: Step, locale: str) -> dict[str, str | None]:
 def reason_text(code: calc.ReasonCode | None, locale: str) -> str | None:
     """The translated label of a rejection reason."""
     return gettext(REASON_TEXT[code], locale) if code is not None else None
+
+
+# --- tax guarantee (税款担保) ------------------------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FEN = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """An alert on a guarantee."""
+
+    id: int
+    kind: str
+    balance: Decimal
+    threshold: Decimal
+    daily_rate: Decimal
+    raised_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GuaranteeView:
+    """A withholding agent's guarantee as shown."""
+
+    agent_enterprise_id: int
+    guarantee_no: str | None
+    balance: Decimal
+    alert_threshold: Decimal
+    cover_days: int
+    rate_window_days: int
+    daily_rate: Decimal  # average draw per day over the last rate_window_days (fen, half-up)
+    days_covered: Decimal | None  # balance / daily_rate (None when nothing was drawn recently)
+    alerts: tuple[AlertView, ...]  # open alerts
+    changed: bool = True  # False when the call repeated an earlier one
+
+
+@dataclass(frozen=True)
+class TaxBillView:
+    """An e-tax bill and its CEB818 status."""
+
+    tax_no: str
+    invt_no: str | None
+    agent_enterprise_id: int
+    amount: Decimal
+    status: str
+    ent_duty_no: str | None
+    bill_date: date
+    changed: bool = True
+
+
+@dataclass(frozen=True)
+class MonthlySummary:
+    """An agent's monthly tax summary (月度汇总) and its payment status."""
+
+    agent_enterprise_id: int
+    month: date  # first day
+    bill_count: int  # valid (not void) bills
+    total: Decimal  # tax of the valid bills
+    summarised_count: int
+    summarised_total: Decimal
+    void_count: int
+    payment_status: str  # SummaryPaymentStatus
+    ent_duty_nos: tuple[str, ...]
+
+
+def _positive_fen(value: Any, path: str = "amount") -> Decimal:
+    if isinstance(value, float):
+        raise errors.amount_invalid(value, path)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise errors.amount_invalid(value, path) from None
+    if not number.is_finite() or number <= 0 or number != number.quantize(FEN):
+        raise errors.amount_invalid(value, path)
+    return number.quantize(FEN)
+
+
+def _today() -> date:
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def _guarantee_row(session: Session, agent_enterprise_id: int) -> TaxGuarantee:
+    row = session.execute(select(TaxGuarantee).where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id)
+                          .execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        raise errors.guarantee_unknown(agent_enterprise_id)
+    return row
+
+
+def _stream(agent_enterprise_id: int) -> str:
+    return f"tax-guarantee:{agent_enterprise_id}"
+
+
+def _daily_rate(session: Session, g: TaxGuarantee, today: date) -> Decimal:
+    """Average net draw per day over the last ``rate_window_days`` days (today included), half-up to the fen."""
+    since = today - timedelta(days=g.rate_window_days - 1)
+    sums = dict(session.execute(
+        select(TaxGuaranteeMovement.kind, func.sum(TaxGuaranteeMovement.amount))
+        .where(TaxGuaranteeMovement.guarantee_id == g.id, TaxGuaranteeMovement.business_date >= since,
+               TaxGuaranteeMovement.business_date <= today,
+               TaxGuaranteeMovement.kind.in_([GuaranteeMovementKind.draw.value, GuaranteeMovementKind.void.value]))
+        .group_by(TaxGuaranteeMovement.kind)).all())
+    drawn = (sums.get(GuaranteeMovementKind.draw.value) or Decimal(0)) - (sums.get(GuaranteeMovementKind.void.value)
+                                                                          or Decimal(0))
+    return max(drawn / g.rate_window_days, Decimal(0)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def _open_alerts(session: Session, g: TaxGuarantee) -> list[TaxGuaranteeAlert]:
+    return list(session.execute(select(TaxGuaranteeAlert).where(
+        TaxGuaranteeAlert.guarantee_id == g.id, TaxGuaranteeAlert.resolved_at.is_(None))
+        .order_by(TaxGuaranteeAlert.id)).scalars())
+
+
+def _check_alerts(session: Session, g: TaxGuarantee, actor: str, today: date) -> None:
+    """Raise or resolve the guarantee's alerts for its balance now."""
+    rate = _daily_rate(session, g, today)
+    need = rate * g.cover_days
+    wanted = {AlertKind.below_threshold: (g.balance < g.alert_threshold, g.alert_threshold),
+              AlertKind.short_runway: (rate > 0 and g.balance < need, need)}
+    current = {a.kind: a for a in _open_alerts(session, g)}
+    for kind, (active, limit) in wanted.items():
+        alert = current.get(kind.value)
+        if active and alert is None:
+            session.add(TaxGuaranteeAlert(guarantee_id=g.id, kind=kind.value, balance=g.balance, threshold=limit,
+                                          daily_rate=rate))
+            session.flush()
+            audit.record(session=session, action="tax:guarantee:alert", stream=_stream(g.agent_enterprise_id),
+                         actor=actor, subject_id=kind.value,
+                         after={"balance": g.balance, "threshold": limit, "daily_rate": rate})
+        elif not active and alert is not None:
+            alert.resolved_at = utcnow()
+            session.flush()
+            audit.record(session=session, action="tax:guarantee:alert-resolved",
+                         stream=_stream(g.agent_enterprise_id), actor=actor, subject_id=kind.value,
+                         after={"balance": g.balance})
+
+
+def _view(session: Session, g: TaxGuarantee, *, changed: bool = True) -> GuaranteeView:
+    rate = _daily_rate(session, g, _today())
+    days = (g.balance / rate).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if rate > 0 else None
+    alerts = tuple(AlertView(id=a.id, kind=a.kind, balance=a.balance, threshold=a.threshold, daily_rate=a.daily_rate,
+                             raised_at=a.raised_at, resolved_at=a.resolved_at) for a in _open_alerts(session, g))
+    return GuaranteeView(agent_enterprise_id=g.agent_enterprise_id, guarantee_no=g.guarantee_no, balance=g.balance,
+                         alert_threshold=g.alert_threshold, cover_days=g.cover_days,
+                         rate_window_days=g.rate_window_days, daily_rate=rate, days_covered=days, alerts=alerts,
+                         changed=changed)
+
+
+def open_guarantee(*, session: Session, agent_enterprise_id: int, actor: str, guarantee_no: str | None = None,
+                   alert_threshold: Decimal = Decimal("0.00"), cover_days: int = 7,
+                   rate_window_days: int = 7) -> GuaranteeView:
+    """Open a withholding agent's guarantee with a zero balance and its alert settings."""
+    if session.execute(select(TaxGuarantee.id).where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id)).first():
+        raise errors.guarantee_exists(agent_enterprise_id)
+    g = TaxGuarantee(agent_enterprise_id=agent_enterprise_id, guarantee_no=guarantee_no, balance=Decimal("0.00"),
+                     alert_threshold=Decimal(alert_threshold).quantize(FEN), cover_days=max(int(cover_days), 1),
+                     rate_window_days=max(int(rate_window_days), 1))
+    session.add(g)
+    session.flush()
+    audit.record(session=session, action="tax:guarantee:open", stream=_stream(agent_enterprise_id), actor=actor,
+                 subject_id=str(agent_enterprise_id),
+                 after={"guarantee_no": guarantee_no, "alert_threshold": g.alert_threshold,
+                        "cover_days": g.cover_days, "rate_window_days": g.rate_window_days})
+    return _view(session, g)
+
+
+def configure_guarantee(*, session: Session, agent_enterprise_id: int, actor: str,
+                        alert_threshold: Decimal | None = None, cover_days: int | None = None,
+                        rate_window_days: int | None = None, guarantee_no: str | None = None) -> GuaranteeView:
+    """Change a guarantee's alert threshold, cover days, rate window or guarantee number; re-checks the alerts."""
+    g = _guarantee_row(session, agent_enterprise_id)
+    before = {"alert_threshold": g.alert_threshold, "cover_days": g.cover_days,
+              "rate_window_days": g.rate_window_days, "guarantee_no": g.guarantee_no}
+    if alert_threshold is not None:
+        g.alert_threshold = Decimal(alert_threshold).quantize(FEN)
+    if cover_days is not None:
+        g.cover_days = max(int(cover_days), 1)
+    if rate_window_days is not None:
+        g.rate_window_days = max(int(rate_window_days), 1)
+    if guarantee_no is not None:
+        g.guarantee_no = guarantee_no
+    session.flush()
+    audit.record(session=session, action="tax:guarantee:configure", stream=_stream(agent_enterprise_id), actor=actor,
+                 subject_id=str(agent_enterprise_id), before=before,
+                 after={"alert_threshold": g.alert_threshold, "cover_days": g.cover_days,
+                        "rate_window_days": g.rate_window_days, "guarantee_no": g.guarantee_no})
+    _check_alerts(session, g, actor, _today())
+    return _view(session, g)
+
+
+def _prior_movement(session: Session, kind: GuaranteeMovementKind, reference: str) -> TaxGuaranteeMovement | None:
+    return session.execute(select(TaxGuaranteeMovement).where(
+        TaxGuaranteeMovement.kind == kind.value, TaxGuaranteeMovement.reference == reference)).scalar_one_or_none()
+
+
+def _apply(session: Session, g: TaxGuarantee, kind: GuaranteeMovementKind, amount: Decimal, reference: str,
+           actor: str, on: date) -> bool:
+    """Change the balance atomically (a draw only if it is covered) and write the movement; False when refused."""
+    delta = -amount if kind is GuaranteeMovementKind.draw else amount
+    cond = [TaxGuarantee.id == g.id]
+    if kind is GuaranteeMovementKind.draw:
+        cond.append(TaxGuarantee.balance >= amount)
+    with session.begin_nested():
+        won = session.execute(update(TaxGuarantee).where(*cond)
+                              .values(balance=TaxGuarantee.balance + delta, updated_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
+        if not won:
+            return False
+        session.refresh(g)
+        session.add(TaxGuaranteeMovement(guarantee_id=g.id, kind=kind.value, amount=amount, balance_after=g.balance,
+                                         reference=reference, business_date=on, actor=actor))
+        session.flush()
+    return True
+
+
+def top_up(*, session: Session, agent_enterprise_id: int, amount: Decimal, reference: str, actor: str,
+           on: date | None = None) -> GuaranteeView:
+    """Top up the guarantee (追加担保); idempotent per reference; lifts alerts it covers."""
+    amount = _positive_fen(amount)
+    g = _guarantee_row(session, agent_enterprise_id)
+    prior = _prior_movement(session, GuaranteeMovementKind.top_up, reference)
+    if prior is not None:
+        if prior.guarantee_id != g.id or prior.amount != amount:
+            raise errors.reference_reused(reference)
+        return _view(session, g, changed=False)
+    before = g.balance
+    try:
+        _apply(session, g, GuaranteeMovementKind.top_up, amount, reference, actor, on or _today())
+    except IntegrityError:
+        raise errors.reference_reused(reference) from None
+    audit.record(session=session, action="tax:guarantee:top-up", stream=_stream(agent_enterprise_id), actor=actor,
+                 subject_id=reference, before={"balance": before}, after={"balance": g.balance, "amount": amount})
+    _check_alerts(session, g, actor, on or _today())
+    return _view(session, g)
+
+
+def draw(*, session: Session, agent_enterprise_id: int, amount: Decimal, reference: str, actor: str,
+         invt_no: str | None = None, on: date | None = None) -> GuaranteeView:
+    """Draw an e-tax bill (CEB816, ``reference`` = taxNo) on the agent's guarantee; refused (tax_guarantee_insufficient) past the balance."""
+    amount = _positive_fen(amount)
+    g = _guarantee_row(session, agent_enterprise_id)
+    prior = _prior_movement(session, GuaranteeMovementKind.draw, reference)
+    if prior is not None:
+        if prior.guarantee_id != g.id or prior.amount != amount:
+            raise errors.reference_reused(reference)
+        return _view(session, g, changed=False)
+    day = on or _today()
+    before = g.balance
+    try:
+        if not _apply(session, g, GuaranteeMovementKind.draw, amount, reference, actor, day):
+            session.refresh(g)
+            raise errors.guarantee_insufficient(g.balance, amount)
+        session.add(TaxBill(tax_no=reference, invt_no=invt_no, agent_enterprise_id=agent_enterprise_id, amount=amount,
+                            status=TaxBillStatus.generated.value, bill_date=day, month=day.replace(day=1)))
+        session.flush()
+    except IntegrityError:
+        raise errors.reference_reused(reference) from None
+    audit.record(session=session, action="tax:guarantee:draw", stream=_stream(agent_enterprise_id), actor=actor,
+                 subject_id=reference, before={"balance": before},
+                 after={"balance": g.balance, "amount": amount, "invt_no": invt_no})
+    _check_alerts(session, g, actor, day)
+    return _view(session, g)
+
+
+def _bill_view(bill: TaxBill, changed: bool) -> TaxBillView:
+    return TaxBillView(tax_no=bill.tax_no, invt_no=bill.invt_no, agent_enterprise_id=bill.agent_enterprise_id,
+                       amount=bill.amount, status=bill.status, ent_duty_no=bill.ent_duty_no, bill_date=bill.bill_date,
+                       changed=changed)
+
+
+def record_payment_status(*, session: Session, tax_no: str, status: str, actor: str, ent_duty_no: str | None = None,
+                          on: date | None = None) -> TaxBillView:
+    """Record a CEB818 status of an e-tax bill (1 generated, 2 summarised, 3 void: the amount goes back to the guarantee)."""
+    if status not in TaxBillStatus.__members__.values() and status not in {s.value for s in TaxBillStatus}:
+        raise errors.bill_status_invalid(status)
+    status = TaxBillStatus(status).value
+    bill = session.execute(select(TaxBill).where(TaxBill.tax_no == tax_no)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    if bill is None:
+        raise errors.bill_unknown(tax_no)
+    if bill.status == status and (ent_duty_no is None or bill.ent_duty_no == ent_duty_no):
+        return _bill_view(bill, False)
+    if bill.status == TaxBillStatus.void.value:
+        return _bill_view(bill, False)  # a void bill stays void
+    before = {"status": bill.status, "ent_duty_no": bill.ent_duty_no}
+    if status == TaxBillStatus.void.value:
+        g = _guarantee_row(session, bill.agent_enterprise_id)
+        if _prior_movement(session, GuaranteeMovementKind.void, tax_no) is None:
+            _apply(session, g, GuaranteeMovementKind.void, bill.amount, tax_no, actor, on or _today())
+    bill.status = status
+    if ent_duty_no is not None:
+        bill.ent_duty_no = ent_duty_no
+    bill.status_at = utcnow()
+    session.flush()
+    audit.record(session=session, action="tax:bill:status", stream=_stream(bill.agent_enterprise_id), actor=actor,
+                 subject_id=tax_no, before=before, after={"status": bill.status, "ent_duty_no": bill.ent_duty_no})
+    if status == TaxBillStatus.void.value:
+        _check_alerts(session, _guarantee_row(session, bill.agent_enterprise_id), actor, on or _today())
+    return _bill_view(bill, True)
+
+
+def monthly_summary(*, session: Session, agent_enterprise_id: int, month: date) -> MonthlySummary:
+    """The agent's bills of ``month`` (its first day or any day of it) with their payment status."""
+    first = month.replace(day=1)
+    bills = session.execute(select(TaxBill).where(TaxBill.agent_enterprise_id == agent_enterprise_id,
+                                                  TaxBill.month == first)).scalars().all()
+    valid = [b for b in bills if b.status != TaxBillStatus.void.value]
+    summarised = [b for b in valid if b.status == TaxBillStatus.summarised.value]
+    if not valid:
+        status = SummaryPaymentStatus.empty
+    elif len(summarised) == len(valid):
+        status = SummaryPaymentStatus.summarised
+    else:
+        status = SummaryPaymentStatus.open
+    return MonthlySummary(
+        agent_enterprise_id=agent_enterprise_id, month=first, bill_count=len(valid),
+        total=sum((b.amount for b in valid), Decimal("0.00")), summarised_count=len(summarised),
+        summarised_total=sum((b.amount for b in summarised), Decimal("0.00")),
+        void_count=len(bills) - len(valid), payment_status=status.value,
+        ent_duty_nos=tuple(sorted({b.ent_duty_no for b in summarised if b.ent_duty_no})))
+
+
+def guarantee(*, session: Session, agent_enterprise_id: int) -> GuaranteeView:
+    """The agent's guarantee: balance, alert settings, recent daily rate, open alerts."""
+    return _view(session, _guarantee_row(session, agent_enterprise_id), changed=False)
+
+
+def guarantees(*, session: Session, agent_enterprise_id: int | None = None) -> list[GuaranteeView]:
+    """Every guarantee (zone-wide), or the one of ``agent_enterprise_id``."""
+    query = select(TaxGuarantee).order_by(TaxGuarantee.agent_enterprise_id)
+    if agent_enterprise_id is not None:
+        query = query.where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id)
+    return [_view(session, g, changed=False) for g in session.execute(query).scalars()]
+
+
+def guarantee_movement_totals(*, session: Session, agent_enterprise_id: int) -> Decimal:
+    """The balance recomputed from the movements alone (top_up + void − draw)."""
+    g = _guarantee_row(session, agent_enterprise_id)
+    total = Decimal("0.00")
+    for kind, amount in session.execute(select(TaxGuaranteeMovement.kind, TaxGuaranteeMovement.amount)
+                                        .where(TaxGuaranteeMovement.guarantee_id == g.id)):
+        total += -amount if kind == GuaranteeMovementKind.draw.value else amount
+    return total

@@ -1,0 +1,787 @@
+"""The bonded ledger (保税账册, 1210 网购保税进口; policy-rules.md §5).
+
+Per account book (账册编号) and record line (料号) and customs status (R5.4 同仓存储)::
+
+    available = on_hand − reserved            (never negative: CHECK constraints + conditional updates)
+    entry      on_hand += q                   一线入区, with the 核注清单 number (R5.2)
+    reserve    reserved += q                  on declaration (申报清单), only if available ≥ q
+    deduct     on_hand −= q, reserved −= q    on release (放行核扣, R5.1 自动核销)
+    cancel     reserved −= q                  on rejection
+    restore    on_hand += q                   on approved return or cancellation after release
+    convert    on_hand(from) −= q, on_hand(to) += q   status conversion with its customs document
+
+Concurrency: every change is a single conditional ``UPDATE … WHERE on_hand − reserved ≥ q`` (or a
+status-guarded update of the reservation), so two declarations for the last units can never both pass,
+on PostgreSQL (row lock, the WHERE re-checked on the latest row) and SQLite (writers serialise).
+Every call is idempotent per reference. Services never commit.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kuajing.audit import service as audit
+from kuajing.bonded import errors
+from kuajing.bonded.choices import CustomsStatus, MovementKind, ReservationStatus
+from kuajing.bonded.errors import BondedErrorCode as C
+from kuajing.bonded.models import (
+    BondedItem,
+    BondedMovement,
+    BondedReconciliation,
+    BondedReservation,
+    BondedStock,
+    BondedWarehouse,
+    Quantity,
+)
+from kuajing.db.base import utcnow
+from kuajing.errors import AppError, Conflict, FieldIssue, validation_error
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+QUANTUM = Decimal("0.0001")
+ZERO = Decimal(0)
+MAX_UPLOAD_ROWS = 5000
+
+
+# --- data in and out -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One first-line entry line (一线入区) of a 核注清单."""
+
+    item_no: str  # 料号
+    goods_name: str  # 商品名称
+    hs_code: str  # 商品编码 (10 digits)
+    unit: str  # 法定计量单位 (customs unit code, 3 digits)
+    declared_unit: str  # 申报计量单位
+    quantity: Decimal
+    document_no: str  # 核注清单编号
+    line_no: int = 1  # 核注清单序号
+    record_seq: str | None = None  # 备案序号
+    customs_status: str = CustomsStatus.bonded.value
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """What one entry line did."""
+
+    item_no: str
+    document_no: str
+    line_no: int
+    quantity: Decimal
+    on_hand_after: Decimal
+    created: bool  # False: the same line was recorded before (idempotent)
+
+
+@dataclass(frozen=True)
+class BondedDecision:
+    """The answer to a reservation: ok, or ``bonded_insufficient_stock`` with the available quantity."""
+
+    ok: bool
+    reason_code: str | None
+    warehouse_code: str
+    item_no: str
+    quantity: Decimal
+    available_before: Decimal  # available before this claim (as seen when it was decided)
+    reference: str
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class ReservationView:
+    """A reservation after a change (or as it stands)."""
+
+    reference: str
+    warehouse_code: str
+    item_no: str
+    quantity: Decimal
+    restored: Decimal
+    status: str
+    enterprise_id: int | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class StockView:
+    """One stock record as shown."""
+
+    warehouse_code: str
+    item_no: str
+    goods_name: str
+    hs_code: str
+    unit: str
+    customs_status: str
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class CustomsLine:
+    """One line of a customs 核注清单 as customs holds it, for the daily reconciliation."""
+
+    document_no: str
+    item_no: str
+    quantity: Decimal
+    direction: str  # "in" (entry, return) or "out" (deduction)
+
+
+@dataclass
+class ReconciliationReport:
+    """The differences between our movements and the customs 核注清单 of one day."""
+
+    warehouse_code: str
+    business_date: date
+    matched: int = 0
+    differences: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing differs."""
+        return not self.differences
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def business_date(at: datetime | None = None) -> date:
+    """The Asia/Shanghai date of an instant (now by default)."""
+    return (at or utcnow()).astimezone(SHANGHAI).date()
+
+
+def _quantity(value: Any, path: str = "quantity") -> Decimal:
+    if isinstance(value, float) and value == int(value):
+        value = int(value)  # Excel gives whole numbers as floats
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise validation_error([errors.quantity_invalid(value, path)]) from None
+    if not number.is_finite() or number <= 0 or number != number.quantize(QUANTUM) or number >= Decimal(10) ** 14:
+        raise validation_error([errors.quantity_invalid(value, path)])
+    return number.quantize(QUANTUM)
+
+
+def _q(value: Decimal):
+    return literal(value, Quantity)
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _warehouse(session: Session, code: str) -> BondedWarehouse:
+    found = session.execute(select(BondedWarehouse).where(BondedWarehouse.code == code)).scalar_one_or_none()
+    if found is None:
+        raise errors.warehouse_unknown(code)
+    return found
+
+
+def _item(session: Session, warehouse: BondedWarehouse, item_no: str) -> BondedItem:
+    found = session.execute(select(BondedItem).where(
+        BondedItem.warehouse_id == warehouse.id, BondedItem.item_no == item_no)).scalar_one_or_none()
+    if found is None:
+        raise errors.item_unknown(warehouse.code, item_no)
+    return found
+
+
+def _ensure_stock(session: Session, item: BondedItem, status: str) -> BondedStock:
+    """The stock row of ``item`` in ``status``, created race-free (INSERT … ON CONFLICT DO NOTHING)."""
+    session.execute(_insert(session)(BondedStock).values(
+        item_id=item.id, warehouse_id=item.warehouse_id, customs_status=status, on_hand=ZERO, reserved=ZERO,
+        updated_at=utcnow()).on_conflict_do_nothing(index_elements=["item_id", "customs_status"]))
+    return session.execute(select(BondedStock).where(
+        BondedStock.item_id == item.id, BondedStock.customs_status == status)
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def _refresh(session: Session, obj):
+    session.refresh(obj)
+    return obj
+
+
+def _stream(warehouse: BondedWarehouse) -> str:
+    return f"bonded:{warehouse.code}"
+
+
+def _move(session: Session, stock: BondedStock, kind: MovementKind, quantity: Decimal, reference: str, actor: str,
+          *, key: str | None = None, document_no: str | None = None) -> None:
+    session.add(BondedMovement(
+        warehouse_id=stock.warehouse_id, item_id=stock.item_id, stock_id=stock.id,
+        customs_status=stock.customs_status, kind=kind.value, quantity=quantity, reference=reference,
+        movement_key=key or reference, document_no=document_no, business_date=business_date(), actor=actor))
+
+
+def _available(session: Session, stock_id: int) -> Decimal:
+    row = session.execute(select(BondedStock.on_hand, BondedStock.reserved).where(BondedStock.id == stock_id)).one()
+    return row.on_hand - row.reserved
+
+
+def _res_view(session: Session, res: BondedReservation, changed: bool) -> ReservationView:
+    stock = session.get(BondedStock, res.stock_id)
+    item = session.get(BondedItem, stock.item_id)
+    wh = session.get(BondedWarehouse, res.warehouse_id)
+    return ReservationView(reference=res.reference, warehouse_code=wh.code, item_no=item.item_no,
+                           quantity=res.quantity, restored=res.restored, status=res.status,
+                           enterprise_id=res.enterprise_id, changed=changed)
+
+
+# --- warehouses and entries ------------------------------------------------------------------------
+
+
+def create_warehouse(*, session: Session, code: str, site_code: str, name: str, operator_enterprise_id: int,
+                     actor: str, customs_office: str | None = None) -> BondedWarehouse:
+    """Open an account book (账册) for a bonded warehouse operated by ``operator_enterprise_id``."""
+    issues = [errors.issue(C.field_required, f, "This field is required.", None)
+              for f, v in (("code", code), ("site_code", site_code), ("name", name)) if not (v or "").strip()]
+    if issues:
+        raise validation_error(issues)
+    if session.execute(select(BondedWarehouse.id).where(BondedWarehouse.code == code)).first():
+        raise Conflict(C.warehouse_taken, "Account book {code} already exists.", path="code", value=code, code=code)
+    wh = BondedWarehouse(code=code.strip(), site_code=site_code.strip(), name=name.strip(),
+                         customs_office=customs_office, operator_enterprise_id=operator_enterprise_id,
+                         created_by=actor)
+    session.add(wh)
+    session.flush()
+    audit.record(session=session, action="bonded:warehouse:create", stream=_stream(wh), actor=actor,
+                 subject_id=wh.code, after={"code": wh.code, "site_code": wh.site_code, "name": wh.name,
+                                            "operator_enterprise_id": operator_enterprise_id})
+    return wh
+
+
+def _line_issues(n: int, line: EntryLine, prefix: str) -> list[FieldIssue]:
+    out: list[FieldIssue] = []
+    p = f"{prefix}[{n}]"
+    for name in ("item_no", "goods_name", "document_no", "unit", "declared_unit", "hs_code"):
+        if not str(getattr(line, name) or "").strip():
+            out.append(errors.issue(C.field_required, f"{p}/{name}", "This field is required.", None))
+    if line.hs_code and not (str(line.hs_code).isdigit() and len(str(line.hs_code)) == 10):
+        out.append(errors.issue(C.field_invalid, f"{p}/hs_code", "Give the 10-digit HS code.", line.hs_code))
+    for name in ("unit", "declared_unit"):
+        value = str(getattr(line, name) or "")
+        if value and not (value.isdigit() and len(value) == 3):
+            out.append(errors.issue(C.field_invalid, f"{p}/{name}", "Give the 3-digit customs unit code.", value))
+    if line.customs_status not in CustomsStatus.__members__.values():
+        out.append(errors.issue(C.status_invalid, f"{p}/customs_status",
+                                "Customs status must be bonded, non_bonded or pending_conversion.",
+                                line.customs_status))
+    try:
+        _quantity(line.quantity, f"{p}/quantity")
+    except AppError as exc:
+        out.extend(exc.errors)
+    if not isinstance(line.line_no, int) or line.line_no < 1:
+        out.append(errors.issue(C.field_invalid, f"{p}/line_no", "Give a line number from 1.", line.line_no))
+    return out
+
+
+def stock_in(*, session: Session, warehouse_code: str, lines: Sequence[EntryLine], actor: str,
+             path_prefix: str = "lines") -> list[EntryResult]:
+    """Record first-line entries (一线入区) with their 核注清单 numbers; all or nothing, idempotent per document line."""
+    wh = _warehouse(session, warehouse_code)
+    issues: list[FieldIssue] = []
+    for n, line in enumerate(lines, start=1):
+        issues.extend(_line_issues(n, line, path_prefix))
+    if not lines:
+        issues.append(errors.issue(C.field_required, path_prefix, "Give at least one line.", None))
+    items = {i.item_no: i for i in session.execute(select(BondedItem).where(
+        BondedItem.warehouse_id == wh.id, BondedItem.item_no.in_([ln.item_no for ln in lines]))).scalars()}
+    seen: dict[str, EntryLine] = {}
+    for n, line in enumerate(lines, start=1):
+        master = items.get(line.item_no)
+        ref = seen.get(line.item_no)
+        for other in (master, ref):
+            if other is None:
+                continue
+            for name in ("hs_code", "unit", "declared_unit"):
+                if str(getattr(other, name)) != str(getattr(line, name)):
+                    issues.append(errors.issue(
+                        C.item_mismatch, f"{path_prefix}[{n}]/{name}",
+                        "Item {item_no} is recorded with {field} {expected}; the line says {value}.",
+                        getattr(line, name), item_no=line.item_no, field=name, expected=getattr(other, name),
+                        value=getattr(line, name)))
+        seen.setdefault(line.item_no, line)
+    if issues:
+        raise validation_error(issues)
+
+    results: list[EntryResult] = []
+    for line in lines:
+        quantity = _quantity(line.quantity)
+        item = items.get(line.item_no)
+        if item is None:
+            item = BondedItem(warehouse_id=wh.id, item_no=line.item_no.strip(), record_seq=line.record_seq,
+                              goods_name=line.goods_name.strip(), hs_code=line.hs_code, unit=line.unit,
+                              declared_unit=line.declared_unit)
+            session.add(item)
+            session.flush()
+            items[item.item_no] = item
+        key = f"{wh.code}|{line.document_no}|{line.line_no}"
+        prior = session.execute(select(BondedMovement).where(
+            BondedMovement.kind == MovementKind.entry.value, BondedMovement.movement_key == key)).scalar_one_or_none()
+        stock = _ensure_stock(session, item, line.customs_status)
+        if prior is not None:
+            if prior.item_id != item.id or prior.quantity != quantity or prior.customs_status != line.customs_status:
+                raise errors.entry_conflict(line.document_no, line.line_no)
+            results.append(EntryResult(item.item_no, line.document_no, line.line_no, quantity,
+                                       _refresh(session, stock).on_hand, False))
+            continue
+        session.execute(update(BondedStock).where(BondedStock.id == stock.id)
+                        .values(on_hand=BondedStock.on_hand + _q(quantity), updated_at=utcnow())
+                        .execution_options(synchronize_session=False))
+        _move(session, stock, MovementKind.entry, quantity, key, actor, key=key, document_no=line.document_no)
+        session.flush()
+        stock = _refresh(session, stock)
+        results.append(EntryResult(item.item_no, line.document_no, line.line_no, quantity, stock.on_hand, True))
+    created = [r for r in results if r.created]
+    if created:
+        audit.record(session=session, action="bonded:stock:entry", stream=_stream(wh), actor=actor,
+                     subject_id=wh.code, after={"lines": [
+                         {"item_no": r.item_no, "document_no": r.document_no, "line_no": r.line_no,
+                          "quantity": r.quantity, "on_hand_after": r.on_hand_after} for r in created]})
+    return results
+
+
+# --- declarations ----------------------------------------------------------------------------------
+
+
+def reserve(*, session: Session, warehouse_code: str, item_no: str, quantity: Decimal, reference: str, actor: str,
+            enterprise_id: int | None = None) -> BondedDecision:
+    """Reserve bonded stock on declaration; ``bonded_insufficient_stock`` (nothing written) when not enough is available."""
+    quantity = _quantity(quantity)
+    if not reference or len(reference) > 100:
+        raise validation_error([errors.issue(C.field_invalid, "reference", "Give a reference of 1 to 100 characters.",
+                                             reference)])
+    wh = _warehouse(session, warehouse_code)
+    item = _item(session, wh, item_no)
+    stock = _ensure_stock(session, item, CustomsStatus.bonded.value)
+
+    def repeated(existing: BondedReservation) -> BondedDecision:
+        if existing.stock_id != stock.id or existing.quantity != quantity:
+            raise errors.reference_reused(reference)
+        return BondedDecision(ok=True, reason_code=None, warehouse_code=wh.code, item_no=item.item_no,
+                              quantity=quantity, available_before=ZERO, reference=reference, repeated=True)
+
+    existing = session.execute(select(BondedReservation).where(BondedReservation.reference == reference)
+                               ).scalar_one_or_none()
+    if existing is not None:
+        return repeated(existing)
+    try:
+        with session.begin_nested():
+            won = session.execute(
+                update(BondedStock)
+                .where(BondedStock.id == stock.id, BondedStock.on_hand - BondedStock.reserved >= _q(quantity))
+                .values(reserved=BondedStock.reserved + _q(quantity), updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not won:
+                available = _available(session, stock.id)
+                return BondedDecision(ok=False, reason_code=C.insufficient_stock.value, warehouse_code=wh.code,
+                                      item_no=item.item_no, quantity=quantity, available_before=available,
+                                      reference=reference)
+            available_before = _available(session, stock.id) + quantity
+            res = BondedReservation(reference=reference, stock_id=stock.id, warehouse_id=wh.id,
+                                    enterprise_id=enterprise_id, quantity=quantity, restored=ZERO,
+                                    status=ReservationStatus.reserved.value, actor=actor)
+            session.add(res)
+            session.flush()
+    except IntegrityError:  # a concurrent reserve with the same reference won
+        existing = session.execute(select(BondedReservation).where(BondedReservation.reference == reference)
+                                   ).scalar_one_or_none()
+        if existing is None:
+            raise
+        return repeated(existing)
+    _move(session, stock, MovementKind.reserve, quantity, reference, actor)
+    session.flush()
+    audit.record(session=session, action="bonded:reservation:reserve", stream=_stream(wh), actor=actor,
+                 subject_id=reference, after={"item_no": item.item_no, "quantity": quantity,
+                                              "available_before": available_before, "enterprise_id": enterprise_id})
+    return BondedDecision(ok=True, reason_code=None, warehouse_code=wh.code, item_no=item.item_no, quantity=quantity,
+                          available_before=available_before, reference=reference)
+
+
+def _get_reservation(session: Session, reference: str) -> BondedReservation:
+    res = session.execute(select(BondedReservation).where(BondedReservation.reference == reference)
+                          .execution_options(populate_existing=True)).scalar_one_or_none()
+    if res is None:
+        raise errors.reservation_unknown(reference)
+    return res
+
+
+def _transition(session: Session, reference: str, src: ReservationStatus, dst: ReservationStatus) -> bool:
+    """Move the reservation from ``src`` to ``dst`` atomically; False when it was not in ``src``."""
+    return bool(session.execute(
+        update(BondedReservation).where(BondedReservation.reference == reference,
+                                        BondedReservation.status == src.value)
+        .values(status=dst.value, updated_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount)
+
+
+def deduct(*, session: Session, reference: str, actor: str, document_no: str | None = None) -> ReservationView:
+    """On release: write the reserved quantity off the book (on_hand and reserved both fall; idempotent)."""
+    res = _get_reservation(session, reference)
+    if not _transition(session, reference, ReservationStatus.reserved, ReservationStatus.deducted):
+        res = _get_reservation(session, reference)
+        if res.status == ReservationStatus.deducted:
+            return _res_view(session, res, False)
+        raise errors.transition_not_allowed(reference, res.status, "deducted")
+    session.execute(update(BondedStock).where(BondedStock.id == res.stock_id).values(
+        on_hand=BondedStock.on_hand - _q(res.quantity), reserved=BondedStock.reserved - _q(res.quantity),
+        updated_at=utcnow()).execution_options(synchronize_session=False))
+    stock = _refresh(session, session.get(BondedStock, res.stock_id))
+    _move(session, stock, MovementKind.deduct, res.quantity, reference, actor, document_no=document_no)
+    session.flush()
+    res = _get_reservation(session, reference)
+    wh = session.get(BondedWarehouse, res.warehouse_id)
+    audit.record(session=session, action="bonded:reservation:deduct", stream=_stream(wh), actor=actor,
+                 subject_id=reference, before={"status": "reserved"},
+                 after={"status": res.status, "quantity": res.quantity, "on_hand_after": stock.on_hand,
+                        "document_no": document_no})
+    return _res_view(session, res, True)
+
+
+def cancel_reservation(*, session: Session, reference: str, actor: str) -> ReservationView:
+    """On rejection before release: free the reserved quantity (idempotent)."""
+    res = _get_reservation(session, reference)
+    if not _transition(session, reference, ReservationStatus.reserved, ReservationStatus.cancelled):
+        res = _get_reservation(session, reference)
+        if res.status == ReservationStatus.cancelled:
+            return _res_view(session, res, False)
+        raise errors.transition_not_allowed(reference, res.status, "cancelled")
+    session.execute(update(BondedStock).where(BondedStock.id == res.stock_id).values(
+        reserved=BondedStock.reserved - _q(res.quantity), updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    stock = _refresh(session, session.get(BondedStock, res.stock_id))
+    _move(session, stock, MovementKind.cancel, res.quantity, reference, actor)
+    session.flush()
+    res = _get_reservation(session, reference)
+    wh = session.get(BondedWarehouse, res.warehouse_id)
+    audit.record(session=session, action="bonded:reservation:cancel", stream=_stream(wh), actor=actor,
+                 subject_id=reference, before={"status": "reserved"}, after={"status": res.status,
+                                                                             "quantity": res.quantity})
+    return _res_view(session, res, True)
+
+
+def restore(*, session: Session, reference: str, actor: str, quantity: Decimal | None = None,
+            restore_reference: str | None = None, document_no: str | None = None) -> ReservationView:
+    """On approved return or cancellation after release: put deducted goods back (all, or ``quantity``; idempotent per restore_reference).
+
+    A reservation still ``reserved`` (cancelled before release) is simply cancelled.
+    """
+    res = _get_reservation(session, reference)
+    if res.status == ReservationStatus.reserved and quantity is None:
+        return cancel_reservation(session=session, reference=reference, actor=actor)
+    if res.status != ReservationStatus.deducted:
+        raise errors.transition_not_allowed(reference, res.status, "restored")
+    key = f"{reference}|{restore_reference}" if restore_reference else reference
+    if session.execute(select(BondedMovement.id).where(BondedMovement.kind == MovementKind.restore.value,
+                                                       BondedMovement.movement_key == key)).first():
+        return _res_view(session, res, False)
+    give = (res.quantity - res.restored) if quantity is None else _quantity(quantity)
+    won = session.execute(
+        update(BondedReservation).where(BondedReservation.id == res.id,
+                                        BondedReservation.status == ReservationStatus.deducted.value,
+                                        BondedReservation.quantity - BondedReservation.restored >= _q(give))
+        .values(restored=BondedReservation.restored + _q(give), updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not won or give <= 0:
+        res = _get_reservation(session, reference)
+        raise errors.restore_exceeds_deducted(reference, give, res.quantity - res.restored)
+    session.execute(update(BondedStock).where(BondedStock.id == res.stock_id).values(
+        on_hand=BondedStock.on_hand + _q(give), updated_at=utcnow()).execution_options(synchronize_session=False))
+    stock = _refresh(session, session.get(BondedStock, res.stock_id))
+    _move(session, stock, MovementKind.restore, give, reference, actor, key=key, document_no=document_no)
+    session.flush()
+    res = _get_reservation(session, reference)
+    wh = session.get(BondedWarehouse, res.warehouse_id)
+    audit.record(session=session, action="bonded:reservation:restore", stream=_stream(wh), actor=actor,
+                 subject_id=reference, after={"restored_now": give, "restored": res.restored,
+                                              "on_hand_after": stock.on_hand, "document_no": document_no,
+                                              "restore_reference": restore_reference})
+    return _res_view(session, res, True)
+
+
+def convert(*, session: Session, warehouse_code: str, item_no: str, quantity: Decimal, from_status: str,
+            to_status: str, document_no: str, reference: str, actor: str) -> tuple[StockView, StockView]:
+    """Convert available stock between customs statuses (保税 ↔ 非保税 via 待转换) with its customs document (idempotent)."""
+    valid = set(CustomsStatus.__members__.values())
+    issues = []
+    for path, value in (("from_status", from_status), ("to_status", to_status)):
+        if value not in valid:
+            issues.append(errors.issue(C.status_invalid, path,
+                                       "Customs status must be bonded, non_bonded or pending_conversion.", value))
+    if from_status == to_status:
+        issues.append(errors.issue(C.status_invalid, "to_status", "Convert to a different status.", to_status))
+    if not (document_no or "").strip():
+        issues.append(errors.issue(C.field_required, "document_no", "This field is required.", None))
+    if issues:
+        raise validation_error(issues)
+    quantity = _quantity(quantity)
+    wh = _warehouse(session, warehouse_code)
+    item = _item(session, wh, item_no)
+    source = _ensure_stock(session, item, from_status)
+    target = _ensure_stock(session, item, to_status)
+    prior = session.execute(select(BondedMovement).where(BondedMovement.kind == MovementKind.convert_out.value,
+                                                         BondedMovement.movement_key == reference)).scalar_one_or_none()
+    if prior is not None:
+        if prior.stock_id != source.id or prior.quantity != quantity:
+            raise errors.reference_reused(reference)
+        return _stock_view(wh, item, _refresh(session, source)), _stock_view(wh, item, _refresh(session, target))
+    won = session.execute(
+        update(BondedStock).where(BondedStock.id == source.id,
+                                  BondedStock.on_hand - BondedStock.reserved >= _q(quantity))
+        .values(on_hand=BondedStock.on_hand - _q(quantity), updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if not won:
+        raise errors.insufficient_stock(item.item_no, quantity, _available(session, source.id))
+    session.execute(update(BondedStock).where(BondedStock.id == target.id).values(
+        on_hand=BondedStock.on_hand + _q(quantity), updated_at=utcnow()).execution_options(synchronize_session=False))
+    _move(session, source, MovementKind.convert_out, quantity, reference, actor, document_no=document_no)
+    _move(session, target, MovementKind.convert_in, quantity, reference, actor, document_no=document_no)
+    session.flush()
+    source, target = _refresh(session, source), _refresh(session, target)
+    audit.record(session=session, action="bonded:stock:convert", stream=_stream(wh), actor=actor, subject_id=reference,
+                 after={"item_no": item.item_no, "quantity": quantity, "from": from_status, "to": to_status,
+                        "document_no": document_no})
+    return _stock_view(wh, item, source), _stock_view(wh, item, target)
+
+
+def assign_document(*, session: Session, references: Sequence[str], document_no: str, actor: str) -> int:
+    """Attach the 核注清单 number that consolidates released lists to their deductions; returns how many changed."""
+    changed = session.execute(
+        update(BondedMovement).where(BondedMovement.kind == MovementKind.deduct.value,
+                                     BondedMovement.reference.in_(list(references)),
+                                     BondedMovement.document_no.is_(None))
+        .values(document_no=document_no).execution_options(synchronize_session=False)).rowcount
+    if changed:
+        audit.record(session=session, action="bonded:stock:assign-document", stream="bonded:documents", actor=actor,
+                     subject_id=document_no, after={"references": list(references), "changed": changed})
+    return changed
+
+
+# --- views -----------------------------------------------------------------------------------------
+
+
+def _stock_view(wh: BondedWarehouse, item: BondedItem, stock: BondedStock) -> StockView:
+    return StockView(warehouse_code=wh.code, item_no=item.item_no, goods_name=item.goods_name, hs_code=item.hs_code,
+                     unit=item.unit, customs_status=stock.customs_status, on_hand=stock.on_hand,
+                     reserved=stock.reserved, available=stock.on_hand - stock.reserved)
+
+
+def stock_list(*, session: Session, warehouse_code: str | None = None, operator_enterprise_id: int | None = None,
+               customs_status: str | None = None, item_no: str | None = None) -> list[StockView]:
+    """Stock records, filtered by book, operator, customs status and item."""
+    query = (select(BondedWarehouse, BondedItem, BondedStock)
+             .join(BondedItem, BondedItem.warehouse_id == BondedWarehouse.id)
+             .join(BondedStock, BondedStock.item_id == BondedItem.id)
+             .order_by(BondedWarehouse.code, BondedItem.item_no, BondedStock.customs_status))
+    if warehouse_code:
+        query = query.where(BondedWarehouse.code == warehouse_code)
+    if operator_enterprise_id is not None:
+        query = query.where(BondedWarehouse.operator_enterprise_id == operator_enterprise_id)
+    if customs_status:
+        query = query.where(BondedStock.customs_status == customs_status)
+    if item_no:
+        query = query.where(BondedItem.item_no == item_no)
+    return [_stock_view(wh, item, stock) for wh, item, stock in session.execute(query).all()]
+
+
+def reservations(*, session: Session, enterprise_id: int | None = None, warehouse_code: str | None = None,
+                 status: str | None = None, limit: int = 200) -> list[ReservationView]:
+    """Reservations, filtered by declaring enterprise, book and status (newest first)."""
+    query = (select(BondedReservation, BondedWarehouse.code, BondedItem.item_no)
+             .join(BondedWarehouse, BondedWarehouse.id == BondedReservation.warehouse_id)
+             .join(BondedStock, BondedStock.id == BondedReservation.stock_id)
+             .join(BondedItem, BondedItem.id == BondedStock.item_id)
+             .order_by(BondedReservation.id.desc()).limit(limit))
+    if enterprise_id is not None:
+        query = query.where(BondedReservation.enterprise_id == enterprise_id)
+    if warehouse_code:
+        query = query.where(BondedWarehouse.code == warehouse_code)
+    if status:
+        query = query.where(BondedReservation.status == status)
+    return [ReservationView(reference=r.reference, warehouse_code=code, item_no=item_no, quantity=r.quantity,
+                            restored=r.restored, status=r.status, enterprise_id=r.enterprise_id, changed=False)
+            for r, code, item_no in session.execute(query).all()]
+
+
+def reservation(*, session: Session, reference: str) -> ReservationView | None:
+    """The reservation ``reference`` as it stands (None when unknown)."""
+    res = session.execute(select(BondedReservation).where(BondedReservation.reference == reference)
+                          ).scalar_one_or_none()
+    return None if res is None else _res_view(session, res, False)
+
+
+def movement_totals(*, session: Session, warehouse_code: str, item_no: str, customs_status: str) -> tuple[Decimal, Decimal]:
+    """(on_hand, reserved) recomputed from the movements alone, to check the stock row."""
+    wh = _warehouse(session, warehouse_code)
+    item = _item(session, wh, item_no)
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for kind, qty in session.execute(select(BondedMovement.kind, BondedMovement.quantity).where(
+            BondedMovement.item_id == item.id, BondedMovement.customs_status == customs_status)):
+        sums[kind] += qty
+    k = MovementKind
+    on_hand = sums[k.entry] + sums[k.restore] + sums[k.convert_in] - sums[k.deduct] - sums[k.convert_out]
+    reserved = sums[k.reserve] - sums[k.deduct] - sums[k.cancel]
+    return on_hand, reserved
+
+
+# --- daily reconciliation --------------------------------------------------------------------------
+
+_DIRECTION = {MovementKind.entry.value: "in", MovementKind.restore.value: "in", MovementKind.deduct.value: "out"}
+
+
+def reconcile(*, session: Session, warehouse_code: str, on: date, customs_lines: Sequence[CustomsLine],
+              actor: str) -> ReconciliationReport:
+    """Compare the day's entries, deductions and returns with the customs 核注清单 lines; store and return the differences.
+
+    Differences: ``missing_at_customs`` (our movement's 核注清单 number/item unknown to customs),
+    ``missing_on_platform`` (a customs line we have no movement for), ``quantity_mismatch``, and
+    ``no_document`` (our deductions/returns not yet on any 核注清单).
+    """
+    wh = _warehouse(session, warehouse_code)
+    ours: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    unassigned: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    rows = session.execute(
+        select(BondedMovement.kind, BondedMovement.document_no, BondedMovement.quantity, BondedItem.item_no)
+        .join(BondedItem, BondedItem.id == BondedMovement.item_id)
+        .where(BondedMovement.warehouse_id == wh.id, BondedMovement.business_date == on,
+               BondedMovement.kind.in_(list(_DIRECTION)))).all()
+    for kind, document_no, quantity, item_no in rows:
+        if document_no:
+            ours[(document_no, item_no, _DIRECTION[kind])] += quantity
+        else:
+            unassigned[(item_no, _DIRECTION[kind])] += quantity
+    theirs: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for line in customs_lines:
+        theirs[(line.document_no, line.item_no, line.direction)] += Decimal(str(line.quantity))
+    report = ReconciliationReport(warehouse_code=wh.code, business_date=on)
+    for key in sorted(set(ours) | set(theirs)):
+        document_no, item_no, direction = key
+        base = {"document_no": document_no, "item_no": item_no, "direction": direction}
+        if key not in theirs:
+            report.differences.append(base | {"kind": "missing_at_customs", "platform": str(ours[key]), "customs": None})
+        elif key not in ours:
+            report.differences.append(base | {"kind": "missing_on_platform", "platform": None, "customs": str(theirs[key])})
+        elif ours[key] != theirs[key]:
+            report.differences.append(base | {"kind": "quantity_mismatch", "platform": str(ours[key]),
+                                              "customs": str(theirs[key])})
+        else:
+            report.matched += 1
+    for (item_no, direction), quantity in sorted(unassigned.items()):
+        report.differences.append({"document_no": None, "item_no": item_no, "direction": direction,
+                                   "kind": "no_document", "platform": str(quantity), "customs": None})
+    session.add(BondedReconciliation(warehouse_id=wh.id, business_date=on, matched=report.matched,
+                                     differences=report.differences, actor=actor))
+    session.flush()
+    audit.record(session=session, action="bonded:warehouse:reconcile", stream=_stream(wh), actor=actor,
+                 subject_id=f"{wh.code}:{on.isoformat()}",
+                 after={"matched": report.matched, "differences": len(report.differences)})
+    return report
+
+
+# --- Excel -----------------------------------------------------------------------------------------
+
+TEMPLATE_COLUMNS = ("document_no", "line_no", "item_no", "record_seq", "goods_name", "hs_code", "unit",
+                    "declared_unit", "quantity", "customs_status")
+_TEMPLATE_HEADERS = ("核注清单编号 document_no", "序号 line_no", "料号 item_no", "备案序号 record_seq",
+                     "商品名称 goods_name", "商品编码 hs_code", "法定单位 unit", "申报单位 declared_unit",
+                     "数量 quantity", "海关状态 customs_status")
+
+
+def entry_template() -> bytes:
+    """The Excel template for first-line entries (one header row, one example row)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "entries"
+    ws.append(list(_TEMPLATE_HEADERS))
+    ws.append(["QD0401260000000001", 1, "SKU-0001", "1", "婴儿配方奶粉 900g", "1901101000", "035", "122", 100,
+               "bonded"])
+    for col, width in zip("ABCDEFGHIJ", (24, 10, 16, 12, 28, 14, 12, 14, 10, 16)):
+        ws.column_dimensions[col].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_entry_workbook(content: bytes) -> list[EntryLine]:
+    """Read an uploaded entry workbook; every bad cell is a field issue ``rows[n]/<column>`` (n = Excel row)."""
+    return _parse_workbook(content)[0]
+
+
+def _parse_workbook(content: bytes) -> tuple[list[EntryLine], list[int]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:
+        raise validation_error([errors.issue(C.upload_invalid, "file", "The file is not an Excel workbook (.xlsx).",
+                                             None)]) from None
+    ws = wb.worksheets[0]
+    lines: list[EntryLine] = []
+    row_numbers: list[int] = []
+    issues: list[FieldIssue] = []
+    for row_no, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        cells = [_cell(v) for v in (list(row) + [None] * len(TEMPLATE_COLUMNS))[:len(TEMPLATE_COLUMNS)]]
+        if not any(cells):
+            continue
+        if len(lines) >= MAX_UPLOAD_ROWS:
+            issues.append(errors.issue(C.upload_invalid, f"rows[{row_no}]", "At most {n} rows per upload.", None,
+                                       n=MAX_UPLOAD_ROWS))
+            break
+        data = dict(zip(TEMPLATE_COLUMNS, cells))
+        try:
+            line_no = int(data["line_no"]) if data["line_no"] else 1
+        except ValueError:
+            issues.append(errors.issue(C.field_invalid, f"rows[{row_no}]/line_no", "Give a line number from 1.",
+                                       data["line_no"]))
+            line_no = 1
+        lines.append(EntryLine(item_no=data["item_no"], goods_name=data["goods_name"], hs_code=data["hs_code"],
+                               unit=data["unit"], declared_unit=data["declared_unit"], quantity=data["quantity"],
+                               document_no=data["document_no"], line_no=line_no, record_seq=data["record_seq"] or None,
+                               customs_status=data["customs_status"] or CustomsStatus.bonded.value))
+        row_numbers.append(row_no)
+        issues.extend(_line_issues(row_no, lines[-1], "rows"))
+    wb.close()
+    if not lines and not issues:
+        issues.append(errors.issue(C.upload_invalid, "file", "The workbook has no data rows.", None))
+    if issues:
+        raise validation_error(issues)
+    return lines, row_numbers
+
+
+def upload_entries(*, session: Session, warehouse_code: str, content: bytes, actor: str) -> list[EntryResult]:
+    """Parse an entry workbook and record it, all or nothing (issues name the Excel row)."""
+    lines, row_numbers = _parse_workbook(content)
+    # issues from stock_in name lines by position: map them back to Excel rows
+    try:
+        return stock_in(session=session, warehouse_code=warehouse_code, lines=lines, actor=actor, path_prefix="rows")
+    except AppError as exc:
+        for issue in exc.errors:
+            if issue.path.startswith("rows["):
+                n, _, rest = issue.path[5:].partition("]")
+                if n.isdigit() and 1 <= int(n) <= len(row_numbers):
+                    issue.path = f"rows[{row_numbers[int(n) - 1]}]{rest}"
+        raise
