@@ -74,7 +74,7 @@ class SandboxConfig:
 def _official_text(message_type: str, code: str, *subjects: str) -> str:
     """The catalogue's Chinese text of an official code, placeholders filled in order."""
     entries = lookup(message_type, code)
-    text = entries[0].text_zh if entries else code
+    text = entries[0].meaning_zh if entries else code
     for value in subjects:
         text = text.replace("[*]", f"[{value}]", 1)
     return text
@@ -346,11 +346,14 @@ def _receive_list(session, message_type, record, now, config, message_id) -> Non
     quote = result.quote
     reason = quote.reason_code.value if quote.reason_code is not None else None
     if reason in (OfficialCode.single_limit, OfficialCode.annual_limit):
+        from kuajing.tax.service import policy_on
+
+        policy = policy_on(on=result.declared_on)
         if reason == OfficialCode.single_limit:
-            info = _official_text("CEB622", reason, head.order_no, f"{quote.taxable_price:.2f}")
+            info = _official_text("CEB622", reason, head.order_no, f"{policy.single_limit:.2f}")
         else:
             info = _official_text("CEB622", reason, head.order_no, mask(head.buyer_id_number),
-                                  f"{prior_row.total:.2f}")
+                                  f"{prior_row.total:.2f}", f"{policy.annual_limit:.2f}")
         _set(decl, reason, info, next_status=None, now=now, config=config)
         _receipt(session, decl, reason, info, now)
         return
@@ -404,6 +407,8 @@ def _receive_cancel(session, message_type, record, now, config, message_id) -> N
         _refuse(session, message_type, record, code, _official_text(message_type, code, head.invt_no), now,
                 **_keys_of(head, target, now))
         return
+    target.next_status = None  # customs holds a list under cancellation until it decides
+    target.due_at = None
     _store_request(session, message_type, head, record, target, existing, now, config, message_id)
 
 
@@ -490,8 +495,8 @@ def advance(*, session: Session, now: datetime, config: SandboxConfig = SandboxC
         ).scalars().all()
         if not due:
             break
-        for decl in due:
-            _step(session, decl, now, config)
+        for decl in due:  # each step happens at its due time, so a late advance catches up step by step
+            _step(session, decl, decl.due_at, config)
             steps += 1
         session.flush()
     steps += summarise_due(session=session, now=now)
