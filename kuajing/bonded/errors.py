@@ -77,8 +77,8 @@ def reservation_unknown(reference: str) -> AppError:
 
 def transition_not_allowed(reference: str, status: str, action: str) -> AppError:
     """The reservation's state does not allow ``action``."""
-    return Conflict(C.transition_not_allowed, "The bonded reservation {reference} is {status}; it cannot be {action}.",
-                    path="reference", value=reference, reference=reference, status=status, action=action)
+    return Conflict(C.transition_not_allowed, "The bonded reservation {reference} is {state}; it cannot be {action}.",
+                    path="reference", value=reference, reference=reference, state=status, action=action)
 
 
 def restore_exceeds_deducted(reference: str, quantity: Any, left: Any) -> AppError:

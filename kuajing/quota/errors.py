@@ -53,8 +53,8 @@ def reservation_unknown(reference: str) -> AppError:
 
 def transition_not_allowed(reference: str, status: str, action: str) -> AppError:
     """The reservation's state does not allow ``action``."""
-    return Conflict(C.transition_not_allowed, "The quota reservation {reference} is {status}; it cannot be {action}.",
-                    path="reference", value=reference, reference=reference, status=status, action=action)
+    return Conflict(C.transition_not_allowed, "The quota reservation {reference} is {state}; it cannot be {action}.",
+                    path="reference", value=reference, reference=reference, state=status, action=action)
 
 
 def restore_exceeds_used(reference: str, amount: Any, left: Any) -> AppError:
