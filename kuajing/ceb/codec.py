@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from copy import deepcopy
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
@@ -10,14 +11,16 @@ from lxml import etree
 
 from kuajing.ceb.issues import CebError, Issue, IssueCode
 from kuajing.ceb.messages import MESSAGES, spec_of
-from kuajing.ceb.models import CompoundRecord, ExtendMessage, Message, Record, class_for
+from kuajing.ceb.models import CompoundRecord, ExtendMessage, Message, ParsedMessage, Record, class_for
 from kuajing.ceb.spec import CEB_NS, DS_NS, FieldSpec, MessageSpec, NodeSpec
 from kuajing.ceb.validate import (
     DEFAULT_MAX_RECORDS,
     check_codes,
     check_root,
     check_rules,
+    count_records,
     issue,
+    tree_needs_model_checks,
     validate_tree,
 )
 from kuajing.ceb.xml import DEFAULT_MAX_BYTES, safe_parse
@@ -142,15 +145,19 @@ def parse(data: bytes, *, validate: bool = True, rules: bool = True, codes: bool
                               f"报文类型应为{spec_of(expect).type}，实际为{spec.type}",
                               f"expected a {spec_of(expect).type} message, got {spec.type}")])
     if validate:
-        found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True)
+        n = count_records(root, spec)
+        found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True,
+                              records=n)
         if found:
             raise CebError(found)
-    msg = to_message(root, spec)
-    if validate and rules:
-        found = _model_checks(msg, codes=codes)
-        if found:
-            raise CebError(found)
-    return msg
+        if rules and tree_needs_model_checks(root, spec, n, codes=codes):
+            msg = to_message(root, spec)
+            found = _model_checks(msg, codes=codes)
+            if found:
+                raise CebError(found)
+            return msg
+    # the document is valid: records are built from it on first access
+    return ParsedMessage.deferred(root, spec, to_message)
 
 
 def _model_checks(msg: Message, *, codes: bool) -> list[Issue]:
@@ -177,31 +184,43 @@ def _text(f: FieldSpec, value) -> str:
     return text
 
 
-# per node: [(attr, "<ceb:x>", "</ceb:x>", FieldSpec, plain)] where plain = str field without CDATA
-_WRITE: dict[int, list] = {}
+# per node: a writer function generated once from the definition (straight-line code, one branch per
+# field: no per-field loop, lookups or tuple unpacking on the hot path of build())
+_WRITE: dict[int, object] = {}
 
 
-def _writer(node: NodeSpec) -> list:
-    w = _WRITE.get(id(node))
-    if w is None:
-        w = _WRITE[id(node)] = [(f.attr, f"<ceb:{f.name}>", f"</ceb:{f.name}>", f, f.kind == "str" and not f.cdata)
-                                for f in node.fields]
-    return w
+def _compile_writer(node: NodeSpec):
+    open_, close = f"<ceb:{node.name}>", f"</ceb:{node.name}>"
+    lines = ["def write(rec, append):", f"    append({open_!r})"]
+    for i, f in enumerate(node.fields):
+        if not f.attr.isidentifier() or keyword.iskeyword(f.attr) or not f.name.isalnum():
+            raise ValueError(f"unusable field name {f.name!r}")  # pragma: no cover - definitions are ours
+        o, c = repr(f"<ceb:{f.name}>"), repr(f"</ceb:{f.name}>")
+        lines += [f"    v = rec.{f.attr}", "    if v is not None:"]
+        if f.kind == "str" and not f.cdata:
+            lines += ["        if v.__class__ is str and '&' not in v and '<' not in v and '>' not in v "
+                      "and '\\r' not in v:",
+                      f"            append({o} + v + {c})",
+                      "        else:",
+                      f"            append({o} + text(fields[{i}], v) + {c})"]
+        elif f.kind == "int":
+            lines += ["        if v.__class__ is int:",
+                      f"            append({o} + str(v) + {c})",
+                      "        else:",
+                      f"            append({o} + text(fields[{i}], v) + {c})"]
+        else:
+            lines.append(f"        append({o} + text(fields[{i}], v) + {c})")
+    lines.append(f"    append({close!r})")
+    scope = {"text": _text, "fields": node.fields}
+    exec(compile("\n".join(lines), f"<ceb writer {node.name}>", "exec"), scope)  # source built above from our definitions
+    return scope["write"]
 
 
 def _write_leaf(rec, node: NodeSpec, out: list[str]) -> None:
-    append = out.append
-    append(f"<ceb:{node.name}>")
-    for attr, open_, close, f, plain in _writer(node):
-        value = getattr(rec, attr)
-        if value is None:
-            continue
-        if plain and value.__class__ is str and "&" not in value and "<" not in value and ">" not in value \
-                and "\r" not in value:
-            append(open_ + value + close)
-        else:
-            append(open_ + _text(f, value) + close)
-    append(f"</ceb:{node.name}>")
+    write = _WRITE.get(id(node))
+    if write is None:
+        write = _WRITE[id(node)] = _compile_writer(node)
+    write(rec, out.append)
 
 
 def _write_record(rec, node: NodeSpec, out: list[str]) -> None:
@@ -288,8 +307,10 @@ def validate_bytes(data: bytes, *, rules: bool = True, codes: bool = True, max_b
     spec, found = check_root(root)
     if spec is None:
         return found
-    found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True)
-    if not found and rules:
+    n = count_records(root, spec)
+    found = validate_tree(root, spec, rules=rules, codes=codes, max_records=max_records, defer_codes=True,
+                          records=n)
+    if not found and rules and tree_needs_model_checks(root, spec, n, codes=codes):
         found = _model_checks(to_message(root, spec), codes=codes)
     return found
 

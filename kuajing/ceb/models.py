@@ -9,6 +9,7 @@ too: ``record["orderNo"]``. Compound records (Order = OrderHead + OrderList …)
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass, field, fields, make_dataclass
 from decimal import Decimal
@@ -190,6 +191,86 @@ class Message:
         return f"{self.message_type}Message"
 
 
+#: Message attributes a parsed message builds from its document on first access.
+_LAZY_FIELDS = ("records", "base_transfer", "base_subscribes", "extend_message", "signature")
+
+
+def _lazy_field(name: str) -> property:
+    slot = Message.__dict__[name]  # the slot descriptor of the dataclass
+
+    def get(self):
+        if self._source is not None:
+            self._materialise()
+        return slot.__get__(self, Message)
+
+    def set_(self, value):
+        if self._source is not None:
+            self._materialise()
+        slot.__set__(self, value)
+
+    return property(get, set_, doc=f"``{name}`` (built from the parsed document on first access).")
+
+
+class ParsedMessage(Message):
+    """A :class:`Message` returned by ``parse()``: its records and envelope blocks are built from the
+    (already validated) lxml document on first access, so parsing does not pay for objects nobody reads.
+
+    Behaves exactly like a :class:`Message` (``isinstance``, attributes, equality with a plain
+    ``Message``, ``repr``); ``copy.copy``/``copy.deepcopy`` give a plain :class:`Message`.
+    """
+
+    __slots__ = ("_source",)
+
+    def __init__(self, **kwargs: Any):
+        self._source = None
+        super().__init__(**kwargs)
+
+    @classmethod
+    def deferred(cls, root: Any, spec: MessageSpec, build) -> ParsedMessage:
+        """A message over ``root`` whose lazy parts ``build(root, spec)`` (-> Message) makes when needed."""
+        msg = cls.__new__(cls)
+        msg._source = (root, spec, build)
+        msg.message_type = spec.type
+        msg.guid = root.get("guid")
+        msg.version = root.get("version")
+        return msg
+
+    def _materialise(self) -> None:
+        source = self._source
+        if source is None:
+            return
+        root, spec, build = source
+        full = build(root, spec)
+        for name in _LAZY_FIELDS:
+            Message.__dict__[name].__set__(self, getattr(full, name))
+        self._source = None
+
+    def to_message(self) -> Message:
+        """A plain :class:`Message` with the same content."""
+        return Message(**{f.name: getattr(self, f.name) for f in fields(Message)})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Message))
+
+    __hash__ = None  # mutable, like Message
+
+    def __repr__(self) -> str:
+        return repr(self.to_message())
+
+    def __copy__(self) -> Message:
+        return copy.copy(self.to_message())
+
+    def __deepcopy__(self, memo: dict) -> Message:
+        return copy.deepcopy(self.to_message(), memo)
+
+
+for _name in _LAZY_FIELDS:
+    setattr(ParsedMessage, _name, _lazy_field(_name))
+del _name
+
+
 def decimal_or_text(text: str) -> Decimal | str:
     """``Decimal(text)`` or the text itself when it is not a number (kept for validation)."""
     try:
@@ -200,5 +281,5 @@ def decimal_or_text(text: str) -> Decimal | str:
 
 __all__ = [
     "BaseSubscribe", "BaseTransfer", "CompoundRecord", "ExportBaseTransfer", "ExtendMessage",
-    "ImportBaseTransfer", "Message", "Record", "class_for", "classes", "fields", "new_guid",
+    "ImportBaseTransfer", "Message", "ParsedMessage", "Record", "class_for", "classes", "fields", "new_guid",
 ]

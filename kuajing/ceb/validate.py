@@ -9,6 +9,7 @@ code, path (``Order[3]/OrderList[2]/price``), value and bilingual message. Cross
 from __future__ import annotations
 
 import re
+import threading
 from decimal import Decimal
 
 from lxml import etree
@@ -313,17 +314,22 @@ def schema_issues(schema: etree.XMLSchema) -> list[Issue]:
     return [issue(IssueCode.SCHEMA_OTHER, e.path or "", None, e.message, e.message) for e in schema.error_log]
 
 
+def count_records(root, spec: MessageSpec) -> int:
+    """The number of business records (direct children named like the record) of a document."""
+    tag = _NS + spec.record.name
+    return sum(1 for c in root if c.tag == tag)
+
+
 def validate_tree(root, spec: MessageSpec, *, rules: bool = True, codes: bool = True,
-                  max_records: int = DEFAULT_MAX_RECORDS, defer_codes: bool = False) -> list[Issue]:
+                  max_records: int = DEFAULT_MAX_RECORDS, defer_codes: bool = False,
+                  records: int | None = None) -> list[Issue]:
     """All issues of a parsed document: C-speed gate first, the Python walk only when it fails.
 
     ``defer_codes``: the caller checks the code tables on the model (:func:`check_codes`, much
     faster than XSD enumerations) when the document passes; a failing document still gets them.
+    ``records``: the :func:`count_records` of ``root`` when the caller has it already.
     """
-    n = 0
-    if max_records is not None:
-        tag = _NS + spec.record.name
-        n = sum(1 for c in root if c.tag == tag)
+    n = records if records is not None else count_records(root, spec) if max_records is not None else 0
     schema = schema_for(spec, rules=rules, codes=codes and not defer_codes)
     if schema.validate(root) and (max_records is None or n <= max_records):
         return []
@@ -411,6 +417,100 @@ def check_codes(message) -> list[Issue]:
     return out
 
 
+# ---- the same checks on the lxml document (parse fast path, no model needed) ------------------------
+#
+# A document that passed the generated schema is screened with a few compiled XPath expressions
+# (plain strings back, no Python objects per element). The screen may raise a false alarm but never
+# misses: every value the model would hold is among the strings it sees. On an alarm the caller
+# builds the model and runs the exact checks above (check_codes / check_rules), so the issues
+# reported are always those of the model.
+
+_XP_NS = {"ceb": CEB_NS, "ds": DS_NS}
+
+
+class _Screen:
+    """The compiled screen of one message type."""
+
+    __slots__ = ("codes", "amounts", "gnum", "signature")
+
+    def __init__(self, spec: MessageSpec):
+        rec = spec.record
+        # (XPath -> texts of every coded field of one table, allowed codes); text() lists every text
+        # node of the element, so it includes the element's .text that the model keeps
+        by_table: dict[str, list[str]] = {}
+        nodes = [(f"ceb:{rec.name}/ceb:{rec.head.name}", rec.head)] if rec.compound else [(f"ceb:{rec.name}", rec)]
+        if rec.compound and rec.items is not None:
+            nodes.append((f"ceb:{rec.name}/ceb:{rec.items.name}", rec.items))
+        for path, node in nodes:
+            for _attr, f, _allowed in _coded(node):
+                if f.kind != "str":  # pragma: no cover - the definitions put tables on strings only
+                    raise ValueError(f"code table on non-string field {node.name}/{f.name}")
+                by_table.setdefault(f.table, []).append(f"{path}/ceb:{f.name}/text()")
+        self.codes = [(etree.XPath(" | ".join(paths), namespaces=_XP_NS, smart_strings=False),
+                       frozenset(e.code for e in table(name))) for name, paths in by_table.items()]
+        # CEB311: the five amounts of every OrderHead (all mandatory), in document = definition order
+        self.amounts = None
+        if spec.type == "CEB311":
+            wanted = ("goodsValue", "freight", "taxTotal", "discount", "acturalPaid")
+            names = [f.name for f in rec.head.fields if f.name in wanted]
+            xp = etree.XPath(" | ".join(f"ceb:{rec.name}/ceb:{rec.head.name}/ceb:{n}/text()" for n in names),
+                             namespaces=_XP_NS, smart_strings=False)
+            self.amounts = (xp, tuple(names.index(n) for n in wanted), len(names))
+        # lists numbered 1..n: any line whose gnum text is not its position among its siblings
+        self.gnum = None
+        if rec.compound and rec.items is not None and rec.items.name in _GNUM_SEQUENTIAL:
+            self.gnum = etree.XPath(f"boolean(ceb:{rec.name}/ceb:{rec.items.name}[ceb:gnum/text()[1] != position()])",
+                                    namespaces=_XP_NS)
+        self.signature = spec.type in _SIGN_WHEN_DECLARED
+
+    def suspicious(self, root, records: int, *, codes: bool) -> bool:
+        """True when the exact model checks might find something (False: they certainly find nothing)."""
+        if codes:
+            for xp, allowed in self.codes:
+                if not allowed.issuperset(xp(root)):
+                    return True
+        if self.gnum is not None and self.gnum(root):
+            return True
+        if self.signature and root.find(_DS_SIG) is None:
+            return True
+        if self.amounts is not None:
+            xp, (gv, fr, tt, di, ap), n = self.amounts
+            texts = xp(root)
+            if len(texts) != n * records:
+                return True  # e.g. a comment splitting a number: let the model decide
+            dec = Decimal
+            try:
+                for k in range(0, len(texts), n):
+                    a = texts[k:k + n]
+                    # the same arithmetic as _rule_actural_paid on the model
+                    if dec(a[gv]) + dec(a[fr]) + dec(a[tt]) - dec(a[di]) != dec(a[ap]):
+                        return True
+            except ArithmeticError:
+                return True
+        return False
+
+
+_screens = threading.local()  # compiled XPath objects per thread, like the schemas of xsdgen
+
+
+def tree_needs_model_checks(root, spec: MessageSpec, records: int, *, codes: bool) -> bool:
+    """Screen a schema-valid document for code-table and cross-field issues without building the model.
+
+    ``records`` is the number of business records (as counted by :func:`count_records`). ``False``
+    means :func:`check_codes` (when ``codes``) and :func:`check_rules` would return nothing for the
+    model of this document; ``True`` means they might (build the model and run them).
+    """
+    cache = getattr(_screens, "cache", None)
+    if cache is None:
+        cache = _screens.cache = {}
+    screen = cache.get(spec.type)
+    if screen is None:
+        screen = cache[spec.type] = _Screen(spec)
+    return screen.suspicious(root, records, codes=codes)
+
+
 def clear_code_cache() -> None:
-    """Forget the code sets (e.g. after the code tables changed); see also ``xsdgen.clear_cache``."""
+    """Forget the code sets and (this thread's) parse screens, e.g. after the code tables changed; see also
+    ``xsdgen.clear_cache``."""
     _CODED.clear()
+    _screens.cache = {}

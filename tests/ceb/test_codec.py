@@ -161,3 +161,39 @@ def test_safe_parse_returns_element():
 def test_message_defaults():
     msg = Message(message_type="CEB311")
     assert len(msg.guid) == 36 and msg.guid == msg.guid.upper() and msg.version == "1.0"
+
+
+def test_parsed_message_behaves_like_a_message():
+    import copy
+
+    msg = example_message("CEB621", records=2, items=2)
+    msg.signature = placeholder_signature()
+    data = build(msg)
+    parsed = parse(data)  # records are built on first access
+    assert isinstance(parsed, Message) and parsed.message_type == "CEB621" and parsed.guid == msg.guid
+    assert parsed.records[1].head.order_no == msg.records[1].head.order_no
+    assert parsed.records[1].head["orderNo"] == msg.records[1].head.order_no
+    assert parsed.base_transfer == msg.base_transfer and parsed.signature is not None
+    plain = copy.deepcopy(parsed)
+    assert type(plain) is Message and plain.records == parsed.records
+    assert type(copy.copy(parse(data))) is Message
+    # equality with a plain Message compares content, both ways
+    again = parse(data)
+    fresh = Message(message_type="CEB621", guid=again.guid, version=again.version, records=again.records,
+                    base_transfer=again.base_transfer, base_subscribes=again.base_subscribes,
+                    extend_message=again.extend_message, signature=again.signature)
+    assert again == fresh and fresh == again and repr(again) == repr(fresh)
+
+
+def test_parsed_message_can_be_changed_before_and_after_reading():
+    data = build(example_message("CEB311", records=3))
+    msg = parse(data)
+    msg.records.append(msg.records[0])  # the first access builds the list
+    assert len(msg.records) == 4
+    msg = parse(data)
+    msg.base_transfer = None  # setting before reading keeps the other parts of the document
+    assert msg.base_transfer is None and len(msg.records) == 3
+    msg = parse(data)
+    msg.records = msg.records[:1]
+    msg.records[0].head.order_no = "NEW-1"
+    assert parse(build(msg)).records[0].head.order_no == "NEW-1"

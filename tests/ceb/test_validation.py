@@ -249,3 +249,80 @@ def test_wrong_root_and_namespace():
     with pytest.raises(CebError) as err:
         parse(b'<CEB311Message guid="x" version="1"/>')
     assert err.value.codes == ["CEB-ROOT-NAMESPACE"]
+
+
+# ---- parse(bytes) finds the code-table and cross-field issues without building the model first ------
+# (parse screens the validated document with XPath and builds the model only when the screen raises an
+# alarm; these tests prove the screen never lets through what the model checks would report)
+
+def _parse_issues(msg, **kw):
+    data = serialize_message(msg)
+    with pytest.raises(CebError) as err:
+        parse(data, **kw)
+    assert [(i.code, i.path, i.value) for i in validate(data, **kw)] == [
+        (i.code, i.path, i.value) for i in err.value.issues]
+    return [(i.code, i.path, i.value) for i in err.value.issues]
+
+
+def _coded_fields():
+    from kuajing.ceb.messages import MESSAGES
+
+    for spec in MESSAGES.values():
+        rec = spec.record
+        parts = [("head", rec.head), ("item", rec.items)] if rec.compound else [("record", rec)]
+        for where, node in parts:
+            for f in (node.fields if node is not None else ()):
+                if f.table and f.fixed is None:
+                    yield spec.type, where, node.name, f
+
+
+@pytest.mark.parametrize("mtype,where,node,field", list(_coded_fields()),
+                         ids=lambda v: getattr(v, "name", v))
+def test_parse_reports_every_unknown_code(mtype, where, node, field):
+    msg = example_message(mtype, records=3, items=2)
+    n = len(msg.records)  # CEB711 carries one record
+    rec = msg.records[-1]
+    target = rec.head if where == "head" else rec.items[1] if where == "item" else rec
+    value = "~" * max(field.min_len, 1)  # never a code, of a length the field allows
+    setattr(target, field.attr, value)
+    name = msg.spec.record.name
+    path = {"head": f"{name}[{n}]/{node}/{field.name}", "item": f"{name}[{n}]/{node}[2]/{field.name}",
+            "record": f"{name}[{n}]/{field.name}"}[where]
+    assert _parse_issues(msg) == [("CEB-FIELD-CODE", path, value)]
+    again = parse(serialize_message(msg), codes=False).records[-1]
+    again = again.head if where == "head" else again.items[1] if where == "item" else again
+    assert getattr(again, field.attr) == value
+
+
+def test_parse_reports_amount_identity_in_any_record():
+    msg = _order(5, 2)
+    msg.records[3].head.actural_paid += Decimal("0.00001")
+    assert _parse_issues(msg) == [("CEB-RULE-AMOUNT", "Order[4]/OrderHead/acturalPaid",
+                                   format(msg.records[3].head.actural_paid, "f"))]
+
+
+@pytest.mark.parametrize("mtype", ["CEB311", "CEB621", "CEB711", "CEB507", "CEB603", "CEB607"])
+def test_parse_reports_gnum_gaps(mtype):
+    msg = example_message(mtype, records=1, items=3)
+    msg.records[-1].items[1].gnum = 3
+    assert [c for c, _, _ in _parse_issues(msg)] == ["CEB-RULE-GNUM"]
+
+
+def test_parse_reports_missing_signature_when_declared():
+    msg = example_message("CEB507")
+    msg.records[0].head.app_status = "2"
+    msg.signature = None
+    assert [c for c, _, _ in _parse_issues(msg)] == ["CEB-SIGNATURE-MISSING"]
+    msg.records[0].head.app_status = "1"
+    assert parse(serialize_message(msg)).signature is None
+
+
+def test_parse_screen_is_not_fooled_by_comments_inside_values():
+    # a comment splits a text node: the model keeps the text before it (lxml .text) and decides
+    data = serialize_message(_order(2, 2)).decode()
+    bad = data.replace("<ceb:acturalPaid>", "<ceb:acturalPaid>1<!-- c -->", 1)
+    with pytest.raises(CebError) as err:
+        parse(bad.encode())
+    assert err.value.codes == ["CEB-RULE-AMOUNT"]
+    gnum = data.replace("<ceb:gnum>2</ceb:gnum>", "<ceb:gnum>2<!-- c -->0</ceb:gnum>", 1)
+    assert parse(gnum.encode()).records[0].items[1].gnum == 2  # the model sees 2: numbered 1, 2
