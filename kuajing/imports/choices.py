@@ -38,6 +38,7 @@ class InventoryStatus(StrEnum):
     mismatch = "mismatch"  # 对碰不符
     match_timeout = "match_timeout"  # 对碰超时
     limit_rejected = "limit_rejected"  # 超过个人限额 (−621005 / −621018)
+    check_failed = "check_failed"  # 税款校验失败 (unknown HS code, not on the positive list)
     stock_short = "stock_short"  # 保税库存不足 (1210)
     declared = "declared"  # 已发往海关 (outbox written)
     customs_accepted = "customs_accepted"  # 海关入库 (120)
@@ -71,7 +72,8 @@ class InventoryStatus(StrEnum):
 #: States in which the platform still holds the list (not yet sent to customs): appType 2/3 allowed.
 INVENTORY_EDITABLE = frozenset({InventoryStatus.awaiting_documents, InventoryStatus.mismatch,
                                 InventoryStatus.match_timeout, InventoryStatus.limit_rejected,
-                                InventoryStatus.stock_short, InventoryStatus.customs_rejected})
+                                InventoryStatus.stock_short, InventoryStatus.check_failed,
+                                InventoryStatus.customs_rejected})
 #: States after which the list's quota and stock are held (reserved or consumed).
 INVENTORY_AT_CUSTOMS = frozenset({InventoryStatus.declared, InventoryStatus.customs_accepted, InventoryStatus.review,
                                   InventoryStatus.inspection, InventoryStatus.decided, InventoryStatus.detained,
@@ -88,6 +90,7 @@ _LABELS = {
     InventoryStatus.match_timeout: lazy("Documents missing (timed out)"),
     InventoryStatus.limit_rejected: lazy("Over the buyer's limit"),
     InventoryStatus.stock_short: lazy("Not enough bonded stock"),
+    InventoryStatus.check_failed: lazy("Tax check failed"),
     InventoryStatus.declared: lazy("Sent to customs"),
     InventoryStatus.customs_accepted: lazy("Stored by customs"),
     InventoryStatus.review: lazy("Manual review"),
@@ -100,14 +103,15 @@ _LABELS = {
     InventoryStatus.customs_rejected: lazy("Rejected by customs"),
     InventoryStatus.deleted: lazy("Deleted"),
     InventoryStatus.cancelled: lazy("Cancelled"),
-    InventoryStatus.returned: lazy("Returned"),
+    InventoryStatus.returned: lazy("Goods returned"),
 }
 _COLOURS = {
     DocumentStatus.accepted: "blue", DocumentStatus.stored: "green", DocumentStatus.decided: "green",
     DocumentStatus.rejected: "red", DocumentStatus.deleted: "grey",
     InventoryStatus.awaiting_documents: "blue", InventoryStatus.mismatch: "red",
     InventoryStatus.match_timeout: "orange", InventoryStatus.limit_rejected: "red",
-    InventoryStatus.stock_short: "red", InventoryStatus.declared: "blue", InventoryStatus.customs_accepted: "blue",
+    InventoryStatus.stock_short: "red", InventoryStatus.check_failed: "red",
+    InventoryStatus.declared: "blue", InventoryStatus.customs_accepted: "blue",
     InventoryStatus.review: "orange", InventoryStatus.inspection: "orange", InventoryStatus.decided: "blue",
     InventoryStatus.detained: "red", InventoryStatus.released: "green", InventoryStatus.closed: "green",
     InventoryStatus.reshipped: "grey", InventoryStatus.customs_rejected: "red", InventoryStatus.deleted: "grey",
@@ -125,3 +129,4 @@ CUSTOMS_INVENTORY_STATUS: dict[str, InventoryStatus] = {
 CUSTOMS_DOCUMENT_STATUS: dict[str, DocumentStatus] = {
     "120": DocumentStatus.stored, "399": DocumentStatus.decided, "100": DocumentStatus.rejected,
 }
+

@@ -188,6 +188,8 @@ class Inventory(DocumentMixin, Base):
     vat: Mapped[Decimal | None] = mapped_column(Money)  # 增值税
     consumption_tax: Mapped[Decimal | None] = mapped_column(Money)  # 消费税
     tax_total: Mapped[Decimal | None] = mapped_column(Money)  # 应征税款
+    quota_reference: Mapped[str | None] = mapped_column(String(100))  # 个人额度占用编号 (kuajing.quota)
+    stock_reference: Mapped[str | None] = mapped_column(String(100))  # 保税库存占用编号 (kuajing.bonded)
     declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 发往海关时间
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 放行时间
     last_info: Mapped[str | None] = mapped_column(Text)  # 最新回执信息
@@ -348,3 +350,4 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:58:43.041003
+Create Date: 2026-11-27 21:01:10.572033
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,0 +1,577 @@
+"""What happens after intake: three-document match, tax, quota, bonded stock, the customs outbox, receipts.
+
+* :func:`after_accept` — called by intake for every accepted record: forwards orders, payments, waybills
+  and waybill statuses to customs (outbox) and runs :func:`try_match` for the parcel.
+* :func:`try_match` — when order, payment, waybill and list are all present: the pure :func:`match`;
+  a clean match computes the tax (kuajing.tax), reserves the buyer's quota (kuajing.quota) and, for 1210,
+  the bonded stock (kuajing.bonded), then writes the list to the outbox (state ``declared``).
+* :func:`expire_incomplete` — the job that times out lists whose set stayed incomplete.
+* :func:`apply_customs_message` — a receipt (CEB312/412/512/514/622/624/626) or e-tax bill (CEB816/818)
+  from customs: state, quota consumed on release / freed on rejection, stock deducted / restored, a
+  receipt stored for the sender to pull.
+* :func:`pump` — sends the outbox through a CustomsTransport after commit and applies what customs sent.
+
+Every state change records an audit event in the same transaction. The calls into the other domains
+sit in the small ``_quota_*``, ``_stock_*``, ``_tax_*`` and ``_sign`` functions below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuajing.audit import service as audit
+from kuajing.ceb import Message, build, parse
+from kuajing.ceb.models import BaseTransfer
+from kuajing.ceb.receipt import SHANGHAI
+from kuajing.db.base import utcnow
+from kuajing.db.types import mask, mask_name, mask_phone
+from kuajing.errors import AppError
+from kuajing.imports import errors
+from kuajing.imports.choices import (
+    CUSTOMS_DOCUMENT_STATUS,
+    CUSTOMS_INVENTORY_STATUS,
+    DocumentStatus,
+    InventoryStatus,
+)
+from kuajing.imports.models import (
+    ImportOrder,
+    ImportPayment,
+    ImportWaybill,
+    Inventory,
+    InventoryCancel,
+    InventoryRefund,
+    OutboxMessage,
+    Receipt,
+)
+from kuajing.imports.service import receipts
+from kuajing.imports.service.match import (
+    PERSONAL_FIELDS,
+    InventoryDoc,
+    InventoryLine,
+    Mismatch,
+    OrderDoc,
+    OrderLine,
+    PaymentDoc,
+    WaybillDoc,
+    match,
+)
+from kuajing.imports.service.records import DOC_TYPES, RECEIPT_KEYS, record_from_json
+
+log = logging.getLogger(__name__)
+ACTOR = "system:imports"
+FORWARDED = ("CEB311", "CEB411", "CEB511", "CEB513")
+
+
+# --- outbox -----------------------------------------------------------------------------------------
+
+
+def _sign(data: bytes, message_type: str) -> bytes:
+    """Signing hook: lists leave with the placeholder signature until the signer port is wired here."""
+    return data
+
+
+def _outbound(doc, message_type: str) -> bytes:
+    """The single-record CEB message sent to customs for ``doc`` (rebuilt from the stored record)."""
+    data = json.loads(doc.record)
+    transfer = data.pop("_baseTransfer", None)
+    record = record_from_json(message_type, data)
+    msg = Message(message_type=message_type, records=[record])
+    if transfer:
+        cls = type(BaseTransfer(direction="import", cop_code="x", cop_name="x", dxp_id="x"))
+        msg.base_transfer = cls.from_dict(transfer)
+    else:
+        msg.base_transfer = BaseTransfer(direction="import", cop_code=doc.business_key[:18], cop_name="-",
+                                         dxp_id="DXPENT0000000000")
+    if msg.spec.signature == "required":
+        from kuajing.ceb.examples import placeholder_signature
+
+        msg.signature = placeholder_signature()
+    if isinstance(doc, Inventory):
+        head = record.head
+        head.pre_no = doc.pre_no
+        head.cop_no = head.cop_no or doc.cop_no
+    return _sign(build(msg, validate=False), message_type)
+
+
+def enqueue(*, session: Session, doc, message_type: str) -> OutboxMessage:
+    """Write ``doc`` to the customs outbox in the current transaction (sent by :func:`pump` after commit)."""
+    row = OutboxMessage(message_type=message_type, business_key=doc.business_key,
+                        payload=_outbound(doc, message_type), status="pending", attempts=0)
+    session.add(row)
+    return row
+
+
+# --- after intake -----------------------------------------------------------------------------------
+
+
+def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: datetime) -> None:
+    """Forward accepted documents to customs and try the match of every parcel they belong to."""
+    orders: set[tuple[str, str | None]] = set()
+    for message_type, doc_id in accepted:
+        model = DOC_TYPES[message_type].model
+        doc = session.get(model, doc_id)
+        if doc is None or doc.status == DocumentStatus.deleted.value or doc.app_status != "2":
+            continue
+        if message_type in FORWARDED:
+            enqueue(session=session, doc=doc, message_type=message_type)
+        if message_type in ("CEB311", "CEB411", "CEB621"):
+            orders.add((doc.order_no, doc.ebp_code))
+        elif message_type == "CEB511":
+            orders.add((doc.order_no, None))
+    for order_no, ebp_code in sorted(orders, key=lambda t: (t[0], t[1] or "")):
+        try_match(session=session, order_no=order_no, ebp_code=ebp_code, now=when)
+
+
+# --- the match --------------------------------------------------------------------------------------
+
+
+def _live(model, *conditions):
+    return select(model).where(*conditions, model.status != DocumentStatus.deleted.value)
+
+
+def _order_doc(o: ImportOrder) -> OrderDoc:
+    return OrderDoc(order_no=o.order_no, ebp_code=o.ebp_code, ebc_code=o.ebc_code, goods_value=o.goods_value,
+                    freight=o.freight, discount=o.discount, tax_total=o.tax_total, actural_paid=o.actural_paid,
+                    buyer_id_type=o.buyer_id_type, buyer_id_number=o.buyer_id_number, buyer_name=o.buyer_name,
+                    buyer_telephone=o.buyer_telephone, consignee=o.consignee,
+                    consignee_telephone=o.consignee_telephone, consignee_address=o.consignee_address,
+                    pay_code=o.pay_code, pay_transaction_id=o.pay_transaction_id,
+                    lines=tuple(OrderLine(i.gnum, i.item_name, i.qty, i.price, i.total_price) for i in o.items))
+
+
+def _payment_doc(p: ImportPayment) -> PaymentDoc:
+    return PaymentDoc(pay_code=p.pay_code, pay_transaction_id=p.pay_transaction_id, order_no=p.order_no,
+                      ebp_code=p.ebp_code, payer_id_type=p.payer_id_type, payer_id_number=p.payer_id_number,
+                      payer_name=p.payer_name, amount_paid=p.amount_paid)
+
+
+def _waybill_doc(w: ImportWaybill) -> WaybillDoc:
+    return WaybillDoc(logistics_code=w.logistics_code, logistics_no=w.logistics_no, order_no=w.order_no,
+                      consignee=w.consignee, consignee_telephone=w.consignee_telephone,
+                      consignee_address=w.consignee_address)
+
+
+def _inventory_doc(inv: Inventory) -> InventoryDoc:
+    head = record_from_json("CEB621", json.loads(inv.record)).head
+    return InventoryDoc(order_no=inv.order_no, ebp_code=inv.ebp_code, ebc_code=inv.ebc_code,
+                        logistics_code=inv.logistics_code, logistics_no=inv.logistics_no,
+                        buyer_id_type=str(head.buyer_id_type), buyer_id_number=inv.buyer_id_number,
+                        buyer_name=inv.buyer_name, buyer_telephone=inv.buyer_telephone,
+                        consignee_address=inv.consignee_address, freight=inv.freight,
+                        lines=tuple(InventoryLine(i.gnum, i.gname, i.qty, i.price, i.total_price) for i in inv.items))
+
+
+def _masked(field: str, value: str | None) -> str | None:
+    if value is None or field.split("/")[-1] not in PERSONAL_FIELDS:
+        return value
+    name = field.split("/")[-1]
+    if name in ("buyerName", "payerName", "consignee"):
+        return mask_name(value)
+    if name in ("buyerTelephone", "consigneeTelephone"):
+        return mask_phone(value)
+    if name == "consigneeAddress":
+        return mask(value, keep_start=6, keep_end=0) if len(value) > 6 else mask(value)
+    return mask(value)
+
+
+def stored_mismatch(m: Mismatch) -> dict:
+    """A mismatch as stored and shown: personal values masked."""
+    d = m.to_dict()
+    d["value_a"] = _masked(m.field_a, m.value_a)
+    d["value_b"] = _masked(m.field_b, m.value_b)
+    return d
+
+
+def _set_status(session: Session, inv: Inventory, status: InventoryStatus, *, action: str, info: str | None = None,
+                extra: dict | None = None) -> None:
+    before = {"status": inv.status, "customs_status": inv.customs_status}
+    inv.status = status.value
+    if info is not None:
+        inv.last_info = info
+    session.flush()
+    audit.record(session=session, action=f"import:inventory:{action}", stream=f"import:inventory:{inv.business_key}",
+                 actor=ACTOR, subject_id=inv.business_key, before=before,
+                 after={"status": inv.status, "customs_status": inv.customs_status, **(extra or {})})
+
+
+def _platform_receipt(session: Session, inv: Inventory, code: str, detail: str, when: datetime) -> Receipt:
+    """A later platform receipt (CEB622) on a list: mismatch, limit, stock, timeout."""
+    record = record_from_json("CEB621", json.loads(inv.record))
+    info = receipts.info_for("CEB621", code, detail)
+    keys = {"pre_no": inv.pre_no, "cop_no": (inv.cop_no or inv.pre_no)[:20]}
+    msg = receipts.make_receipt(message_type="CEB621", record=record, status=code, info=info, when=when, **keys)
+    return receipts.store(session=session, enterprise_id=inv.sender_enterprise_id, declaration_type="CEB621",
+                          business_key=inv.business_key, receipt_message=msg, when=when, source="platform")
+
+
+def _documents(session: Session, inv: Inventory):
+    order = session.scalars(_live(ImportOrder, ImportOrder.business_key == f"{inv.ebp_code}:{inv.order_no}")).first()
+    payment = session.scalars(_live(ImportPayment, ImportPayment.order_no == inv.order_no,
+                                    ImportPayment.ebp_code == inv.ebp_code).order_by(ImportPayment.id.desc())).first()
+    waybill = session.scalars(_live(ImportWaybill, ImportWaybill.business_key
+                                    == f"{inv.logistics_code}:{inv.logistics_no}")).first()
+    return order, payment, waybill
+
+
+def try_match(*, session: Session, order_no: str, ebp_code: str | None = None, now: datetime | None = None,
+              identity_verified: bool = False) -> list[Inventory]:
+    """Match every waiting list of ``order_no`` whose set is complete; declare the ones that match."""
+    now = now or utcnow()
+    q = select(Inventory).where(Inventory.order_no == order_no, Inventory.app_status == "2",
+                                Inventory.status.in_([InventoryStatus.awaiting_documents.value,
+                                                      InventoryStatus.mismatch.value]))
+    if ebp_code is not None:
+        q = q.where(Inventory.ebp_code == ebp_code)
+    done = []
+    for inv in session.scalars(q.order_by(Inventory.id)).all():
+        order, payment, waybill = _documents(session, inv)
+        if order is None or payment is None or waybill is None:
+            continue
+        inv.documents_complete_at = inv.documents_complete_at or now
+        found = match(_order_doc(order), _payment_doc(payment), _waybill_doc(waybill), _inventory_doc(inv),
+                      identity_verified=identity_verified)
+        if found:
+            stored = [stored_mismatch(m) for m in found]
+            if inv.mismatches == stored and inv.status == InventoryStatus.mismatch.value:
+                continue  # nothing new to say
+            inv.mismatches = stored
+            detail = "；".join(f"{m['doc_a']}.{m['field_a']}={m['value_a']} ≠ {m['doc_b']}.{m['field_b']}={m['value_b']}"
+                              for m in stored)[:900]
+            _set_status(session, inv, InventoryStatus.mismatch, action="mismatch", info=detail,
+                        extra={"mismatches": [m["field"] for m in stored]})
+            _platform_receipt(session, inv, errors.MISMATCH, detail, now)
+        else:
+            inv.mismatches = None
+            inv.matched_at = now
+            declare(session=session, inventory=inv, order=order, now=now)
+        done.append(inv)
+    return done
+
+
+# --- tax, quota, stock ------------------------------------------------------------------------------
+
+
+def _declared_on(inv: Inventory):
+    from datetime import date
+
+    try:
+        return date(int(inv.decl_time[:4]), int(inv.decl_time[4:6]), int(inv.decl_time[6:8]))
+    except (TypeError, ValueError):
+        return utcnow().astimezone(SHANGHAI).date()
+
+
+def _tax_quote(inv: Inventory):
+    """The retail import tax of the list (kuajing.tax: lines, freight and insurance from the list)."""
+    from kuajing.tax import service as tax
+    from kuajing.tax.calc import round_fen
+    from kuajing.tax.schemas import QuoteItemIn
+
+    items = [QuoteItemIn(hs_code=i.gcode, goods_value=round_fen(i.total_price),
+                         quantity=max(1, int(i.qty.to_integral_value(rounding=ROUND_CEILING))))
+             for i in inv.items]
+    return tax.quote(declared_on=_declared_on(inv), items=items, freight=round_fen(inv.freight),
+                     insured_fee=round_fen(inv.insured_fee), buyer_id_number=inv.buyer_id_number)
+
+
+def _quota_reserve(session: Session, inv: Inventory, amount: Decimal, full_rate: bool):
+    from kuajing.quota import service as quota
+
+    return quota.reserve(session=session, buyer_id_number=inv.buyer_id_number, buyer_name=inv.buyer_name,
+                         declared_on=_declared_on(inv), amount=amount, reference=inv.quota_reference,
+                         single_item_full_rate=full_rate, actor=ACTOR)
+
+
+def _quota_call(name: str, session: Session, reference: str | None) -> None:
+    if not reference:
+        return
+    from kuajing.quota import service as quota
+
+    try:
+        getattr(quota, name)(session=session, reference=reference, actor=ACTOR)
+    except AppError as exc:  # already in the target state or unknown: logged, the list's state still moves
+        log.warning("quota %s %s: %s", name, reference, exc)
+
+
+def _stock_reserve(session: Session, inv: Inventory) -> str | None:
+    """Reserve each line's bonded stock (1210); the reason when short (nothing is kept then)."""
+    from kuajing.bonded import service as bonded
+
+    for line in inv.items:
+        item_no = line.item_record_no or line.item_no or ""
+        try:
+            decision = bonded.reserve(session=session, warehouse_code=inv.ems_no or "", item_no=item_no,
+                                      quantity=line.qty, reference=f"{inv.stock_reference}/{line.gnum}",
+                                      actor=ACTOR, enterprise_id=inv.sender_enterprise_id)
+        except AppError as exc:
+            return f"{inv.ems_no}/{item_no}: {exc.code}"
+        if not decision.ok:
+            return f"{inv.ems_no}/{item_no}: {decision.available_before} < {line.qty}"
+    return None
+
+
+def _stock_call(name: str, session: Session, inv: Inventory) -> None:
+    if not inv.stock_reference:
+        return
+    from kuajing.bonded import service as bonded
+
+    for line in inv.items:
+        try:
+            getattr(bonded, name)(session=session, reference=f"{inv.stock_reference}/{line.gnum}", actor=ACTOR)
+        except AppError as exc:
+            log.warning("bonded %s %s/%s: %s", name, inv.stock_reference, line.gnum, exc)
+
+
+def declare(*, session: Session, inventory: Inventory, order: ImportOrder | None = None,
+            now: datetime | None = None) -> Inventory:
+    """A matched list: tax, quota, stock (1210), then the outbox; or the reason it cannot go."""
+    inv, now = inventory, now or utcnow()
+    version = len(inv.app_history or [])
+    try:
+        result = _tax_quote(inv)
+    except AppError as exc:
+        detail = "; ".join(f"{e.path}: {e.code}" for e in exc.errors) or exc.code
+        _set_status(session, inv, InventoryStatus.check_failed, action="check-fail", info=detail)
+        _platform_receipt(session, inv, errors.INVALID["CEB621"], detail, now)
+        return inv
+    q = result.quote
+    inv.tax_channel, inv.taxable_price = q.channel.value, q.taxable_price
+    inv.duty, inv.vat, inv.consumption_tax, inv.tax_total = q.duty, q.vat, q.consumption_tax, q.total
+    if q.channel.value == "rejected":
+        code = q.reason_code.value if q.reason_code else errors.SINGLE_LIMIT
+        code = code if code.startswith("-") else errors.INVALID["CEB621"]
+        _set_status(session, inv, InventoryStatus.limit_rejected, action="limit-reject", info=code,
+                    extra={"reason_code": code})
+        _platform_receipt(session, inv, code, f"{inv.order_no} {q.taxable_price}", now)
+        return inv
+    inv.quota_reference = f"{inv.business_key}#{version}"[:100]
+    decision = _quota_reserve(session, inv, q.taxable_price, q.channel.value == "cbec_full_rate")
+    if not decision.ok:
+        _set_status(session, inv, InventoryStatus.limit_rejected, action="limit-reject", info=decision.reason_code,
+                    extra={"reason_code": decision.reason_code})
+        _platform_receipt(session, inv, decision.reason_code or errors.ANNUAL_LIMIT,
+                          f"{inv.order_no} {decision.total_after}/{decision.limit}", now)
+        inv.quota_reference = None
+        return inv
+    if inv.trade_mode == "1210":
+        inv.stock_reference = f"{inv.business_key}#{version}"[:90]
+        with session.begin_nested() as sp:
+            short = _stock_reserve(session, inv)
+            if short:
+                sp.rollback()
+        if short:
+            inv.stock_reference = None
+            _quota_call("release", session, inv.quota_reference)
+            _set_status(session, inv, InventoryStatus.stock_short, action="stock-short", info=short)
+            _platform_receipt(session, inv, errors.STOCK_SHORT, short, now)
+            return inv
+    enqueue(session=session, doc=inv, message_type="CEB621")
+    inv.declared_at = now
+    _set_status(session, inv, InventoryStatus.declared, action="declare",
+                extra={"tax_total": q.total, "taxable_price": q.taxable_price, "channel": q.channel.value})
+    return inv
+
+
+def expire_incomplete(*, session: Session, older_than: timedelta, now: datetime | None = None) -> int:
+    """Time out lists whose order, payment or waybill did not arrive within ``older_than`` (a job)."""
+    now = now or utcnow()
+    rows = session.scalars(select(Inventory).where(Inventory.status == InventoryStatus.awaiting_documents.value,
+                                                   Inventory.updated_at < now - older_than)).all()
+    for inv in rows:
+        order, payment, waybill = _documents(session, inv)
+        missing = [name for name, doc in (("CEB311", order), ("CEB411", payment), ("CEB511", waybill)) if doc is None]
+        detail = ",".join(missing)
+        _set_status(session, inv, InventoryStatus.match_timeout, action="timeout", info=detail,
+                    extra={"missing": missing})
+        _platform_receipt(session, inv, errors.MATCH_TIMEOUT, detail, now)
+    return len(rows)
+
+
+# --- customs answers --------------------------------------------------------------------------------
+
+_RANK = {InventoryStatus.declared: 0, InventoryStatus.customs_accepted: 1, InventoryStatus.review: 2,
+         InventoryStatus.inspection: 2, InventoryStatus.detained: 3, InventoryStatus.decided: 4,
+         InventoryStatus.released: 5, InventoryStatus.closed: 6}
+
+
+def _apply_list_receipt(session: Session, rec, when: datetime) -> Inventory | None:
+    inv = None
+    if rec.pre_no:
+        inv = session.scalars(select(Inventory).where(Inventory.pre_no == rec.pre_no)).first()
+    if inv is None and rec.invt_no:
+        inv = session.scalars(select(Inventory).where(Inventory.invt_no == rec.invt_no)).first()
+    if inv is None:
+        return None
+    code = str(rec.return_status)
+    inv.customs_status = code
+    if rec.invt_no and not inv.invt_no:
+        inv.invt_no = rec.invt_no
+    target = CUSTOMS_INVENTORY_STATUS.get(code)
+    current = InventoryStatus(inv.status)
+    if code.startswith("-") or target is InventoryStatus.customs_rejected:
+        if current in _RANK and current not in (InventoryStatus.released, InventoryStatus.closed):
+            _quota_call("release", session, inv.quota_reference)
+            _stock_call("cancel_reservation", session, inv)
+            if code == errors.ANNUAL_LIMIT:
+                _customs_quota_block(session, inv)
+            _set_status(session, inv, InventoryStatus.customs_rejected, action="customs-reject",
+                        info=str(rec.return_info or ""), extra={"return_status": code})
+        return inv
+    if target is None or current not in _RANK or _RANK.get(target, -1) <= _RANK[current]:
+        session.flush()
+        return inv  # a repeat or a late, older receipt: kept for the pull, the state does not go back
+    if target is InventoryStatus.released:
+        _quota_call("consume", session, inv.quota_reference)
+        _stock_call("deduct", session, inv)
+        inv.released_at = when
+    _set_status(session, inv, target, action=target.value.replace("_", "-"), info=str(rec.return_info or ""),
+                extra={"return_status": code})
+    return inv
+
+
+def _customs_quota_block(session: Session, inv: Inventory) -> None:
+    from kuajing.quota import service as quota
+
+    try:
+        quota.record_customs_rejection(session=session, buyer_id_number=inv.buyer_id_number,
+                                       buyer_name=inv.buyer_name, year=_declared_on(inv).year, actor=ACTOR,
+                                       reference=inv.quota_reference)
+    except AppError as exc:
+        log.warning("quota customs block %s: %s", inv.business_key, exc)
+
+
+def _tax_bill(session: Session, inv: Inventory | None, head) -> None:
+    """Hook for the withholding agent's tax guarantee (kuajing.tax) when an e-tax bill arrives."""
+    try:
+        from kuajing.tax import service as tax
+    except ImportError:  # pragma: no cover
+        return
+    hook = getattr(tax, "apply_tax_bill", None)
+    if hook is not None:
+        hook(session=session, head=head, inventory_id=None if inv is None else inv.id)
+
+
+@dataclass
+class Applied:
+    """What one customs message changed."""
+
+    message_type: str
+    records: int = 0
+    matched: int = 0  # records that found their document
+
+
+def apply_customs_message(*, session: Session, data: bytes, now: datetime | None = None) -> Applied:
+    """Apply a receipt or e-tax bill from customs: states, quota, stock, and a receipt for the sender to pull."""
+    now = now or utcnow()
+    msg = parse(bytes(data), validate=False)
+    out = Applied(message_type=msg.message_type)
+    for rec in msg.records:
+        out.records += 1
+        owner, key, decl_type = None, None, None
+        if msg.message_type in RECEIPT_KEYS:
+            decl_type, key_of = RECEIPT_KEYS[msg.message_type]
+            key = key_of(rec)
+            model = DOC_TYPES[decl_type].model
+            doc = session.scalars(select(model).where(model.business_key == key)).first()
+            if doc is not None:
+                code = str(rec.return_status)
+                before = {"status": doc.status, "customs_status": doc.customs_status}
+                doc.customs_status = code
+                target = CUSTOMS_DOCUMENT_STATUS.get(code) or (DocumentStatus.rejected if code.startswith("-") else None)
+                if target is not None and doc.status != DocumentStatus.deleted.value:
+                    doc.status = target.value
+                session.flush()
+                audit.record(session=session, action=f"import:{DOC_TYPES[decl_type].name.replace('_', '-')}:customs",
+                             stream=f"import:{DOC_TYPES[decl_type].name}:{key}"[:200], actor=ACTOR, subject_id=key,
+                             before=before, after={"status": doc.status, "customs_status": code})
+                owner = doc.sender_enterprise_id
+        elif msg.message_type == "CEB622":
+            decl_type = "CEB621"
+            inv = _apply_list_receipt(session, rec, now)
+            if inv is not None:
+                owner, key = inv.sender_enterprise_id, inv.business_key
+        elif msg.message_type in ("CEB624", "CEB626"):
+            decl_type = "CEB623" if msg.message_type == "CEB624" else "CEB625"
+            model = InventoryCancel if decl_type == "CEB623" else InventoryRefund
+            doc = session.scalars(select(model).where(model.invt_no == rec.invt_no)).first() if rec.invt_no else None
+            if doc is not None:
+                doc.customs_status = str(rec.return_status)
+                owner, key = doc.sender_enterprise_id, doc.business_key
+        elif msg.message_type in ("CEB816", "CEB818"):
+            decl_type = "CEB621"
+            head = rec.head if hasattr(rec, "head") else rec
+            inv = session.scalars(select(Inventory).where(Inventory.invt_no == head.invt_no)).first()
+            _tax_bill(session, inv, head)
+            if inv is not None:
+                owner, key = inv.sender_enterprise_id, inv.business_key
+        if owner is None:
+            log.info("customs %s record for an unknown document ignored", msg.message_type)
+            continue
+        out.matched += 1
+        single = Message(message_type=msg.message_type, guid=msg.guid, records=[rec])
+        receipts.store(session=session, enterprise_id=owner, declaration_type=decl_type, business_key=key,
+                       receipt_message=single, when=now, source="customs")
+    session.flush()
+    return out
+
+
+# --- the pump ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PumpResult:
+    """What one pump run did."""
+
+    sent: int = 0
+    failed: int = 0
+    applied: int = 0
+    apply_failed: int = 0
+
+
+MAX_ATTEMPTS = 10
+
+
+def send_pending(*, session_factory: sessionmaker[Session], transport, limit: int = 200) -> tuple[int, int]:
+    """Send pending outbox rows (oldest first); each is marked sent in its own committed transaction."""
+    sent = failed = 0
+    with session_factory() as session:
+        q = (select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(limit))
+        if session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        for row in session.scalars(q).all():
+            try:
+                transport.send(message=row.payload, message_type=row.message_type)
+            except Exception as exc:  # transport down: keep it for the next run
+                row.attempts += 1
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = "failed"
+                failed += 1
+            else:
+                row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
+                sent += 1
+            session.commit()  # at least once: a crash between send and commit resends, customs dedupes
+    return sent, failed
+
+
+def pump(*, session_factory: sessionmaker[Session], transport, limit: int = 200) -> PumpResult:
+    """One pump run: send the outbox, then apply everything customs sent (ack / reject per message)."""
+    from kuajing.customs.jobs import exchange
+
+    result = PumpResult()
+    result.sent, result.failed = send_pending(session_factory=session_factory, transport=transport, limit=limit)
+    done = exchange(session_factory=session_factory, transport=transport,
+                    apply=lambda session, data: apply_customs_message(session=session, data=data))
+    result.applied, result.apply_failed = done.applied, done.failed
+    return result
+
+
+def customs_receipt_types() -> tuple[str, ...]:
+    """The customs message types :func:`apply_customs_message` understands."""
+    return (*RECEIPT_KEYS, "CEB622", "CEB624", "CEB626", "CEB816", "CEB818")

@@ -1,0 +1,331 @@
+"""Intake (申报受理): ONE pipeline for every channel — CEB XML, JSON, Excel, drop folder.
+
+``accept`` takes a parsed kuajing.ceb message and the authenticated principal and answers a verdict per
+record: status 2 (accepted, being declared) or a negative official code with the reason. Each record is
+written inside its own SAVEPOINT, so a rejected record leaves nothing behind while the others stand.
+Idempotency: a retried message (same bytes from the same enterprise) gets the stored answer again and
+stores nothing; an identical resend of a record (same business key, same content hash) gets the
+original receipt and stores nothing; a different record under an existing key with appType 1 gets the
+official duplicate code; appType 2 modifies and 3 deletes only where the state allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kuajing.audit import service as audit
+from kuajing.ceb import RECEIPT_OF, Issue, Message, build
+from kuajing.enterprises.models import Enterprise
+from kuajing.imports import errors
+from kuajing.imports.choices import INVENTORY_AT_CUSTOMS, INVENTORY_EDITABLE, DocumentStatus, InventoryStatus
+from kuajing.imports.models import (
+    ImportOrder,
+    ImportPayment,
+    ImportWaybill,
+    Inventory,
+    Receipt,
+    ReceivedMessage,
+)
+from kuajing.imports.service import delegations, receipts
+from kuajing.imports.service.records import DOC_TYPES, DocType, content_hash, head_of, record_to_json
+
+SHANGHAI_OFFSET_DATE = "%Y%m%d"
+
+
+@dataclass
+class RecordVerdict:
+    """The verdict on one record: accepted (status 2) or rejected with a code and the reason."""
+
+    business_key: str
+    status: str  # "accepted" | "rejected"
+    code: str  # the receipt's returnStatus: "2" or a negative code
+    info: str  # the receipt's returnInfo
+    replayed: bool = False  # the original receipt of an identical earlier record
+    receipt: Any = None  # the receipt record (kuajing.ceb model)
+    receipt_id: int | None = None  # its pull cursor
+
+
+@dataclass
+class IntakeResult:
+    """The verdicts of one message, in record order, and the receipt message answering it."""
+
+    message_type: str
+    receipt_type: str
+    records: list[RecordVerdict] = field(default_factory=list)
+    replayed: bool = False  # the whole message was a retry: the stored answer, nothing stored
+    accepted_ids: list[tuple[str, int]] = field(default_factory=list)  # (message type, document id)
+
+    def receipt_message(self) -> Message:
+        """The receipt message (CEB312 for CEB311 …) with one receipt per record."""
+        records = [v.receipt for v in self.records]
+        guid = records[0].guid if records else None  # stable, so a replayed answer is byte-identical
+        return Message(message_type=self.receipt_type, records=records, **({"guid": guid} if guid else {}))
+
+
+class _Reject(Exception):
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _verdict_from_row(row: Receipt, *, replayed: bool) -> RecordVerdict:
+    status = "accepted" if row.return_status == "2" else "rejected"
+    return RecordVerdict(business_key=row.business_key, status=status, code=row.return_status, info=row.return_info,
+                         replayed=replayed, receipt=receipts.record_of(row), receipt_id=row.id)
+
+
+def _replay(session: Session, found: ReceivedMessage) -> IntakeResult:
+    result = IntakeResult(message_type=found.message_type, receipt_type=RECEIPT_OF[found.message_type], replayed=True)
+    rows = {r.id: r for r in session.scalars(select(Receipt).where(Receipt.id.in_(found.receipt_ids or [])))}
+    result.records = [_verdict_from_row(rows[i], replayed=True) for i in found.receipt_ids if i in rows]
+    return result
+
+
+def _find_message(session: Session, enterprise_id: int, sha: str) -> ReceivedMessage | None:
+    return session.scalars(select(ReceivedMessage).where(ReceivedMessage.sender_enterprise_id == enterprise_id,
+                                                         ReceivedMessage.sha256 == sha)).first()
+
+
+def _pre_no(when: datetime, serial: int) -> str:
+    """An e-port pre-entry number: B + yyyymmdd + 9-digit serial (18 characters)."""
+    from kuajing.ceb.receipt import SHANGHAI
+
+    return f"B{when.astimezone(SHANGHAI).strftime('%Y%m%d')}{serial % 10**9:09d}"
+
+
+def _receipt_keys(message_type: str, head, doc, when: datetime) -> dict[str, str]:
+    """Receipt fields the record itself may lack (copNo, preNo, invtNo of the list receipts)."""
+    if message_type not in ("CEB621", "CEB623", "CEB625"):
+        return {}
+    inv = doc if isinstance(doc, Inventory) else None
+    pre_no = (inv.pre_no if inv is not None else None) or head.pre_no
+    if not pre_no or len(pre_no) != 18:
+        pre_no = _pre_no(when, 0)
+    cop_no = head.cop_no or (inv.cop_no if inv is not None else None) or pre_no
+    keys = {"pre_no": pre_no, "cop_no": cop_no[:20]}
+    invt_no = (inv.invt_no if inv is not None else None) or getattr(head, "invt_no", None)
+    if invt_no and len(invt_no) == 18:
+        keys["invt_no"] = invt_no
+    return keys
+
+
+def _authorised(session: Session, ent: Enterprise, codes: tuple[str, ...], message_type: str, at: datetime,
+                cache: dict[str, Enterprise | None]) -> bool:
+    mine = {c for c in (ent.customs_code, ent.uscc) if c}
+    if any(code in mine for code in codes if code):
+        return True
+    for code in codes:
+        if not code:
+            continue
+        if code not in cache:
+            cache[code] = delegations.enterprise_by_code(session=session, code=code)
+        party = cache[code]
+        if party is not None and delegations.allows(session=session, principal_enterprise_id=party.id,
+                                                    agent_enterprise_id=ent.id, message_type=message_type, at=at):
+            return True
+    return False
+
+
+def _locked_by_list(session: Session, doc) -> bool:
+    """Whether a list that customs holds uses this order, payment or waybill (then it may not change)."""
+    q = select(Inventory.id).where(Inventory.status.in_([s.value for s in INVENTORY_AT_CUSTOMS]))
+    if isinstance(doc, (ImportOrder, ImportPayment)):
+        q = q.where(Inventory.order_no == doc.order_no, Inventory.ebp_code == doc.ebp_code)
+    elif isinstance(doc, ImportWaybill):
+        q = q.where(Inventory.logistics_code == doc.logistics_code, Inventory.logistics_no == doc.logistics_no)
+    else:
+        return False
+    return session.execute(q.limit(1)).first() is not None
+
+
+def _may_change(session: Session, dt: DocType, doc) -> bool:
+    if isinstance(doc, Inventory):
+        return doc.status in {s.value for s in INVENTORY_EDITABLE}
+    if dt.message_type in ("CEB623", "CEB625"):
+        return doc.customs_status in (None, "100")
+    return not _locked_by_list(session, doc)
+
+
+def _check_list_request(session: Session, dt: DocType, head) -> None:
+    """CEB623/625 name a list customs knows (invtNo) in a state that allows the request (flows: docs/imports.md)."""
+    inv = session.scalars(select(Inventory).where(Inventory.invt_no == head.invt_no)).first()
+    if inv is None:
+        raise _Reject(errors.NOT_FOUND[dt.message_type], head.invt_no or "")
+    allowed = ({InventoryStatus.customs_accepted, InventoryStatus.review, InventoryStatus.inspection,
+                InventoryStatus.decided, InventoryStatus.released} if dt.message_type == "CEB623"
+               else {InventoryStatus.released, InventoryStatus.closed})
+    if inv.status not in {s.value for s in allowed}:
+        raise _Reject(errors.STATE[dt.message_type], head.invt_no or "")
+
+
+def _write(session: Session, dt: DocType, record, head, key: str, digest: str, data: dict, doc, ent: Enterprise,
+           message: Message, rm: ReceivedMessage, when: datetime) -> tuple[Any, str]:
+    """Apply one record (appType 1/2/3) to its table; raises _Reject when the state does not allow it."""
+    app_type = str(head.app_type)
+    live = doc is not None and doc.status != DocumentStatus.deleted.value
+    if app_type == "1":
+        if live:
+            raise _Reject(errors.DUPLICATE[dt.message_type], key)
+        if dt.message_type in ("CEB623", "CEB625"):
+            _check_list_request(session, dt, head)
+        action = "accept"
+    else:
+        if not live:
+            raise _Reject(errors.NOT_FOUND[dt.message_type], key)
+        if not _may_change(session, dt, doc):
+            raise _Reject(errors.STATE[dt.message_type], key)
+        action = "modify" if app_type == "2" else "delete"
+    before = None if doc is None else {"status": doc.status, "app_type": doc.app_type, "content_hash": doc.content_hash}
+    history = list(doc.app_history or []) if doc is not None else []
+    history.append({"app_type": app_type, "app_status": str(head.app_status), "guid": message.guid,
+                    "content_hash": digest, "at": when.isoformat()})
+    if action == "delete":
+        doc.status = DocumentStatus.deleted.value
+        doc.app_type, doc.app_history, doc.message_guid = "3", history, message.guid
+        doc.received_message_id = rm.id
+    else:
+        cols = dt.columns(head)
+        if doc is None:
+            doc = dt.model(business_key=key, **cols)
+            session.add(doc)
+        else:
+            for name, value in cols.items():
+                setattr(doc, name, value)
+            if dt.lines is not None:
+                for line in list(doc.items):
+                    session.delete(line)
+                doc.items.clear()
+                session.flush()
+        stored = dict(data)
+        if message.base_transfer is not None:
+            stored["_baseTransfer"] = message.base_transfer.to_dict()
+        doc.record = json.dumps(stored, ensure_ascii=False)
+        doc.sender_enterprise_id = ent.id
+        doc.status = (InventoryStatus.awaiting_documents.value if isinstance(doc, Inventory)
+                      else DocumentStatus.accepted.value)
+        doc.customs_status = None
+        doc.app_type, doc.app_status = app_type, str(head.app_status)
+        doc.app_history, doc.message_guid, doc.received_message_id = history, message.guid, rm.id
+        doc.content_hash = digest
+        if dt.lines is not None:
+            doc.items = dt.lines(record)
+        if isinstance(doc, Inventory):
+            doc.mismatches = doc.matched_at = doc.documents_complete_at = None
+            doc.tax_channel = doc.taxable_price = doc.duty = doc.vat = doc.consumption_tax = doc.tax_total = None
+            doc.quota_reference = doc.stock_reference = doc.last_info = None
+        session.flush()
+        if isinstance(doc, Inventory) and not doc.pre_no:
+            doc.pre_no = head.pre_no if head.pre_no and len(head.pre_no) == 18 else _pre_no(when, doc.id)
+            doc.cop_no = doc.cop_no or doc.pre_no
+    session.flush()
+    audit.record(session=session, action=f"import:{dt.name.replace('_', '-')}:{action}",
+                 stream=f"import:{dt.name}:{key}"[:200], actor=f"enterprise:{ent.uscc}", subject_id=key,
+                 before=before, after={"status": doc.status, "app_type": doc.app_type, "content_hash": digest,
+                                       "message_guid": message.guid})
+    return doc, action
+
+
+def _issue_text(issues: list[Issue]) -> str:
+    return "；".join(f"{i.path}: {i.message_zh}" if i.path else i.message_zh for i in issues)[:900]
+
+
+def accept(*, session: Session, message: Message, principal, received_at: datetime, raw: bytes | None = None,
+           channel: str = "ceb", record_issues: dict[int, list[Issue]] | None = None) -> IntakeResult:
+    """Receive one message from ``principal`` and answer a verdict per record (never commits)."""
+    if principal is None or principal.enterprise_id is None:
+        raise errors.no_enterprise()
+    dt = DOC_TYPES.get(message.message_type)
+    if dt is None:
+        raise errors.unsupported_type(message.message_type)
+    ent = session.get(Enterprise, principal.enterprise_id)
+    if ent is None:
+        raise errors.no_enterprise()
+    sha = _sha256(raw if raw is not None else build(message, validate=False))
+    found = _find_message(session, ent.id, sha)
+    if found is not None:
+        return _replay(session, found)
+    rm = ReceivedMessage(guid=message.guid, message_type=dt.message_type, sender_enterprise_id=ent.id, sha256=sha,
+                         channel=channel, record_count=len(message.records), accepted_count=0, receipt_ids=[],
+                         received_at=received_at)
+    try:
+        with session.begin_nested():
+            session.add(rm)
+            session.flush()
+    except IntegrityError:  # the same message is being received concurrently: answer what it got
+        found = _find_message(session, ent.id, sha)
+        if found is not None:
+            return _replay(session, found)
+        raise
+
+    result = IntakeResult(message_type=dt.message_type, receipt_type=RECEIPT_OF[dt.message_type])
+    cache: dict[str, Enterprise | None] = {}
+    ids: list[int] = []
+    for index, record in enumerate(message.records, start=1):
+        head = head_of(dt.message_type, record)
+        key = dt.key(head)
+        data = record_to_json(dt.message_type, record)
+        digest = content_hash(dt.message_type, data)
+        issues = (record_issues or {}).get(index)
+        doc = None if issues else session.scalars(select(dt.model).where(dt.model.business_key == key)).first()
+        if (doc is not None and doc.content_hash == digest and doc.status != DocumentStatus.deleted.value
+                and str(head.app_type) in ("1", "2")):
+            orig = receipts.original(session=session, declaration_type=dt.message_type, business_key=key,
+                                     content_hash=digest)
+            if orig is not None and orig.enterprise_id == ent.id:
+                verdict = _verdict_from_row(orig, replayed=True)
+                result.records.append(verdict)
+                ids.append(orig.id)
+                continue
+        try:
+            if issues:
+                raise _Reject(errors.INVALID[dt.message_type], _issue_text(issues))
+            with session.begin_nested():
+                if not _authorised(session, ent, dt.senders(head), dt.message_type, received_at, cache):
+                    raise _Reject(errors.not_authorised_code(dt.message_type),
+                                  "/".join(c for c in dt.senders(head) if c))
+                doc, action = _write(session, dt, record, head, key, digest, data, doc, ent, message, rm, received_at)
+                receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status="2",
+                                                    info=receipts.ACCEPTED_INFO, when=received_at,
+                                                    **_receipt_keys(dt.message_type, head, doc, received_at))
+                row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
+                                     business_key=key, receipt_message=receipt_msg, when=received_at,
+                                     source="platform", content_hash=digest, received_message_id=rm.id)
+                session.flush()
+            result.accepted_ids.append((dt.message_type, doc.id))
+            verdict = RecordVerdict(business_key=key, status="accepted", code="2", info=receipts.ACCEPTED_INFO,
+                                    receipt=receipt_msg.records[0], receipt_id=row.id)
+        except (_Reject, IntegrityError) as exc:
+            code = exc.code if isinstance(exc, _Reject) else errors.DUPLICATE[dt.message_type]
+            detail = exc.detail if isinstance(exc, _Reject) else key
+            info = receipts.info_for(dt.message_type, code, detail)
+            receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status=code, info=info,
+                                                when=received_at,
+                                                **_receipt_keys(dt.message_type, head, None, received_at))
+            row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
+                                 business_key=key, receipt_message=receipt_msg, when=received_at, source="platform",
+                                 received_message_id=rm.id)
+            session.flush()
+            verdict = RecordVerdict(business_key=key, status="rejected", code=code, info=info,
+                                    receipt=receipt_msg.records[0], receipt_id=row.id)
+        result.records.append(verdict)
+        ids.append(verdict.receipt_id)
+    rm.receipt_ids = ids
+    rm.accepted_count = sum(1 for v in result.records if v.status == "accepted" and not v.replayed)
+    session.flush()
+    from kuajing.imports.service.flow import after_accept
+
+    after_accept(session=session, accepted=result.accepted_ids, when=received_at)
+    return result
