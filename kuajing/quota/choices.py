@@ -33,7 +33,7 @@ class ReservationStatus(StrEnum):
 _STATUS_LABELS = {
     ReservationStatus.reserved: lazy("Reserved"),
     ReservationStatus.consumed: lazy("Used"),
-    ReservationStatus.released: lazy("Released"),
+    ReservationStatus.released: lazy("Freed"),
     ReservationStatus.rejected: lazy("Over the limit"),
 }
 _STATUS_COLOURS = {

@@ -105,3 +105,32 @@ class HsRateOut(BaseModel):
     remarks: str
     certainty: str
     source: str
+
+
+# --- tax guarantee (税款担保) ------------------------------------------------------------------------
+
+
+class GuaranteeOpen(BaseModel):
+    """Open a withholding agent's guarantee (zone operator)."""
+
+    agent_enterprise_id: int = Field(ge=1)
+    guarantee_no: str | None = Field(default=None, max_length=64)
+    alert_threshold: Decimal = Field(default=Decimal("0.00"), ge=0)
+    cover_days: int = Field(default=7, ge=1, le=365)
+    rate_window_days: int = Field(default=7, ge=1, le=365)
+
+
+class GuaranteeSettings(BaseModel):
+    """Change a guarantee's alert settings."""
+
+    alert_threshold: Decimal | None = Field(default=None, ge=0)
+    cover_days: int | None = Field(default=None, ge=1, le=365)
+    rate_window_days: int | None = Field(default=None, ge=1, le=365)
+    guarantee_no: str | None = Field(default=None, max_length=64)
+
+
+class GuaranteeTopUp(BaseModel):
+    """A top-up of the guarantee."""
+
+    amount: Decimal = Field(gt=0)
+    reference: str = Field(min_length=1, max_length=64)

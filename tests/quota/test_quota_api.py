@@ -1,0 +1,37 @@
+"""The buyer's quota lookup through the API and the page: both ID number and name, masked, counted."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from kuajing.quota import service
+from tests.accounts.fixtures import form_post
+
+ID = "150203199001011234"
+
+
+def test_api_lookup_masks_and_needs_both(client, db):
+    service.reserve(session=db, buyer_id_number=ID, buyer_name="张三", declared_on=date(2026, 4, 1),
+                    amount=Decimal("1234.50"), reference="LIST-1", actor="test")
+    service.consume(session=db, reference="LIST-1", actor="test")
+    db.commit()
+    r = client.post("/api/v1/quota/lookup", json={"buyer_id_number": ID, "buyer_name": "张三", "year": 2026})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["found"] and body["buyer_id_number"] == "1502**********1234" and ID not in r.text
+    assert (body["used"], body["remaining"]) == ("1234.50", "24765.50")  # 26,000 − 1,234.50
+    r = client.post("/api/v1/quota/lookup", json={"buyer_id_number": ID, "buyer_name": "李四", "year": 2026})
+    assert r.json()["found"] is False and r.json()["used"] == "0.00"
+    r = client.post("/api/v1/quota/lookup", json={"buyer_id_number": "12345", "buyer_name": "李四", "year": 2026},
+                    headers={"Accept-Language": "en"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "buyer_id_number"
+    assert r.json()["errors"][0]["value"] is None  # the rejected ID number is not echoed
+
+
+def test_page_form_answers_masked(client, db):
+    service.reserve(session=db, buyer_id_number=ID, buyer_name="张三", declared_on=date(2026, 4, 1),
+                    amount=Decimal("100.00"), reference="LIST-2", actor="test")
+    db.commit()
+    r = form_post(client, "/quota", {"buyer_id_number": ID, "buyer_name": "张三", "year": "2026"}, page="/quota")
+    assert r.status_code == 200 and "1502**********1234" in r.text and ID not in r.text and "25900.00" in r.text
