@@ -130,3 +130,56 @@ CUSTOMS_DOCUMENT_STATUS: dict[str, DocumentStatus] = {
     "120": DocumentStatus.stored, "399": DocumentStatus.decided, "100": DocumentStatus.rejected,
 }
 
+
+class ReturnRoute(StrEnum):
+    """Where returned goods go back to (退货路径)."""
+
+    direct = "direct"  # 原海关监管场所 / 区域 (GACC 2020 No.45)
+    return_centre = "return_centre"  # 退货中心仓 (GACC 2021 No.70, 1210 in a special zone)
+
+    @property
+    def label(self) -> str:
+        """English msgid of the label."""
+        return _RETURN_LABELS[self]
+
+
+class ReturnStage(StrEnum):
+    """Where the goods of an approved return stand (退货跟踪)."""
+
+    filed = "filed"  # 已申报，待海关审核
+    awaiting_goods = "awaiting_goods"  # 海关已审核，待退货入区 (by day 45)
+    sorting = "sorting"  # 已入退货中心仓，分拣中
+    restocked = "restocked"  # 已重新上架 (bonded stock restored for 1210)
+    shipped_out = "shipped_out"  # 不符合条件，已出区
+    received = "received"  # 已退回监管场所 (9610)
+    refused = "refused"  # 海关不予退货
+
+    @property
+    def label(self) -> str:
+        """English msgid of the label."""
+        return _RETURN_LABELS[self]
+
+    @property
+    def colour(self) -> str:
+        """Badge colour."""
+        return _RETURN_COLOURS[self]
+
+
+_RETURN_LABELS = {
+    ReturnRoute.direct: lazy("Back to the original supervision site"),
+    ReturnRoute.return_centre: lazy("Return-centre warehouse"),
+    ReturnStage.filed: lazy("Return filed, awaiting customs"),
+    ReturnStage.awaiting_goods: lazy("Approved, awaiting the goods"),
+    ReturnStage.sorting: lazy("In the return centre, sorting"),
+    ReturnStage.restocked: lazy("Back on the shelf"),
+    ReturnStage.shipped_out: lazy("Shipped out of the zone"),
+    ReturnStage.received: lazy("Goods back at the site"),
+    ReturnStage.refused: lazy("Return refused"),
+}
+_RETURN_COLOURS = {
+    ReturnStage.filed: "blue", ReturnStage.awaiting_goods: "orange", ReturnStage.sorting: "blue",
+    ReturnStage.restocked: "green", ReturnStage.shipped_out: "grey", ReturnStage.received: "green",
+    ReturnStage.refused: "red",
+}
+#: Stages in which the goods are still expected (the day-45 check applies).
+RETURN_AWAITING = frozenset({ReturnStage.filed, ReturnStage.awaiting_goods})

@@ -33,6 +33,7 @@ MISMATCH = "-4002"  # ours: three-document match failed (三单对碰不符)
 STOCK_SHORT = "-4003"  # ours: not enough bonded stock for a 1210 list (保税库存不足)
 MATCH_TIMEOUT = "-4004"  # ours: the set stayed incomplete past the match period (对碰超时)
 TYPE_NOT_HANDLED = "-4005"  # ours: the message type is not an import declaration handled here
+RETURN_LATE = "-4006"  # ours: a return (CEB625) filed after day 30 from release (退货申请超期)
 SINGLE_LIMIT = "-621005"  # official: single-transaction limit exceeded
 ANNUAL_LIMIT = "-621018"  # official: annual personal limit exceeded
 
@@ -42,6 +43,7 @@ OWN_CODES = {
     STOCK_SHORT: ("保税库存不足", "not enough bonded stock"),
     MATCH_TIMEOUT: ("对碰超时：订单、支付单或运单未在规定时间内到达", "documents missing after the match period"),
     TYPE_NOT_HANDLED: ("该报文类型不由进口申报受理", "message type not handled by import intake"),
+    RETURN_LATE: ("退货申请已超过放行之日起30日", "return filed after day 30 from release"),
 }
 
 

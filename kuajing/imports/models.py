@@ -15,11 +15,11 @@ transactional outbox towards customs (发往海关的待发报文).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kuajing.db.base import Base, BigIntPK, utcnow
@@ -351,3 +351,33 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
+class ReturnTracking(Base):
+    """The goods of one return request on their way back (退货入区跟踪; service: imports/service/returns.py).
+
+    Day 30 (file by) and day 45 (goods back by) after the list's release, Asia/Shanghai dates; the route is
+    the original supervision site (direct) or the zone's return-centre warehouse (退货中心仓, R2.3).
+    """
+
+    __tablename__ = "import_return_tracking"
+    __table_args__ = (Index("ix_import_return_tracking_due", "stage", "arrive_by"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("import_inventory_refunds.id", ondelete="CASCADE"),
+                                           unique=True)
+    inventory_id: Mapped[int] = mapped_column(ForeignKey("import_inventories.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)  # 退货企业 (sender)
+    invt_no: Mapped[str] = mapped_column(String(18), index=True)  # 原清单编号
+    route: Mapped[str] = mapped_column(String(16))  # ReturnRoute: direct / return_centre
+    stage: Mapped[str] = mapped_column(String(16))  # ReturnStage
+    released_on: Mapped[date] = mapped_column(Date)  # 放行日期 (Asia/Shanghai)
+    apply_by: Mapped[date] = mapped_column(Date)  # 退货申请截止 (day 30)
+    arrive_by: Mapped[date | None] = mapped_column(Date)  # 退货入区截止 (day 45)
+    warehouse_code: Mapped[str | None] = mapped_column(String(30))  # 入区仓库 / 退货中心仓
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 退货入区时间
+    sorted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 分拣完成时间 (return centre)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 重新上架 / 出区时间
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 逾期标记时间 (job)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

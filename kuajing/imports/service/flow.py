@@ -121,6 +121,10 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
             continue
         if message_type in FORWARDED:
             enqueue(session=session, doc=doc, message_type=message_type)
+        elif message_type in ("CEB623", "CEB625"):  # returns helper: outbox + return tracking
+            from kuajing.imports.service import returns
+
+            returns.after_accept(session=session, doc=doc, message_type=message_type, when=when)
         if message_type in ("CEB311", "CEB411", "CEB621"):
             orders.add((doc.order_no, doc.ebp_code))
         elif message_type == "CEB511":
@@ -503,6 +507,10 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
             if doc is not None:
                 doc.customs_status = str(rec.return_status)
                 owner, key = doc.sender_enterprise_id, doc.business_key
+                from kuajing.imports.service import returns  # returns helper: quota, stock, tax, tracking
+
+                returns.apply_customs_answer(session=session, doc=doc, message_type=decl_type,
+                                             code=str(rec.return_status), info=str(rec.return_info or ""), when=now)
         elif msg.message_type in ("CEB816", "CEB818"):
             decl_type = "CEB621"
             head = rec.head if hasattr(rec, "head") else rec

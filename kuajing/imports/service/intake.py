@@ -181,6 +181,11 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
             raise _Reject(errors.DUPLICATE[dt.message_type], key)
         if dt.message_type in ("CEB623", "CEB625"):
             _check_list_request(session, dt, head)
+            from kuajing.imports.service import returns  # windows and lines of CEB625 (returns helper)
+
+            if (problem := returns.check_request(session=session, message_type=dt.message_type, record=record,
+                                                 when=when)) is not None:
+                raise _Reject(*problem)
         action = "accept"
     else:
         if not live:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:01:10.572033
+Create Date: 2026-11-27 21:03:27.885592
 """
 from alembic import op
 import sqlalchemy as sa
@@ -958,6 +958,37 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_order_items')),
     sa.UniqueConstraint('order_id', 'gnum', name=op.f('uq_import_order_items_order_id_gnum'))
     )
+    op.create_table('import_return_tracking',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('refund_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('invt_no', sa.String(length=18), nullable=False),
+    sa.Column('route', sa.String(length=16), nullable=False),
+    sa.Column('stage', sa.String(length=16), nullable=False),
+    sa.Column('released_on', sa.Date(), nullable=False),
+    sa.Column('apply_by', sa.Date(), nullable=False),
+    sa.Column('arrive_by', sa.Date(), nullable=True),
+    sa.Column('warehouse_code', sa.String(length=30), nullable=True),
+    sa.Column('arrived_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sorted_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_import_return_tracking_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['inventory_id'], ['import_inventories.id'], name=op.f('fk_import_return_tracking_inventory_id_import_inventories')),
+    sa.ForeignKeyConstraint(['refund_id'], ['import_inventory_refunds.id'], name=op.f('fk_import_return_tracking_refund_id_import_inventory_refunds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_return_tracking')),
+    sa.UniqueConstraint('refund_id', name=op.f('uq_import_return_tracking_refund_id'))
+    )
+    with op.batch_alter_table('import_return_tracking', schema=None) as batch_op:
+        batch_op.create_index('ix_import_return_tracking_due', ['stage', 'arrive_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_return_tracking_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_return_tracking_inventory_id'), ['inventory_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_return_tracking_invt_no'), ['invt_no'], unique=False)
+
     op.create_table('bonded_movements',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('warehouse_id', sa.Integer(), nullable=False),
@@ -1030,6 +1061,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_bonded_movements_document_no'))
 
     op.drop_table('bonded_movements')
+    with op.batch_alter_table('import_return_tracking', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_return_tracking_invt_no'))
+        batch_op.drop_index(batch_op.f('ix_import_return_tracking_inventory_id'))
+        batch_op.drop_index(batch_op.f('ix_import_return_tracking_enterprise_id'))
+        batch_op.drop_index('ix_import_return_tracking_due')
+
+    op.drop_table('import_return_tracking')
     op.drop_table('import_order_items')
     op.drop_table('import_inventory_refund_items')
     op.drop_table('import_inventory_items')
