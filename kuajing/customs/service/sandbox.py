@@ -16,8 +16,8 @@ Paths (returnStatus, ceb-messages §2.6):
   and year). Release issues a CEB816 e-tax bill; the bills of a month are summarised (CEB818 status 2)
   once the next month has begun (Asia/Shanghai).
 * cancellation (CEB623): −623003 unknown list, −623005 unless the list is accepted (120/300/399) or
-  released and still on the site; else 2 → 120 → 399 (approved: quota restored, tax bill void, CEB818
-  status 3).
+  released and still on the site; else customs holds the list (no further steps) and answers
+  2 → 120 → 399 (approved: quota restored, tax bill void, CEB818 status 3).
 * return (CEB625): −625016 unknown list, −625209 unknown line, 100 unless released and filed by day 30
   after release (days counted from the day after release, Asia/Shanghai dates); else 2 → 120 → 399
   (approved: returned goods' value restored to the quota; a full return voids the tax bill).
