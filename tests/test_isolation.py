@@ -174,9 +174,34 @@ def _send(client, method, url, caller, body):
     return client.request(method, url, headers=headers, cookies=caller["cookies"], follow_redirects=False, **kwargs)
 
 
+#: quota / bonded / tax guarantee path parameters, aimed at A's account book, reservation and guarantee
+BOOK_FILLERS = {"code": "ISO-A-BOOK", "reference": "ISO-A-RES", "agent_enterprise_id": 1, "month": "2026-01"}
+
+
+def a_bonded_and_guarantee(db, a) -> dict:
+    """A's bonded account book with a reservation, and A's tax guarantee with one drawn bill."""
+    from decimal import Decimal
+
+    from kuajing.bonded import service as bonded
+    from kuajing.tax import service as tax
+
+    bonded.create_warehouse(session=db, code="ISO-A-BOOK", site_code="0412", name="A 仓", operator_enterprise_id=a.id,
+                            actor="test")
+    bonded.stock_in(session=db, warehouse_code="ISO-A-BOOK", actor="test", lines=[bonded.EntryLine(
+        item_no="A-1", goods_name="奶粉", hs_code="1901101000", unit="035", declared_unit="122",
+        quantity=Decimal(5), document_no="QD-A")])
+    bonded.reserve(session=db, warehouse_code="ISO-A-BOOK", item_no="A-1", quantity=Decimal(1),
+                   reference="ISO-A-RES", actor="test", enterprise_id=a.id)
+    tax.open_guarantee(session=db, agent_enterprise_id=a.id, actor="test")
+    tax.top_up(session=db, agent_enterprise_id=a.id, amount=Decimal("100.00"), reference="ISO-A-TU", actor="test")
+    tax.draw(session=db, agent_enterprise_id=a.id, amount=Decimal("27.30"), reference="ISO-A-TAX", actor="test")
+    db.commit()
+    return {**BOOK_FILLERS, "agent_enterprise_id": a.id, "month": tax._today().strftime("%Y-%m")}
+
+
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
-    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1}
+    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -187,7 +212,8 @@ def test_every_route_is_classified(app):
 def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
     a, _b, ids, sessions = world
     # declaration_id: a customs sandbox record (no enterprise owns it; the desk is for customs officers only)
-    fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1}
+    fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1,
+               **a_bonded_and_guarantee(db, a)}
     markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]

@@ -31,6 +31,13 @@ def _plain(obj: Any) -> dict[str, Any]:
     return {k: (str(v) if hasattr(v, "as_tuple") else v) for k, v in asdict(obj).items()}
 
 
+def book_operator(session: DbSession, code: str = Code,
+                  principal: Principal = Depends(current_principal)) -> Principal:
+    """Dependency: the caller operates the book ``code`` (or holds a zone-wide role); 403 before the body is read."""
+    _operator_check(session, principal, code)
+    return principal
+
+
 def _operator_check(session, principal: Principal, code: str) -> BondedWarehouse:
     wh = session.query(BondedWarehouse).filter_by(code=code).one_or_none()
     if wh is None:
@@ -73,20 +80,18 @@ def entry_template() -> Response:
 
 
 @router.get("/warehouses/{code}/stock", summary="Stock of an account book")
-def stock(session: DbSession, code: str = Code, principal: Principal = Depends(current_principal),
+def stock(session: DbSession, code: str = Code, principal: Principal = Depends(book_operator),
           customs_status: str | None = Query(default=None, pattern="^(bonded|non_bonded|pending_conversion)$"),
           item_no: str | None = Query(default=None, max_length=40)) -> list[dict[str, Any]]:
     """Each record line per customs status: on hand, reserved, available."""
-    _operator_check(session, principal, code)
     return [_plain(s) for s in service.stock_list(session=session, warehouse_code=code, customs_status=customs_status,
                                                   item_no=item_no)]
 
 
 @router.post("/warehouses/{code}/entries", status_code=201, summary="Record first-line entries (JSON)")
 def entries(body: EntriesIn, session: DbSession, code: str = Code,
-            principal: Principal = Depends(current_principal)) -> list[dict[str, Any]]:
+            principal: Principal = Depends(book_operator)) -> list[dict[str, Any]]:
     """All or nothing; repeating a 核注清单 line is a no-op (``created: false``)."""
-    _operator_check(session, principal, code)
     lines = [service.EntryLine(**line.model_dump()) for line in body.lines]
     return [_plain(r) for r in service.stock_in(session=session, warehouse_code=code, lines=lines,
                                                 actor=principal.actor)]
@@ -94,9 +99,8 @@ def entries(body: EntriesIn, session: DbSession, code: str = Code,
 
 @router.post("/warehouses/{code}/entries/upload", status_code=201, summary="Record first-line entries (Excel)")
 async def upload(session: DbSession, code: str = Code, file: UploadFile = File(...),
-                 principal: Principal = Depends(current_principal)) -> list[dict[str, Any]]:
+                 principal: Principal = Depends(book_operator)) -> list[dict[str, Any]]:
     """The template's workbook; every bad cell is reported as ``rows[<excel row>]/<column>``; all or nothing."""
-    _operator_check(session, principal, code)
     content = await file.read()
     return [_plain(r) for r in service.upload_entries(session=session, warehouse_code=code, content=content,
                                                       actor=principal.actor)]
@@ -104,9 +108,8 @@ async def upload(session: DbSession, code: str = Code, file: UploadFile = File(.
 
 @router.post("/warehouses/{code}/conversions", status_code=201, summary="Convert stock between customs statuses")
 def convert(body: ConvertIn, session: DbSession, code: str = Code,
-            principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+            principal: Principal = Depends(book_operator)) -> dict[str, Any]:
     """Moves available stock from one status to another with its customs document."""
-    _operator_check(session, principal, code)
     src, dst = service.convert(session=session, warehouse_code=code, item_no=body.item_no, quantity=body.quantity,
                                from_status=body.from_status, to_status=body.to_status, document_no=body.document_no,
                                reference=body.reference, actor=principal.actor)
@@ -115,9 +118,8 @@ def convert(body: ConvertIn, session: DbSession, code: str = Code,
 
 @router.post("/warehouses/{code}/reconciliations", summary="Reconcile a day against the customs 核注清单")
 def reconcile(body: ReconcileIn, session: DbSession, code: str = Code,
-              principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+              principal: Principal = Depends(book_operator)) -> dict[str, Any]:
     """Differences between our movements and the customs lines of ``business_date``."""
-    _operator_check(session, principal, code)
     report = service.reconcile(session=session, warehouse_code=code, on=body.business_date, actor=principal.actor,
                                customs_lines=[service.CustomsLine(**ln.model_dump()) for ln in body.lines])
     return {"warehouse_code": report.warehouse_code, "business_date": report.business_date.isoformat(),
