@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import pkgutil
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -58,7 +59,21 @@ def _domain_modules(kind: str):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.load()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runner = None
+        if settings.pipeline_in_process and not settings.broker_url:
+            from kuajing.pipeline.jobs import start_in_process
+
+            runner = start_in_process(settings=settings, session_factory=app.state.sessionmaker)
+        app.state.pipeline = runner
+        yield
+        if runner is not None:
+            runner.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Kuajing — 跨境电商综试区线上综合服务平台",
         version=__version__,
         description=OPENAPI_DESCRIPTION,

@@ -159,6 +159,33 @@ def audit_checkpoint() -> None:
     console.print(f"[green]checkpoint {cp.id}[/green] sealed {cp.stream_count} streams")
 
 
+# --- pipeline -------------------------------------------------------------------------------------
+
+
+@app.command()
+def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C to stop)"),
+         interval: float = typer.Option(None, help="seconds between idle ticks (KUAJING_PIPELINE_INTERVAL_SECONDS)")) -> None:
+    """Send pending declarations to customs and apply customs answers once (or in a loop)."""
+    import time
+    from datetime import timedelta
+
+    from kuajing.customs.service import transport_for
+    from kuajing.pipeline.service import tick
+
+    settings = _settings()
+    factory = _session_factory(settings)
+    transport = transport_for(settings, session_factory=factory)
+    while True:
+        result = tick(session_factory=factory, transport=transport,
+                      match_timeout=timedelta(hours=settings.match_timeout_hours))
+        console.print(f"sent {result.sent} (failed {result.send_failed}), applied {result.applied} "
+                      f"(failed {result.apply_failed}), timed out {result.timed_out}")
+        if not loop:
+            break
+        if not result.busy:
+            time.sleep(interval or settings.pipeline_interval_seconds)
+
+
 # --- users ----------------------------------------------------------------------------------------
 
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     audit_signing_key: SecretStr | None = None  # HMAC-SM3 key sealing audit checkpoints
 
     broker_url: str | None = None  # None: background work runs in-process
+    pipeline_in_process: bool = True  # embedded mode: run the pipeline in a thread of the web process
+    pipeline_interval_seconds: float = 1.0  # pause between two idle pipeline ticks
+    match_timeout_hours: float = 72.0  # an incomplete order/payment/waybill/list set times out after this
     locale: str = "zh_Hans"
     timezone: str = "Asia/Shanghai"
     ceb_spec_dir: Path | None = None  # official XSDs, used by conformance tests only

@@ -52,7 +52,7 @@ def settings(tmp_path_factory, worker_id) -> Settings:
     if not url:
         url = f"sqlite:///{var_dir / 'test.db'}"
     spec = os.environ.get("KUAJING_CEB_SPEC_DIR") or str(REPO.parent / "shared" / "ceb-spec")
-    s = Settings.load(env="test", var_dir=var_dir, database_url=url, ceb_spec_dir=spec)
+    s = Settings.load(env="test", var_dir=var_dir, database_url=url, ceb_spec_dir=spec, pipeline_in_process=False)
     upgrade(url)
     configure_keyring(Keyring.from_settings(s))
     from kuajing.accounts.service import configure as configure_accounts

@@ -38,9 +38,10 @@ def store(*, session: Session, enterprise_id: int, declaration_type: str, busine
           received_message_id: int | None = None) -> Receipt:
     """Write one receipt for ``enterprise_id`` to pull (its id is the cursor)."""
     rec = receipt_message.records[0]
+    rec = rec.head if hasattr(rec, "head") else rec  # e-tax bills (CEB816/818) carry a head and lines
     row = Receipt(enterprise_id=enterprise_id, message_type=receipt_message.message_type,
                   declaration_type=declaration_type, business_key=business_key[:160],
-                  return_status=str(rec.get("returnStatus", "")), return_info=str(rec.get("returnInfo", "")),
+                  return_status=str(rec.get("returnStatus") or rec.get("status") or ""), return_info=str(rec.get("returnInfo", "")),
                   return_time=str(rec.get("returnTime") or return_time(when)), returned_at=when, source=source,
                   content_hash=content_hash, received_message_id=received_message_id,
                   receipt_xml=build(receipt_message, validate=False))

@@ -1,0 +1,57 @@
+"""The in-process runner of the embedded mode: a daemon thread calling :func:`tick` in a loop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from kuajing.pipeline.service import tick
+
+log = logging.getLogger("kuajing.pipeline")
+
+
+class InProcessRunner:
+    """Runs the pipeline tick every ``interval`` seconds (at once again while there is work)."""
+
+    def __init__(self, *, session_factory, transport, interval: float, match_timeout: timedelta):
+        self.session_factory = session_factory
+        self.transport = transport
+        self.interval = interval
+        self.match_timeout = match_timeout
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kuajing-pipeline", daemon=True)
+        self.ticks = 0
+
+    def start(self) -> None:
+        """Start the loop."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to finish its current tick and wait for it."""
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                result = tick(session_factory=self.session_factory, transport=self.transport,
+                              match_timeout=self.match_timeout)
+                self.ticks += 1
+                if result.busy:
+                    continue
+            except Exception:  # keep the loop alive; the failing message stays queued for the next tick
+                log.exception("pipeline tick failed")
+            self._stop.wait(self.interval)
+
+
+def start_in_process(*, settings, session_factory) -> InProcessRunner:
+    """Start the embedded pipeline with the configured customs transport."""
+    from kuajing.customs.service import transport_for
+
+    runner = InProcessRunner(session_factory=session_factory,
+                             transport=transport_for(settings, session_factory=session_factory),
+                             interval=settings.pipeline_interval_seconds,
+                             match_timeout=timedelta(hours=settings.match_timeout_hours))
+    runner.start()
+    return runner

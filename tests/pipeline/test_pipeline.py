@@ -1,0 +1,97 @@
+"""The pipeline end to end with the built-in customs simulator (no test double): four documents in by
+POST /ceb, ticks of the pipeline, the list released by the sandbox, the quota consumed, the receipts
+(2 → 120 → 399 → 800) pulled by the declaring agent, and the CEB816 e-tax bill applied."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from kuajing.customs.service import SandboxConfig, SandboxCustoms
+from kuajing.imports.models import Inventory
+from kuajing.pipeline.service import tick
+from kuajing.quota import service as quota
+from tests.imports import parcels
+from tests.imports.conftest import zone  # noqa: F401  (fixture)
+from tests.imports.parcels import xml
+from tests.imports.test_intake import post
+
+
+def _run_until_quiet(session_factory, transport, *, limit=20):
+    results = []
+    for _ in range(limit):
+        result = tick(session_factory=session_factory, transport=transport, match_timeout=timedelta(hours=72))
+        results.append(result)
+        if not result.busy:
+            break
+    return results
+
+
+def test_parcel_released_by_the_sandbox(client, db, session_factory, zone):  # noqa: F811
+    for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
+                       (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
+        post(client, party, xml(doc))
+    db.expire_all()
+    inv = db.scalars(select(Inventory)).one()
+    assert inv.status == "declared"
+
+    sandbox = SandboxCustoms(session_factory=session_factory, config=SandboxConfig(delay_seconds=0, inspection_rate=0))
+    results = _run_until_quiet(session_factory, sandbox)
+    assert sum(r.sent for r in results) == 4
+    assert sum(r.apply_failed for r in results) == 0
+
+    db.expire_all()
+    inv = db.scalars(select(Inventory)).one()
+    assert (inv.status, inv.customs_status) == ("released", "800")
+    assert inv.invt_no  # customs' list number, assigned by the sandbox
+    assert quota.reservation(session=db, reference=inv.quota_reference).status == "consumed"
+    assert inv.tax_total == Decimal("27.30")  # policy-rules §1.5 E1: 300 × 13% × 0.7
+
+    statuses = [i["return_status"] for i in client.get("/ceb/receipts", headers=zone.agent.headers).json()["items"]
+                if i["message_type"] == "CEB622"]
+    assert statuses[0] == "2" and statuses[-1] == "800"
+    assert "120" in statuses and "399" in statuses
+    # the other parties see only their own receipts
+    order_statuses = {i["message_type"] for i in client.get("/ceb/receipts", headers=zone.platform.headers).json()["items"]}
+    assert order_statuses == {"CEB312"}
+
+
+def test_a_second_run_changes_nothing(client, db, session_factory, zone):  # noqa: F811
+    for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
+                       (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
+        post(client, party, xml(doc))
+    sandbox = SandboxCustoms(session_factory=session_factory, config=SandboxConfig(delay_seconds=0, inspection_rate=0))
+    _run_until_quiet(session_factory, sandbox)
+    before = len(client.get("/ceb/receipts?limit=500", headers=zone.agent.headers).json()["items"])
+    again = _run_until_quiet(session_factory, sandbox)
+    assert all(not r.busy for r in again)
+    assert len(client.get("/ceb/receipts?limit=500", headers=zone.agent.headers).json()["items"]) == before
+
+
+def test_the_embedded_runner_releases_parcels_in_the_background(client, db, session_factory, zone):  # noqa: F811
+    import time
+
+    from kuajing.pipeline.jobs import InProcessRunner
+
+    sandbox = SandboxCustoms(session_factory=session_factory, config=SandboxConfig(delay_seconds=0, inspection_rate=0))
+    runner = InProcessRunner(session_factory=session_factory, transport=sandbox, interval=0.05,
+                             match_timeout=timedelta(hours=72))
+    runner.start()
+    try:
+        for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
+                           (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
+            post(client, party, xml(doc))
+        deadline = time.monotonic() + 60  # a generous bound on waiting, not a speed claim
+        status = None
+        while time.monotonic() < deadline:
+            db.expire_all()
+            status = db.scalars(select(Inventory.status)).one()
+            if status == "released":
+                break
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    assert status == "released"
+    assert runner.ticks > 0
