@@ -330,6 +330,11 @@ def _register(kind: str) -> None:
         return _doc_out(doc, message_type, get_locale(request))
 
 
+# returns helper: Excel template/upload and returns endpoints, ahead of /api/v1/imports/{kind}/{business_key}
+from kuajing.imports.pages import api_router as _pages_api  # noqa: E402
+
+router.include_router(_pages_api)
+
 for _kind in _KINDS:
     _register(_kind)
 
