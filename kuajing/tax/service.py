@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from kuajing.audit import service as audit
 from kuajing.db.base import utcnow
-from kuajing.errors import FieldIssue
+from kuajing.errors import AppError, FieldIssue
 from kuajing.i18n import gettext
 from kuajing.tax import calc, errors, hs_table
 from kuajing.tax.calc import Step, ThresholdUnit, money
@@ -529,3 +529,43 @@ def guarantee_movement_totals(*, session: Session, agent_enterprise_id: int) -> 
                                         .where(TaxGuaranteeMovement.guarantee_id == g.id)):
         total += -amount if kind == GuaranteeMovementKind.draw.value else amount
     return total
+
+
+# --- customs e-tax bills arriving through the pipeline (电子税单 CEB816 / 税单状态 CEB818) ---------------
+
+
+def apply_tax_bill(*, session: Session, head, agent_enterprise_id: int | None, invt_no: str | None) -> str:
+    """Book a customs e-tax bill (CEB816) on the declaring agent's guarantee, or a CEB818 status change.
+
+    Returns what happened: ``drawn``, ``status``, ``no_guarantee``, ``insufficient`` or ``ignored``. A bill is
+    never refused here: customs has issued it; a guarantee that cannot cover it raises the shortage alert
+    (and an audit event) instead, so the customs message is applied and never lost.
+    """
+    tax_no = str(head.get("taxNo") or "")
+    has_amounts = head.get("valueAddedTax") is not None
+    if not has_amounts:  # CEB818: a status change of a bill we booked
+        if session.scalar(select(TaxBill.id).where(TaxBill.tax_no == tax_no)) is None:
+            return "ignored"
+        record_payment_status(session=session, tax_no=tax_no, status=str(head.get("status")),
+                              actor="customs:ceb818", ent_duty_no=head.get("entDutyNo") or None)
+        return "status"
+    if agent_enterprise_id is None:
+        return "ignored"
+    amount = sum((Decimal(str(head.get(k) or 0)) for k in ("customsTax", "valueAddedTax", "consumptionTax")),
+                 Decimal(0)).quantize(FEN, rounding=ROUND_HALF_UP)
+    if amount <= 0:
+        return "ignored"
+    agent = agent_enterprise_id
+    if session.scalar(select(TaxGuarantee.id).where(TaxGuarantee.agent_enterprise_id == agent)) is None:
+        return "no_guarantee"
+    try:
+        with session.begin_nested():
+            draw(session=session, agent_enterprise_id=agent, amount=amount, reference=tax_no,
+                 actor="customs:ceb816", invt_no=invt_no)
+    except AppError as exc:
+        if exc.code != "tax_guarantee_insufficient":
+            raise
+        audit.record(session=session, action="tax:guarantee:shortfall", stream=_stream(agent), actor="customs:ceb816",
+                     subject_id=tax_no, before=None, after={"amount": amount, "invt_no": invt_no})
+        return "insufficient"
+    return "drawn"

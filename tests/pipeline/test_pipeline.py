@@ -58,6 +58,27 @@ def test_parcel_released_by_the_sandbox(client, db, session_factory, zone):  # n
     assert order_statuses == {"CEB312"}
 
 
+def test_the_e_tax_bill_draws_the_agents_guarantee(client, db, session_factory, zone):  # noqa: F811
+    from kuajing.tax import service as tax
+
+    agent_id = zone.agent.id
+    tax.open_guarantee(session=db, agent_enterprise_id=agent_id, actor="test")
+    tax.top_up(session=db, agent_enterprise_id=agent_id, amount=Decimal("1000.00"), reference="TOPUP-1", actor="test")
+    db.commit()
+    for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
+                       (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
+        post(client, party, xml(doc))
+    sandbox = SandboxCustoms(session_factory=session_factory, config=SandboxConfig(delay_seconds=0, inspection_rate=0))
+    _run_until_quiet(session_factory, sandbox)
+    db.expire_all()
+    view = tax.guarantee(session=db, agent_enterprise_id=agent_id)
+    # policy-rules §1.5 E1: the parcel's tax is 27.30, drawn once from 1,000.00
+    assert view.balance == Decimal("972.70")
+    _run_until_quiet(session_factory, sandbox)
+    db.expire_all()
+    assert tax.guarantee(session=db, agent_enterprise_id=agent_id).balance == Decimal("972.70")
+
+
 def test_a_second_run_changes_nothing(client, db, session_factory, zone):  # noqa: F811
     for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
                        (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):

@@ -451,14 +451,11 @@ def _customs_quota_block(session: Session, inv: Inventory) -> None:
 
 
 def _tax_bill(session: Session, inv: Inventory | None, head) -> None:
-    """Hook for the withholding agent's tax guarantee (kuajing.tax) when an e-tax bill arrives."""
-    try:
-        from kuajing.tax import service as tax
-    except ImportError:  # pragma: no cover
-        return
-    hook = getattr(tax, "apply_tax_bill", None)
-    if hook is not None:
-        hook(session=session, head=head, inventory_id=None if inv is None else inv.id)
+    """Book an e-tax bill (CEB816) or its status (CEB818) on the declaring agent's tax guarantee."""
+    from kuajing.tax import service as tax
+
+    tax.apply_tax_bill(session=session, head=head, agent_enterprise_id=None if inv is None else inv.sender_enterprise_id,
+                       invt_no=None if inv is None else inv.invt_no)
 
 
 @dataclass
