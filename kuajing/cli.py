@@ -219,6 +219,33 @@ def users_create(
     console.print(f"[green]created[/green] {user.username} ({role})")
 
 
+# --- drop folder ----------------------------------------------------------------------------------
+
+dropfolder_app = typer.Typer(help="Drop folder of DxpMsg files per enterprise (文件交换目录).", no_args_is_help=True)
+app.add_typer(dropfolder_app, name="dropfolder")
+
+
+@dropfolder_app.command("scan")
+def dropfolder_scan(every: float = typer.Option(0, help="repeat every N seconds (0: one pass)")) -> None:
+    """Answer every inbox file through the intake pipeline; write receipts to the outboxes."""
+    import time
+    from pathlib import Path
+
+    from kuajing.imports.service.dropfolder import scan_dropfolder
+
+    settings = _settings()
+    factory = _session_factory(settings)
+    root = settings.dropfolder_root or Path(settings.var_dir) / "dropfolder"
+    while True:
+        done = scan_dropfolder(session_factory=factory, root=root, mapping=settings.dropfolder_dirs,
+                               sender_id=settings.customs_dxp_sender_id)
+        console.print(f"{len(done.folders)} folders: {done.processed} answered ({done.replayed} replayed), "
+                      f"{done.errors} to error/, {done.receipts} later receipts delivered")
+        if every <= 0:
+            break
+        time.sleep(every)
+
+
 # --- benchmarks -----------------------------------------------------------------------------------
 
 

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     customs_sandbox_inspection_rate: float = 0.05  # sandbox: share of lists picked for inspection
     customs_sandbox_seed: int = 0  # sandbox: seed of the inspection draw
 
+    # drop folder (文件交换目录), kuajing.imports: a folder per enterprise, named by its DXP id, under the root
+    dropfolder_root: Path | None = None  # default <var_dir>/dropfolder
+    dropfolder_dirs: dict[str, Path] = Field(default_factory=dict)  # DXP id → folder (absolute or under the root)
+
     host: str = "127.0.0.1"
     port: int = 8000
     session_max_age_seconds: int = 8 * 3600
