@@ -48,10 +48,18 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/rules"): "public policy parameters",
     ("GET", "/api/v1/rules/{name}"): "public policy parameters",
     ("GET", "/api/v1/tax/hs-rates/{hs_code}"): "public tariff and tax rates of an HS code",
+    ("POST", "/api/v1/tax/quote"): "public tax calculator (nothing stored)",
+    ("GET", "/tax/calculator"): "public tax calculator page",
+    ("POST", "/tax/calculator"): "public tax calculator page",
+    ("GET", "/api/v1/imports/orders/template.xlsx"): "an empty Excel template",
+    ("GET", "/api/v1/bonded/entry-template.xlsx"): "an empty Excel template",
+    ("GET", "/quota"): "the quota lookup form (answers need ID number + name, rate-limited)",
+    ("POST", "/quota"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",
+    ("POST", "/api/v1/quota/lookup"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 
@@ -176,6 +184,25 @@ def _send(client, method, url, caller, body):
 
 #: quota / bonded / tax guarantee path parameters, aimed at A's account book, reservation and guarantee
 BOOK_FILLERS = {"code": "ISO-A-BOOK", "reference": "ISO-A-RES", "agent_enterprise_id": 1, "month": "2026-01"}
+IMPORT_FILLERS = {"business_key": "x:ISO-A-ORD", "order_no": "ISO-A-ORD", "delegation_id": 1}
+
+
+def a_import_records(client, db, a, ids) -> dict:
+    """A's own order (sent by A's key through POST /ceb) and a delegation A granted."""
+    from kuajing.imports.models import ImportOrder
+    from kuajing.imports.service import delegations
+    from tests.imports.parcels import Parties, order, xml
+
+    msg = order(Parties(ebp=a.customs_code, pay=a.customs_code, logistics=a.customs_code, agent=a.customs_code), n=7001)
+    msg.records[0].head.order_no = "ISO-A-ORD"
+    r = client.post("/ceb", content=xml(msg), headers={"X-API-Key": ids["a_plain"], "Content-Type": "application/xml"})
+    assert r.status_code == 200, r.text
+    key = db.scalars(select(ImportOrder.business_key).where(ImportOrder.sender_enterprise_id == a.id)).one()
+    agent = make_enterprise(db, status="approved", n=7003, name_zh="包头丙方报关有限公司")
+    grant = delegations.grant(session=db, principal_enterprise_id=a.id, agent_code=agent.customs_code,
+                              message_types=["CEB621"], actor="test")
+    db.commit()
+    return {"business_key": key, "order_no": "ISO-A-ORD", "delegation_id": grant.id}
 
 
 def a_bonded_and_guarantee(db, a) -> dict:
@@ -201,7 +228,7 @@ def a_bonded_and_guarantee(db, a) -> dict:
 
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
-    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS}
+    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -213,8 +240,8 @@ def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
     a, _b, ids, sessions = world
     # declaration_id: a customs sandbox record (no enterprise owns it; the desk is for customs officers only)
     fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1,
-               **a_bonded_and_guarantee(db, a)}
-    markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id]
+               **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids)}
+    markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id, "ISO-A-ORD"]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]
     assert len(routes) >= 20, routes
