@@ -265,9 +265,8 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
         _restore_quota(session, inv, restore_reference=f"cancel:{doc.invt_no}", actor=actor)
         _stock(session, inv, None, restore_reference=f"cancel:{doc.invt_no}", actor=actor)
         voided = _void_tax_bills(session, doc.invt_no, actor) if doc.invt_no else 0
-        inv.status = InventoryStatus.cancelled.value
-        inv.last_info = info or inv.last_info
-        session.flush()
+        _set_status(session, inv, InventoryStatus.cancelled, action="cancel", info=info or None,
+                    extra={"quota_restored": True, "tax_bills_voided": voided})
         _audit(session, "cancel:approve", doc.invt_no, inv_before,
                {"status": inv.status, "quota_restored": True, "tax_bills_voided": voided}, actor)
         return
@@ -277,8 +276,10 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
     voided = 0
     if full:
         voided = _void_tax_bills(session, doc.invt_no, actor) if doc.invt_no else 0
-        inv.status = InventoryStatus.returned.value
-    inv.last_info = info or inv.last_info
+        _set_status(session, inv, InventoryStatus.returned, action="return", info=info or None,
+                    extra={"quota_restored": "all", "tax_bills_voided": voided})
+    else:
+        inv.last_info = info or inv.last_info
     if tracking is not None and tracking.stage == ReturnStage.filed.value:
         tracking.stage = ReturnStage.awaiting_goods.value
     session.flush()
@@ -287,6 +288,13 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
             "tax_bills_voided": voided}, actor)
     if tracking is not None:
         _restore_stock_if_back(session, tracking, doc, inv, actor)
+
+
+def _set_status(session, inv, status, *, action: str, info: str | None, extra: dict) -> None:
+    """The list's state change, audited in its own stream like every other (the pipeline's helper)."""
+    from kuajing.imports.service.flow import _set_status as set_status
+
+    set_status(session, inv, status, action=action, info=info, extra=extra)
 
 
 def _stock(session, inv, quantities: dict[int, object] | None, *, restore_reference: str, actor: str) -> None:
