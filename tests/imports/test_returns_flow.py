@@ -251,3 +251,25 @@ def test_return_tracking_is_the_senders_own(db, zone):
         assert exc.status == 404
     else:
         raise AssertionError("another enterprise moved the return")
+
+
+def test_returns_over_post_ceb_day_30_and_day_31(client, db, zone):
+    """The same pipeline over HTTP: release dates put today on day 30 (accepted) and day 31 (refused)."""
+    from datetime import datetime, time, timedelta
+
+    from kuajing.ceb import build, parse
+
+    today = datetime.now(returns.SHANGHAI).date()
+    for n, days in ((1, 30), (2, 31)):
+        when = datetime.combine(today - timedelta(days=days), time(0, 30), returns.SHANGHAI)
+        released(db, zone, n, when=when)
+    db.commit()
+    codes = {}
+    for n in (1, 2):
+        answer = client.post("/ceb", content=build(refund(zone, n)), headers={**zone.agent.headers,
+                                                                             "Content-Type": "application/xml"})
+        assert answer.status_code == 200
+        receipt = parse(answer.content, validate=False)
+        assert receipt.message_type == "CEB626"
+        codes[n] = receipt.records[0].return_status
+    assert codes == {1: "2", 2: "-4006"}
