@@ -170,6 +170,7 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
     from datetime import timedelta
 
     from kuajing.customs.service import transport_for
+    from kuajing.pipeline.jobs import tick_options
     from kuajing.pipeline.service import tick
 
     settings = _settings()
@@ -177,9 +178,10 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
     transport = transport_for(settings, session_factory=factory)
     while True:
         result = tick(session_factory=factory, transport=transport,
-                      match_timeout=timedelta(hours=settings.match_timeout_hours))
+                      match_timeout=timedelta(hours=settings.match_timeout_hours), **tick_options(settings))
         console.print(f"sent {result.sent} (failed {result.send_failed}), applied {result.applied} "
-                      f"(failed {result.apply_failed}), timed out {result.timed_out}")
+                      f"(failed {result.apply_failed}), timed out {result.timed_out}, "
+                      f"overdue returns {result.overdue_flagged}, drop-folder files {result.folder_files}")
         if not loop:
             break
         if not result.busy:

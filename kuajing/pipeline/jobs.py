@@ -14,7 +14,9 @@ log = logging.getLogger("kuajing.pipeline")
 class InProcessRunner:
     """Runs the pipeline tick every ``interval`` seconds (at once again while there is work)."""
 
-    def __init__(self, *, session_factory, transport, interval: float, match_timeout: timedelta):
+    def __init__(self, *, session_factory, transport, interval: float, match_timeout: timedelta,
+                 **tick_options):
+        self.tick_options = tick_options
         self.session_factory = session_factory
         self.transport = transport
         self.interval = interval
@@ -36,7 +38,7 @@ class InProcessRunner:
         while not self._stop.is_set():
             try:
                 result = tick(session_factory=self.session_factory, transport=self.transport,
-                              match_timeout=self.match_timeout)
+                              match_timeout=self.match_timeout, **self.tick_options)
                 self.ticks += 1
                 if result.busy:
                     continue
@@ -52,6 +54,15 @@ def start_in_process(*, settings, session_factory) -> InProcessRunner:
     runner = InProcessRunner(session_factory=session_factory,
                              transport=transport_for(settings, session_factory=session_factory),
                              interval=settings.pipeline_interval_seconds,
-                             match_timeout=timedelta(hours=settings.match_timeout_hours))
+                             match_timeout=timedelta(hours=settings.match_timeout_hours),
+                             **tick_options(settings))
     runner.start()
     return runner
+
+
+def tick_options(settings) -> dict:
+    """The tick's options from the settings (time zone, drop folders, our DXP id)."""
+    from pathlib import Path
+
+    return {"tz": settings.tz, "dropfolder_root": settings.dropfolder_root or Path(settings.var_dir) / "dropfolder",
+            "dropfolder_dirs": settings.dropfolder_dirs, "sender_id": settings.customs_dxp_sender_id}

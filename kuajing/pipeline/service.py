@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,20 +22,36 @@ class TickResult:
     applied: int = 0
     apply_failed: int = 0
     timed_out: int = 0
+    overdue_flagged: int = 0
+    folder_files: int = 0
 
     @property
     def busy(self) -> bool:
         """Whether the tick moved anything (the loop then runs again at once)."""
-        return bool(self.sent or self.applied or self.timed_out)
+        return bool(self.sent or self.applied or self.timed_out or self.folder_files)
 
 
 def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: timedelta,
-         now: datetime | None = None) -> TickResult:
-    """Send pending declarations, apply what customs answered, time out incomplete document sets."""
+         now: datetime | None = None, tz: ZoneInfo = ZoneInfo("Asia/Shanghai"),
+         dropfolder_root: Path | None = None, dropfolder_dirs: dict | None = None,
+         sender_id: str | None = None) -> TickResult:
+    """Send pending declarations, apply what customs answered, time out incomplete document sets, flag
+    overdue returns and (when a drop-folder root is given) answer the enterprises' drop folders."""
     from kuajing.imports.service.flow import expire_incomplete, pump
+    from kuajing.imports.service.returns import flag_overdue
 
+    now = now or utcnow()
+    result = TickResult()
+    if dropfolder_root is not None:
+        from kuajing.imports.service.dropfolder import scan_dropfolder
+
+        kwargs = {"sender_id": sender_id} if sender_id else {}
+        done = scan_dropfolder(session_factory=session_factory, root=dropfolder_root, mapping=dropfolder_dirs, **kwargs)
+        result.folder_files = done.processed + done.errors
     pumped = pump(session_factory=session_factory, transport=transport)
+    result.sent, result.send_failed = pumped.sent, pumped.failed
+    result.applied, result.apply_failed = pumped.applied, pumped.apply_failed
     with transaction(session_factory) as session:
-        timed_out = expire_incomplete(session=session, older_than=match_timeout, now=now or utcnow())
-    return TickResult(sent=pumped.sent, send_failed=pumped.failed, applied=pumped.applied,
-                      apply_failed=pumped.apply_failed, timed_out=timed_out)
+        result.timed_out = expire_incomplete(session=session, older_than=match_timeout, now=now)
+        result.overdue_flagged = flag_overdue(session=session, today=now.astimezone(tz).date())
+    return result
