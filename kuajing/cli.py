@@ -95,12 +95,14 @@ def serve(
 def demo(
     if_empty: bool = typer.Option(False, "--if-empty", help="only load when the database has no enterprises"),
     seed: int = typer.Option(2023, help="random seed (same seed, same zone)"),
+    parcels: int = typer.Option(120, help="demo import parcels sent through the pipeline and the sandbox customs"),
 ) -> None:
     """Load the Baotou demo zone (enterprises, logins, API keys) and print the demo logins."""
     from kuajing.demo import load_demo
 
     settings = _settings()
-    load_demo(settings=settings, session_factory=_session_factory(settings), console=console, if_empty=if_empty, seed=seed)
+    load_demo(settings=settings, session_factory=_session_factory(settings), console=console, if_empty=if_empty, seed=seed,
+              parcels=parcels)
 
 
 # --- reference data -------------------------------------------------------------------------------
@@ -273,6 +275,44 @@ def bench_ceb(seconds: float = typer.Option(2.0, help="seconds per case")) -> No
 def bench_sign(seconds: float = typer.Option(2.0, help="seconds per case")) -> None:
     """SM2 / RSA signing and verification rates."""
     _run_bench("kuajing.ceb.signing.bench", seconds=seconds)
+
+
+@bench_app.command("import")
+def bench_import(
+    seconds: float = typer.Option(30.0, help="seconds of posting (then the pipeline drains)"),
+    clients: int = typer.Option(8, help="concurrent keep-alive HTTP clients"),
+    mix_1210: float = typer.Option(0.5, "--mix-1210", help="share of 1210 (bonded) parcels, the rest 9610"),
+    mode: str = typer.Option("embedded", help="embedded (pipeline thread in the server), pump (kuajing pump "
+                             "--loop beside it) or both (two runs)"),
+    keep: bool = typer.Option(False, "--keep", help="keep the kuajing_bench_<pid> database and var dir"),
+    profile: bool = typer.Option(False, "--profile", help="sample the server with py-spy (PATH or /tmp/pyspy)"),
+    as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead of a table"),
+) -> None:
+    """Retail import end to end over HTTP on PostgreSQL (four documents per parcel, SM2-signed lists)."""
+    import json
+
+    from rich.table import Table
+
+    from kuajing.imports import bench
+
+    results = []
+    for each in (("embedded", "pump") if mode == "both" else (mode,)):
+        results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
+                                 profile=profile, progress=not as_json, console=console))
+    if as_json:
+        print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str, ensure_ascii=False))
+        return
+    for result in results:
+        table = Table("measure", "value", title=f"kuajing bench import — {result['mode']} pipeline, "
+                      f"{result['clients']} clients, {result['mix_1210']:.0%} 1210")
+        for name, value in bench.rows(result):
+            table.add_row(name, value)
+        console.print(table)
+        if result.get("profile"):
+            top = Table("own %", "function (server, py-spy)", title="profile: where the server's time goes")
+            for name, share in result["profile"]["own"][:15]:
+                top.add_row(f"{share:.1f}", name)
+            console.print(top)
 
 
 def _safe_url(url: str) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc as stdnum_uscc
 
 from kuajing.db.session import transaction
+from kuajing.demo_parcels import Party, load_demo_parcels
 from kuajing.enterprises import service as enterprises
 from kuajing.enterprises.choices import EnterpriseRole, ReviewAction
 from kuajing.enterprises.models import Enterprise
@@ -200,7 +201,8 @@ def _credentials_file(settings, payload: dict) -> str:
     return str(path)
 
 
-def load_demo(*, settings, session_factory, console, if_empty: bool = False, seed: int = 2023) -> dict | None:
+def load_demo(*, settings, session_factory, console, if_empty: bool = False, seed: int = 2023,
+              parcels: int = 120) -> dict | None:
     """Load the demo zone in one transaction; print and save the generated logins and API keys."""
     from kuajing.accounts import service as accounts
     from kuajing.accounts.choices import ROLE_LABELS, Role
@@ -260,6 +262,11 @@ def load_demo(*, settings, session_factory, console, if_empty: bool = False, see
                              "roles": ", ".join(EnterpriseRole(r).value for r in ent.roles), "key": plain})
                 progress.advance(task)
         counts = dict(session.execute(select(Enterprise.status, func.count()).group_by(Enterprise.status)).all())
+        senders = {key: Party(enterprise_id=featured[key].id, code=featured[key].customs_code,
+                              name=featured[key].name_zh) for key in ("platform", "payment", "logistics", "agent")}
+    if parcels:
+        load_demo_parcels(settings=settings, session_factory=session_factory, console=console, parties=senders,
+                          count=parcels, seed=seed)
     path = _credentials_file(settings, {"seed": seed, "generated_at": now.isoformat(), "logins": logins,
                                         "api_keys": keys})
     summary = Table(title=f"Demo zone loaded: {len(rows)} enterprises")

@@ -37,7 +37,7 @@ def test_plan_is_valid_and_deterministic():
 def test_load_demo(settings, session_factory, tmp_path):
     console = Console(record=True, width=160)
     s = settings.model_copy(update={"var_dir": tmp_path})
-    result = load_demo(settings=s, session_factory=session_factory, console=console, seed=7)
+    result = load_demo(settings=s, session_factory=session_factory, console=console, seed=7, parcels=0)
     with session_factory() as db:
         assert db.scalar(select(func.count()).select_from(Enterprise)) == result["enterprises"]
         statuses = dict(db.execute(select(Enterprise.status, func.count()).group_by(Enterprise.status)).all())
@@ -61,7 +61,7 @@ def test_load_demo(settings, session_factory, tmp_path):
 
 def test_demo_logins_work(settings, session_factory, tmp_path, client):
     s = settings.model_copy(update={"var_dir": tmp_path})
-    result = load_demo(settings=s, session_factory=session_factory, console=Console(file=io.StringIO()), seed=11)
+    result = load_demo(settings=s, session_factory=session_factory, console=Console(file=io.StringIO()), seed=11, parcels=0)
     platform_key = result["api_keys"][0]["key"]
     r = client.get("/api/v1/enterprises", headers={"X-API-Key": platform_key})
     assert r.status_code == 200 and r.json()["total"] == 1
