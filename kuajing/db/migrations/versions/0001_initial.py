@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:03:27.885592
+Create Date: 2026-11-27 21:18:05.297293
 """
 from alembic import op
 import sqlalchemy as sa
@@ -362,6 +362,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_enterprise_roles_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprise_roles_role'), ['role'], unique=False)
 
+    op.create_table('export_overseas_warehouses',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('address', sa.String(length=500), nullable=False),
+    sa.Column('area_m2', kuajing.db.types.ExactDecimal(14, 2), nullable=False),
+    sa.Column('operator_name', sa.String(length=200), nullable=False),
+    sa.Column('operator_code', sa.String(length=18), nullable=True),
+    sa.Column('ownership_share', kuajing.db.types.ExactDecimal(5, 2), nullable=False),
+    sa.Column('services', sa.JSON(), nullable=False),
+    sa.Column('public_certified', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_export_overseas_warehouses_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_overseas_warehouses')),
+    sa.UniqueConstraint('enterprise_id', 'name', name=op.f('uq_export_overseas_warehouses_enterprise_id_name'))
+    )
+    with op.batch_alter_table('export_overseas_warehouses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_overseas_warehouses_country'), ['country'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_overseas_warehouses_enterprise_id'), ['enterprise_id'], unique=False)
+
     op.create_table('import_delegations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('principal_enterprise_id', sa.Integer(), nullable=False),
@@ -507,6 +530,418 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('bonded_reconciliations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bonded_reconciliations_warehouse_id'), ['warehouse_id'], unique=False)
+
+    op.create_table('export_arrivals',
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('cop_no', sa.String(length=30), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('operator_code', sa.String(length=18), nullable=False),
+    sa.Column('operator_name', sa.String(length=100), nullable=False),
+    sa.Column('loct_no', sa.String(length=10), nullable=True),
+    sa.Column('traf_mode', sa.String(length=1), nullable=False),
+    sa.Column('bill_no', sa.String(length=37), nullable=True),
+    sa.Column('domestic_traf_no', sa.String(length=100), nullable=False),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('msg_count', sa.Integer(), nullable=False),
+    sa.Column('msg_seq_no', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_arrivals_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_arrivals_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_arrivals')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_arrivals_business_key'))
+    )
+    with op.batch_alter_table('export_arrivals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_arrivals_operator_code'), ['operator_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_arrivals_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_arrivals_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_arrivals_status'), ['status'], unique=False)
+
+    op.create_table('export_departures',
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('cop_no', sa.String(length=30), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('traf_mode', sa.String(length=1), nullable=False),
+    sa.Column('traf_name', sa.String(length=100), nullable=True),
+    sa.Column('voyage_no', sa.String(length=32), nullable=True),
+    sa.Column('bill_no', sa.String(length=37), nullable=True),
+    sa.Column('leave_time', sa.String(length=14), nullable=False),
+    sa.Column('msg_count', sa.Integer(), nullable=False),
+    sa.Column('msg_seq_no', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_departures_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_departures_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_departures')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_departures_business_key'))
+    )
+    with op.batch_alter_table('export_departures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_departures_logistics_code'), ['logistics_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_departures_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_departures_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_departures_status'), ['status'], unique=False)
+
+    op.create_table('export_inventories',
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('ebp_name', sa.String(length=100), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_no', sa.String(length=32), nullable=False),
+    sa.Column('cop_no', sa.String(length=30), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('invt_no', sa.String(length=18), nullable=True),
+    sa.Column('port_code', sa.String(length=4), nullable=False),
+    sa.Column('ie_date', sa.String(length=8), nullable=False),
+    sa.Column('statistics_flag', sa.String(length=1), nullable=False),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('agent_name', sa.String(length=100), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_name', sa.String(length=100), nullable=False),
+    sa.Column('owner_code', sa.String(length=18), nullable=False),
+    sa.Column('owner_name', sa.String(length=100), nullable=False),
+    sa.Column('trade_mode', sa.String(length=4), nullable=False),
+    sa.Column('traf_mode', sa.String(length=1), nullable=False),
+    sa.Column('license_no', sa.String(length=19), nullable=True),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('freight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('f_currency', sa.String(length=3), nullable=False),
+    sa.Column('insured_fee', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('gross_weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('net_weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('pack_no', sa.Integer(), nullable=False),
+    sa.Column('declared_on', sa.Date(), nullable=False),
+    sa.Column('documents', sa.JSON(), nullable=True),
+    sa.Column('mismatches', sa.JSON(), nullable=True),
+    sa.Column('matched_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('declared_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('arrived_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_info', sa.Text(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_inventories_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_inventories_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_inventories')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_inventories_business_key')),
+    sa.UniqueConstraint('invt_no', name=op.f('uq_export_inventories_invt_no')),
+    sa.UniqueConstraint('pre_no', name=op.f('uq_export_inventories_pre_no'))
+    )
+    with op.batch_alter_table('export_inventories', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_inventories_agent_code'), ['agent_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_declared_on'), ['declared_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_ebc_code'), ['ebc_code'], unique=False)
+        batch_op.create_index('ix_export_inventories_order', ['order_no', 'ebp_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index('ix_export_inventories_released', ['status', 'released_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_statistics_flag'), ['statistics_flag'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventories_trade_mode'), ['trade_mode'], unique=False)
+        batch_op.create_index('ix_export_inventories_waybill', ['logistics_code', 'logistics_no'], unique=False)
+
+    op.create_table('export_inventory_cancels',
+    sa.Column('invt_no', sa.String(length=20), nullable=False),
+    sa.Column('cop_no', sa.String(length=30), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_inventory_cancels_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_inventory_cancels_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_inventory_cancels')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_inventory_cancels_business_key'))
+    )
+    with op.batch_alter_table('export_inventory_cancels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_inventory_cancels_invt_no'), ['invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventory_cancels_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventory_cancels_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_inventory_cancels_status'), ['status'], unique=False)
+
+    op.create_table('export_orders',
+    sa.Column('order_type', sa.String(length=1), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('ebp_name', sa.String(length=100), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_name', sa.String(length=100), nullable=False),
+    sa.Column('goods_value', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('freight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_orders_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_orders_sender_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['export_overseas_warehouses.id'], name=op.f('fk_export_orders_warehouse_id_export_overseas_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_orders')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_orders_business_key'))
+    )
+    with op.batch_alter_table('export_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_orders_ebc_code'), ['ebc_code'], unique=False)
+        batch_op.create_index('ix_export_orders_order', ['order_no', 'ebp_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_orders_order_type'), ['order_type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_orders_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_orders_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_orders_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_orders_warehouse_id'), ['warehouse_id'], unique=False)
+
+    op.create_table('export_payment_receipts',
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('pay_code', sa.String(length=18), nullable=True),
+    sa.Column('pay_name', sa.String(length=100), nullable=False),
+    sa.Column('pay_no', sa.String(length=60), nullable=True),
+    sa.Column('charge', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('accounting_date', sa.String(length=14), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_payment_receipts_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_payment_receipts_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_payment_receipts')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_payment_receipts_business_key'))
+    )
+    with op.batch_alter_table('export_payment_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_payment_receipts_ebc_code'), ['ebc_code'], unique=False)
+        batch_op.create_index('ix_export_payment_receipts_order', ['order_no', 'ebp_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_payment_receipts_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_payment_receipts_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_payment_receipts_status'), ['status'], unique=False)
+
+    op.create_table('export_refund_tallies',
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('operator_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_no', sa.String(length=80), nullable=False),
+    sa.Column('invt_no', sa.String(length=20), nullable=True),
+    sa.Column('co_el_no', sa.String(length=20), nullable=False),
+    sa.Column('bill_no', sa.String(length=37), nullable=False),
+    sa.Column('location', sa.String(length=250), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_refund_tallies_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_refund_tallies_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_refund_tallies')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_refund_tallies_business_key'))
+    )
+    with op.batch_alter_table('export_refund_tallies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_refund_tallies_invt_no'), ['invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refund_tallies_logistics_no'), ['logistics_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refund_tallies_operator_code'), ['operator_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refund_tallies_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refund_tallies_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refund_tallies_status'), ['status'], unique=False)
+
+    op.create_table('export_refunds',
+    sa.Column('invt_no', sa.String(length=20), nullable=False),
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_no', sa.String(length=80), nullable=False),
+    sa.Column('co_el_no', sa.String(length=30), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('trade_mode', sa.String(length=4), nullable=True),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('exported_on', sa.Date(), nullable=True),
+    sa.Column('relief_until', sa.Date(), nullable=True),
+    sa.Column('relief_eligible', sa.Boolean(), nullable=True),
+    sa.Column('relief_citation', sa.String(length=300), nullable=True),
+    sa.Column('tallied_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_refunds_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_refunds_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_refunds')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_refunds_business_key'))
+    )
+    with op.batch_alter_table('export_refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_refunds_agent_code'), ['agent_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refunds_ebc_code'), ['ebc_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refunds_invt_no'), ['invt_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refunds_logistics_no'), ['logistics_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refunds_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refunds_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_refunds_status'), ['status'], unique=False)
+
+    op.create_table('export_waybill_links',
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('cop_no', sa.String(length=30), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('traf_mode', sa.String(length=1), nullable=False),
+    sa.Column('traf_name', sa.String(length=100), nullable=False),
+    sa.Column('voyage_no', sa.String(length=32), nullable=False),
+    sa.Column('bill_no', sa.String(length=37), nullable=False),
+    sa.Column('gross_weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('msg_seq_no', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_waybill_links_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_waybill_links_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_waybill_links')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_waybill_links_business_key'))
+    )
+    with op.batch_alter_table('export_waybill_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_waybill_links_agent_code'), ['agent_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybill_links_bill_no'), ['bill_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybill_links_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybill_links_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybill_links_status'), ['status'], unique=False)
+
+    op.create_table('export_waybills',
+    sa.Column('logistics_code', sa.String(length=18), nullable=False),
+    sa.Column('logistics_name', sa.String(length=100), nullable=False),
+    sa.Column('logistics_no', sa.String(length=32), nullable=False),
+    sa.Column('freight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('insured_fee', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('gross_weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('pack_no', sa.Integer(), nullable=False),
+    sa.Column('goods_info', sa.String(length=200), nullable=False),
+    sa.Column('ebc_code', sa.String(length=18), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('business_key', sa.String(length=160), nullable=False),
+    sa.Column('sender_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('app_type', sa.String(length=1), nullable=False),
+    sa.Column('app_status', sa.String(length=3), nullable=False),
+    sa.Column('app_history', sa.JSON(), nullable=False),
+    sa.Column('message_guid', sa.String(length=36), nullable=False),
+    sa.Column('received_message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('record', kuajing.db.types.EncryptedStr(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['received_message_id'], ['received_messages.id'], name=op.f('fk_export_waybills_received_message_id_received_messages')),
+    sa.ForeignKeyConstraint(['sender_enterprise_id'], ['enterprises.id'], name=op.f('fk_export_waybills_sender_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_waybills')),
+    sa.UniqueConstraint('business_key', name=op.f('uq_export_waybills_business_key'))
+    )
+    with op.batch_alter_table('export_waybills', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_waybills_logistics_no'), ['logistics_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybills_received_message_id'), ['received_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybills_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_waybills_status'), ['status'], unique=False)
 
     op.create_table('import_inventories',
     sa.Column('order_no', sa.String(length=60), nullable=False),
@@ -910,6 +1345,122 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bonded_stock_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bonded_stock_warehouse_id'), ['warehouse_id'], unique=False)
 
+    op.create_table('customs_declarations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_no', sa.String(length=60), nullable=False),
+    sa.Column('ebp_code', sa.String(length=18), nullable=False),
+    sa.Column('order_type', sa.String(length=1), nullable=False),
+    sa.Column('trade_mode', sa.String(length=4), nullable=False),
+    sa.Column('attachment_type', sa.String(length=8), nullable=False),
+    sa.Column('attachment_no', sa.String(length=60), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('package', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('entry_id', sa.String(length=18), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_customs_declarations_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['order_id'], ['export_orders.id'], name=op.f('fk_customs_declarations_order_id_export_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_declarations'))
+    )
+    with op.batch_alter_table('customs_declarations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_declarations_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_customs_declarations_order', ['ebp_code', 'order_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_declarations_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_declarations_status'), ['status'], unique=False)
+
+    op.create_table('export_arrival_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('arrival_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('logistics_no', sa.String(length=32), nullable=False),
+    sa.Column('total_package_no', sa.String(length=37), nullable=True),
+    sa.ForeignKeyConstraint(['arrival_id'], ['export_arrivals.id'], name=op.f('fk_export_arrival_items_arrival_id_export_arrivals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_arrival_items')),
+    sa.UniqueConstraint('arrival_id', 'gnum', name=op.f('uq_export_arrival_items_arrival_id_gnum'))
+    )
+    with op.batch_alter_table('export_arrival_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_arrival_items_logistics_no'), ['logistics_no'], unique=False)
+
+    op.create_table('export_departure_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('departure_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('logistics_no', sa.String(length=32), nullable=False),
+    sa.Column('total_package_no', sa.String(length=37), nullable=True),
+    sa.ForeignKeyConstraint(['departure_id'], ['export_departures.id'], name=op.f('fk_export_departure_items_departure_id_export_departures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_departure_items')),
+    sa.UniqueConstraint('departure_id', 'gnum', name=op.f('uq_export_departure_items_departure_id_gnum'))
+    )
+    with op.batch_alter_table('export_departure_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_departure_items_logistics_no'), ['logistics_no'], unique=False)
+
+    op.create_table('export_inventory_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('item_no', sa.String(length=20), nullable=False),
+    sa.Column('item_record_no', sa.String(length=30), nullable=True),
+    sa.Column('gcode', sa.String(length=10), nullable=False),
+    sa.Column('gname', sa.String(length=250), nullable=False),
+    sa.Column('gmodel', sa.String(length=250), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('qty', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('qty1', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('unit1', sa.String(length=3), nullable=False),
+    sa.Column('price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('total_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.ForeignKeyConstraint(['inventory_id'], ['export_inventories.id'], name=op.f('fk_export_inventory_items_inventory_id_export_inventories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_inventory_items')),
+    sa.UniqueConstraint('inventory_id', 'gnum', name=op.f('uq_export_inventory_items_inventory_id_gnum'))
+    )
+    op.create_table('export_order_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('item_no', sa.String(length=30), nullable=False),
+    sa.Column('item_name', sa.String(length=250), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('qty', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('total_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['export_orders.id'], name=op.f('fk_export_order_items_order_id_export_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_order_items')),
+    sa.UniqueConstraint('order_id', 'gnum', name=op.f('uq_export_order_items_order_id_gnum'))
+    )
+    op.create_table('export_refund_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('refund_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('gcode', sa.String(length=10), nullable=False),
+    sa.Column('gname', sa.String(length=250), nullable=False),
+    sa.Column('qty', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.ForeignKeyConstraint(['refund_id'], ['export_refunds.id'], name=op.f('fk_export_refund_items_refund_id_export_refunds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_refund_items')),
+    sa.UniqueConstraint('refund_id', 'gnum', name=op.f('uq_export_refund_items_refund_id_gnum'))
+    )
+    op.create_table('export_waybill_link_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('logistics_no', sa.String(length=32), nullable=False),
+    sa.Column('invt_no', sa.String(length=20), nullable=True),
+    sa.Column('total_package_no', sa.String(length=60), nullable=True),
+    sa.ForeignKeyConstraint(['link_id'], ['export_waybill_links.id'], name=op.f('fk_export_waybill_link_items_link_id_export_waybill_links'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_waybill_link_items')),
+    sa.UniqueConstraint('link_id', 'gnum', name=op.f('uq_export_waybill_link_items_link_id_gnum'))
+    )
+    with op.batch_alter_table('export_waybill_link_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_waybill_link_items_logistics_no'), ['logistics_no'], unique=False)
+
     op.create_table('import_inventory_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1071,6 +1622,28 @@ def downgrade() -> None:
     op.drop_table('import_order_items')
     op.drop_table('import_inventory_refund_items')
     op.drop_table('import_inventory_items')
+    with op.batch_alter_table('export_waybill_link_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_waybill_link_items_logistics_no'))
+
+    op.drop_table('export_waybill_link_items')
+    op.drop_table('export_refund_items')
+    op.drop_table('export_order_items')
+    op.drop_table('export_inventory_items')
+    with op.batch_alter_table('export_departure_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_departure_items_logistics_no'))
+
+    op.drop_table('export_departure_items')
+    with op.batch_alter_table('export_arrival_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_arrival_items_logistics_no'))
+
+    op.drop_table('export_arrival_items')
+    with op.batch_alter_table('customs_declarations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customs_declarations_status'))
+        batch_op.drop_index(batch_op.f('ix_customs_declarations_order_id'))
+        batch_op.drop_index('ix_customs_declarations_order')
+        batch_op.drop_index(batch_op.f('ix_customs_declarations_enterprise_id'))
+
+    op.drop_table('customs_declarations')
     with op.batch_alter_table('bonded_stock', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bonded_stock_warehouse_id'))
         batch_op.drop_index(batch_op.f('ix_bonded_stock_item_id'))
@@ -1159,6 +1732,93 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_inventories_agent_code'))
 
     op.drop_table('import_inventories')
+    with op.batch_alter_table('export_waybills', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_waybills_status'))
+        batch_op.drop_index(batch_op.f('ix_export_waybills_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_waybills_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_waybills_logistics_no'))
+
+    op.drop_table('export_waybills')
+    with op.batch_alter_table('export_waybill_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_waybill_links_status'))
+        batch_op.drop_index(batch_op.f('ix_export_waybill_links_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_waybill_links_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_waybill_links_bill_no'))
+        batch_op.drop_index(batch_op.f('ix_export_waybill_links_agent_code'))
+
+    op.drop_table('export_waybill_links')
+    with op.batch_alter_table('export_refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_refunds_status'))
+        batch_op.drop_index(batch_op.f('ix_export_refunds_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_refunds_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_refunds_logistics_no'))
+        batch_op.drop_index(batch_op.f('ix_export_refunds_invt_no'))
+        batch_op.drop_index(batch_op.f('ix_export_refunds_ebc_code'))
+        batch_op.drop_index(batch_op.f('ix_export_refunds_agent_code'))
+
+    op.drop_table('export_refunds')
+    with op.batch_alter_table('export_refund_tallies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_refund_tallies_status'))
+        batch_op.drop_index(batch_op.f('ix_export_refund_tallies_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_refund_tallies_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_refund_tallies_operator_code'))
+        batch_op.drop_index(batch_op.f('ix_export_refund_tallies_logistics_no'))
+        batch_op.drop_index(batch_op.f('ix_export_refund_tallies_invt_no'))
+
+    op.drop_table('export_refund_tallies')
+    with op.batch_alter_table('export_payment_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_payment_receipts_status'))
+        batch_op.drop_index(batch_op.f('ix_export_payment_receipts_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_payment_receipts_received_message_id'))
+        batch_op.drop_index('ix_export_payment_receipts_order')
+        batch_op.drop_index(batch_op.f('ix_export_payment_receipts_ebc_code'))
+
+    op.drop_table('export_payment_receipts')
+    with op.batch_alter_table('export_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_orders_warehouse_id'))
+        batch_op.drop_index(batch_op.f('ix_export_orders_status'))
+        batch_op.drop_index(batch_op.f('ix_export_orders_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_orders_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_orders_order_type'))
+        batch_op.drop_index('ix_export_orders_order')
+        batch_op.drop_index(batch_op.f('ix_export_orders_ebc_code'))
+
+    op.drop_table('export_orders')
+    with op.batch_alter_table('export_inventory_cancels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_inventory_cancels_status'))
+        batch_op.drop_index(batch_op.f('ix_export_inventory_cancels_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_inventory_cancels_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_inventory_cancels_invt_no'))
+
+    op.drop_table('export_inventory_cancels')
+    with op.batch_alter_table('export_inventories', schema=None) as batch_op:
+        batch_op.drop_index('ix_export_inventories_waybill')
+        batch_op.drop_index(batch_op.f('ix_export_inventories_trade_mode'))
+        batch_op.drop_index(batch_op.f('ix_export_inventories_status'))
+        batch_op.drop_index(batch_op.f('ix_export_inventories_statistics_flag'))
+        batch_op.drop_index(batch_op.f('ix_export_inventories_sender_enterprise_id'))
+        batch_op.drop_index('ix_export_inventories_released')
+        batch_op.drop_index(batch_op.f('ix_export_inventories_received_message_id'))
+        batch_op.drop_index('ix_export_inventories_order')
+        batch_op.drop_index(batch_op.f('ix_export_inventories_ebc_code'))
+        batch_op.drop_index(batch_op.f('ix_export_inventories_declared_on'))
+        batch_op.drop_index(batch_op.f('ix_export_inventories_agent_code'))
+
+    op.drop_table('export_inventories')
+    with op.batch_alter_table('export_departures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_departures_status'))
+        batch_op.drop_index(batch_op.f('ix_export_departures_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_departures_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_departures_logistics_code'))
+
+    op.drop_table('export_departures')
+    with op.batch_alter_table('export_arrivals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_arrivals_status'))
+        batch_op.drop_index(batch_op.f('ix_export_arrivals_sender_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_arrivals_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_export_arrivals_operator_code'))
+
+    op.drop_table('export_arrivals')
     with op.batch_alter_table('bonded_reconciliations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bonded_reconciliations_warehouse_id'))
 
@@ -1188,6 +1848,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_delegations_agent_enterprise_id'))
 
     op.drop_table('import_delegations')
+    with op.batch_alter_table('export_overseas_warehouses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_overseas_warehouses_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_export_overseas_warehouses_country'))
+
+    op.drop_table('export_overseas_warehouses')
     with op.batch_alter_table('enterprise_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_roles_role'))
         batch_op.drop_index(batch_op.f('ix_enterprise_roles_enterprise_id'))
