@@ -155,8 +155,9 @@ def post_ceb(request: Request, session: DbSession, principal: Principal = Depend
 
 def service_types() -> tuple[str, ...]:
     """The declaration types intake takes."""
-    from kuajing.imports.service.records import DOC_TYPES
+    from kuajing.imports.service.records import DOC_TYPES, load_plugins
 
+    load_plugins()  # export types (kuajing.exports) go through the same intake
     return tuple(DOC_TYPES)
 
 
@@ -215,6 +216,7 @@ def _record_from_json(message_type: str, data: dict[str, Any], n: int, issues: l
 
 
 def _json_intake(message_type: str, body: IntakeIn, request: Request, session, principal: Principal) -> IntakeOut:
+    """The JSON channel of ``accept`` for ``message_type`` (also used by kuajing.exports)."""
     if principal.enterprise_id is None:
         raise errors.no_enterprise()
     issues: list[FieldIssue] = []
@@ -226,13 +228,14 @@ def _json_intake(message_type: str, body: IntakeIn, request: Request, session, p
     for record in records:
         head = record.head if hasattr(record, "head") else record
         head.guid = head.guid or new_guid()
+    direction = spec_of(message_type).direction  # import, or export for the export types (kuajing.exports)
     if body.base_transfer is not None:
-        transfer = BaseTransfer(direction="import", **{k: v for k, v in body.base_transfer.items() if k != "dxp_mode"})
+        transfer = BaseTransfer(direction=direction, **{k: v for k, v in body.base_transfer.items() if k != "dxp_mode"})
     else:  # the caller's enterprise transmits
         from kuajing.enterprises.models import Enterprise
 
         ent = session.get(Enterprise, principal.enterprise_id)
-        transfer = BaseTransfer(direction="import", cop_code=ent.customs_code or ent.uscc, cop_name=ent.name_zh[:100],
+        transfer = BaseTransfer(direction=direction, cop_code=ent.customs_code or ent.uscc, cop_name=ent.name_zh[:100],
                                 dxp_id=ent.dxp_id or "DXPENT0000000000")
     msg = Message(message_type=message_type, records=records, base_transfer=transfer)
     if body.guid:

@@ -62,7 +62,13 @@ from kuajing.imports.service.match import (
     WaybillDoc,
     match,
 )
-from kuajing.imports.service.records import DOC_TYPES, RECEIPT_KEYS, record_from_json
+from kuajing.imports.service.records import (
+    CUSTOMS_APPLY,
+    DOC_TYPES,
+    RECEIPT_KEYS,
+    load_plugins,
+    record_from_json,
+)
 
 log = logging.getLogger(__name__)
 ACTOR = "system:imports"
@@ -470,6 +476,7 @@ class Applied:
 def apply_customs_message(*, session: Session, data: bytes, now: datetime | None = None) -> Applied:
     """Apply a receipt or e-tax bill from customs: states, quota, stock, and a receipt for the sender to pull."""
     now = now or utcnow()
+    load_plugins()
     msg = parse(bytes(data), validate=False)
     out = Applied(message_type=msg.message_type)
     for rec in msg.records:
@@ -508,6 +515,10 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
 
                 returns.apply_customs_answer(session=session, doc=doc, message_type=decl_type,
                                              code=str(rec.return_status), info=str(rec.return_info or ""), when=now)
+        elif msg.message_type in CUSTOMS_APPLY:  # receipts of types another domain registered (exports)
+            found = CUSTOMS_APPLY[msg.message_type](session=session, rec=rec, now=now)
+            if found is not None:
+                owner, key, decl_type = found
         elif msg.message_type in ("CEB816", "CEB818"):
             decl_type = "CEB621"
             head = rec.head if hasattr(rec, "head") else rec
@@ -579,4 +590,5 @@ def pump(*, session_factory: sessionmaker[Session], transport, limit: int = 200)
 
 def customs_receipt_types() -> tuple[str, ...]:
     """The customs message types :func:`apply_customs_message` understands."""
-    return (*RECEIPT_KEYS, "CEB622", "CEB624", "CEB626", "CEB816", "CEB818")
+    load_plugins()
+    return (*RECEIPT_KEYS, "CEB622", "CEB624", "CEB626", "CEB816", "CEB818", *CUSTOMS_APPLY)

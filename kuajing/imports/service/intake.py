@@ -35,7 +35,15 @@ from kuajing.imports.models import (
     ReceivedMessage,
 )
 from kuajing.imports.service import delegations, receipts
-from kuajing.imports.service.records import DOC_TYPES, DocType, content_hash, head_of, record_to_json
+from kuajing.imports.service.records import (
+    DOC_TYPES,
+    DocType,
+    code_of,
+    content_hash,
+    head_of,
+    load_plugins,
+    record_to_json,
+)
 
 SHANGHAI_OFFSET_DATE = "%Y%m%d"
 
@@ -108,6 +116,9 @@ def _pre_no(when: datetime, serial: int) -> str:
 
 def _receipt_keys(message_type: str, head, doc, when: datetime) -> dict[str, str]:
     """Receipt fields the record itself may lack (copNo, preNo, invtNo of the list receipts)."""
+    dt = DOC_TYPES.get(message_type)
+    if dt is not None and dt.receipt_keys is not None:
+        return dt.receipt_keys(head, doc, when)
     if message_type not in ("CEB621", "CEB623", "CEB625"):
         return {}
     inv = doc if isinstance(doc, Inventory) else None
@@ -152,6 +163,8 @@ def _locked_by_list(session: Session, doc) -> bool:
 
 
 def _may_change(session: Session, dt: DocType, doc) -> bool:
+    if dt.may_change is not None:
+        return dt.may_change(session, doc)
     if isinstance(doc, Inventory):
         return doc.status in {s.value for s in INVENTORY_EDITABLE}
     if dt.message_type in ("CEB623", "CEB625"):
@@ -178,8 +191,11 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
     live = doc is not None and doc.status != DocumentStatus.deleted.value
     if app_type == "1":
         if live:
-            raise _Reject(errors.DUPLICATE[dt.message_type], key)
-        if dt.message_type in ("CEB623", "CEB625"):
+            raise _Reject(code_of(dt, "duplicate"), key)
+        if dt.check_new is not None:
+            if (problem := dt.check_new(session=session, record=record, head=head, when=when)) is not None:
+                raise _Reject(*problem)
+        elif dt.message_type in ("CEB623", "CEB625"):
             _check_list_request(session, dt, head)
             from kuajing.imports.service import returns  # windows and lines of CEB625 (returns helper)
 
@@ -189,9 +205,9 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
         action = "accept"
     else:
         if not live:
-            raise _Reject(errors.NOT_FOUND[dt.message_type], key)
+            raise _Reject(code_of(dt, "not_found"), key)
         if not _may_change(session, dt, doc):
-            raise _Reject(errors.STATE[dt.message_type], key)
+            raise _Reject(code_of(dt, "state"), key)
         action = "modify" if app_type == "2" else "delete"
     before = None if doc is None else {"status": doc.status, "app_type": doc.app_type, "content_hash": doc.content_hash}
     history = list(doc.app_history or []) if doc is not None else []
@@ -219,8 +235,8 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
             stored["_baseTransfer"] = message.base_transfer.to_dict()
         doc.record = json.dumps(stored, ensure_ascii=False)
         doc.sender_enterprise_id = ent.id
-        doc.status = (InventoryStatus.awaiting_documents.value if isinstance(doc, Inventory)
-                      else DocumentStatus.accepted.value)
+        doc.status = dt.initial_status or (InventoryStatus.awaiting_documents.value if isinstance(doc, Inventory)
+                                           else DocumentStatus.accepted.value)
         doc.customs_status = None
         doc.app_type, doc.app_status = app_type, str(head.app_status)
         doc.app_history, doc.message_guid, doc.received_message_id = history, message.guid, rm.id
@@ -235,9 +251,11 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
         if isinstance(doc, Inventory) and not doc.pre_no:
             doc.pre_no = head.pre_no if head.pre_no and len(head.pre_no) == 18 else _pre_no(when, doc.id)
             doc.cop_no = doc.cop_no or doc.pre_no
+        if dt.reset is not None:
+            dt.reset(doc, head, when)
     session.flush()
-    audit.record(session=session, action=f"import:{dt.name.replace('_', '-')}:{action}",
-                 stream=f"import:{dt.name}:{key}"[:200], actor=f"enterprise:{ent.uscc}", subject_id=key,
+    audit.record(session=session, action=f"{dt.domain}:{dt.name.replace('_', '-')}:{action}",
+                 stream=f"{dt.domain}:{dt.name}:{key}"[:200], actor=f"enterprise:{ent.uscc}", subject_id=key,
                  before=before, after={"status": doc.status, "app_type": doc.app_type, "content_hash": digest,
                                        "message_guid": message.guid})
     return doc, action
@@ -252,6 +270,7 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
     """Receive one message from ``principal`` and answer a verdict per record (never commits)."""
     if principal is None or principal.enterprise_id is None:
         raise errors.no_enterprise()
+    load_plugins()
     dt = DOC_TYPES.get(message.message_type)
     if dt is None:
         raise errors.unsupported_type(message.message_type)
@@ -296,10 +315,10 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
                 continue
         try:
             if issues:
-                raise _Reject(errors.INVALID[dt.message_type], _issue_text(issues))
+                raise _Reject(code_of(dt, "invalid"), _issue_text(issues))
             with session.begin_nested():
                 if not _authorised(session, ent, dt.senders(head), dt.message_type, received_at, cache):
-                    raise _Reject(errors.not_authorised_code(dt.message_type),
+                    raise _Reject(code_of(dt, "not_authorised"),
                                   "/".join(c for c in dt.senders(head) if c))
                 doc, action = _write(session, dt, record, head, key, digest, data, doc, ent, message, rm, received_at)
                 receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status="2",
@@ -313,7 +332,7 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
             verdict = RecordVerdict(business_key=key, status="accepted", code="2", info=receipts.ACCEPTED_INFO,
                                     receipt=receipt_msg.records[0], receipt_id=row.id)
         except (_Reject, IntegrityError) as exc:
-            code = exc.code if isinstance(exc, _Reject) else errors.DUPLICATE[dt.message_type]
+            code = exc.code if isinstance(exc, _Reject) else code_of(dt, "duplicate")
             detail = exc.detail if isinstance(exc, _Reject) else key
             info = receipts.info_for(dt.message_type, code, detail)
             receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status=code, info=info,
@@ -330,7 +349,10 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
     rm.receipt_ids = ids
     rm.accepted_count = sum(1 for v in result.records if v.status == "accepted" and not v.replayed)
     session.flush()
-    from kuajing.imports.service.flow import after_accept
+    if dt.after_accept is not None:  # a type another domain registered (exports): its own follow-up
+        dt.after_accept(session=session, accepted=result.accepted_ids, when=received_at)
+    else:
+        from kuajing.imports.service.flow import after_accept
 
-    after_accept(session=session, accepted=result.accepted_ids, when=received_at)
+        after_accept(session=session, accepted=result.accepted_ids, when=received_at)
     return result

@@ -18,7 +18,12 @@ ACCEPTED_INFO = "电子口岸申报中：报文已受理"
 
 def info_for(message_type: str, code: str, detail: str = "") -> str:
     """The Chinese returnInfo of ``code`` (catalogue meaning, or ours), with ``detail`` appended."""
-    if code in errors.OWN_CODES:
+    from kuajing.imports.service.records import DOC_TYPES
+
+    own = DOC_TYPES[message_type].own_codes if message_type in DOC_TYPES else None
+    if own and code in own:  # a code of the domain that registered the type (exports)
+        text = own[code][0]
+    elif code in errors.OWN_CODES:
         text = errors.OWN_CODES[code][0]
     else:
         entry = explain(message_type, code)

@@ -100,6 +100,16 @@ class DocType:
     senders: Callable[[Any], tuple[str, ...]]  # head → the codes of the parties that may send it
     columns: Callable[[Any], dict[str, Any]]  # head → column values
     lines: Callable[[Any], list] | None = None  # record → line rows
+    # --- for types registered by another domain (exports); None = the import behaviour -----------------
+    domain: str = "import"  # audit action prefix: <domain>:<name>:<action>
+    codes: dict[str, str] | None = None  # duplicate / not_found / state / invalid / not_authorised
+    own_codes: dict[str, tuple[str, str]] | None = None  # our codes (zh, en) for returnInfo
+    initial_status: str | None = None  # status of a newly accepted record
+    may_change: Callable[..., bool] | None = None  # (session, doc) → appType 2/3 allowed
+    check_new: Callable[..., tuple[str, str] | None] | None = None  # (session=, record=, head=, when=) → refusal
+    reset: Callable[..., None] | None = None  # (doc, head, when) after a write (numbers, derived columns)
+    receipt_keys: Callable[..., dict[str, str]] | None = None  # (head, doc, when) → receipt fields
+    after_accept: Callable[..., None] | None = None  # (session=, accepted=, when=) instead of flow.after_accept
 
 
 def _s(value) -> str:
@@ -194,3 +204,41 @@ RECEIPT_KEYS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "CEB512": ("CEB511", lambda r: f"{r.logistics_code}:{r.logistics_no}"),
     "CEB514": ("CEB513", lambda r: f"{r.logistics_code}:{r.logistics_no}:{_s(r.logistics_status)}"),
 }
+
+
+#: Customs receipt type → apply(session=, rec=, now=) → (owner enterprise id, business key, declaration type) or
+#: None; registered by other domains (exports) for their receipts, used by ``flow.apply_customs_message``.
+CUSTOMS_APPLY: dict[str, Callable[..., tuple[int, str, str] | None]] = {}
+#: Modules that register further declaration types (imported once, on first use).
+PLUGINS = ("kuajing.exports.service.doctypes",)
+_loaded = False
+
+
+def register(*doc_types: DocType, customs: dict[str, Callable] | None = None) -> None:
+    """Let another domain plug its declaration types (and its customs receipts) into the one intake."""
+    for dt in doc_types:
+        DOC_TYPES[dt.message_type] = dt
+    CUSTOMS_APPLY.update(customs or {})
+
+
+def load_plugins() -> None:
+    """Import the modules that register further declaration types (once)."""
+    global _loaded
+    if _loaded:
+        return
+    import importlib
+
+    for name in PLUGINS:
+        importlib.import_module(name)
+    _loaded = True
+
+
+def code_of(dt: DocType, kind: str) -> str:
+    """The verdict code of ``kind`` (duplicate / not_found / state / invalid / not_authorised) for ``dt``."""
+    from kuajing.imports import errors
+
+    if dt.codes is not None and kind in dt.codes:
+        return dt.codes[kind]
+    if kind == "not_authorised":
+        return errors.not_authorised_code(dt.message_type)
+    return getattr(errors, kind.upper())[dt.message_type]
