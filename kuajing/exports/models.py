@@ -244,7 +244,7 @@ class ExportInventory(DocumentMixin, Base):
     gross_weight: Mapped[Decimal] = mapped_column(Amount)  # 毛重
     net_weight: Mapped[Decimal] = mapped_column(Amount)  # 净重
     pack_no: Mapped[int] = mapped_column(Integer)  # 件数
-    declared_on: Mapped[date] = mapped_column(Date, index=True)  # 申报日期 (Asia/Shanghai, platform receipt)
+    declared_on: Mapped[date | None] = mapped_column(Date, index=True)  # 申报日期 (Asia/Shanghai, platform receipt)
     documents: Mapped[list[str] | None] = mapped_column(JSON)  # documents the rule required (order, receipt, waybill)
     mismatches: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # 对碰不符项
     matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 对碰通过时间

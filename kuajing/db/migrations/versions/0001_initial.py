@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:18:05.297293
+Create Date: 2026-11-27 21:22:59.761965
 """
 from alembic import op
 import sqlalchemy as sa
@@ -635,7 +635,7 @@ def upgrade() -> None:
     sa.Column('gross_weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
     sa.Column('net_weight', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
     sa.Column('pack_no', sa.Integer(), nullable=False),
-    sa.Column('declared_on', sa.Date(), nullable=False),
+    sa.Column('declared_on', sa.Date(), nullable=True),
     sa.Column('documents', sa.JSON(), nullable=True),
     sa.Column('mismatches', sa.JSON(), nullable=True),
     sa.Column('matched_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
