@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:22:59.761965
+Create Date: 2026-11-27 21:25:01.084982
 """
 from alembic import op
 import sqlalchemy as sa
@@ -385,6 +385,118 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_export_overseas_warehouses_country'), ['country'], unique=False)
         batch_op.create_index(batch_op.f('ix_export_overseas_warehouses_enterprise_id'), ['enterprise_id'], unique=False)
 
+    op.create_table('export_summary_applications',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('mode', sa.String(length=12), nullable=False),
+    sa.Column('key_hash', sa.String(length=32), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('consignor', sa.String(length=18), nullable=False),
+    sa.Column('transport_mode', sa.String(length=1), nullable=False),
+    sa.Column('producer_seller', sa.String(length=18), nullable=False),
+    sa.Column('arrival_country', sa.String(length=3), nullable=False),
+    sa.Column('exit_customs', sa.String(length=4), nullable=False),
+    sa.Column('final_destination', sa.String(length=3), nullable=False),
+    sa.Column('hs_code', sa.String(length=10), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('list_count', sa.Integer(), nullable=False),
+    sa.Column('line_count', sa.Integer(), nullable=False),
+    sa.Column('total_amount', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('cop_no', sa.String(length=30), nullable=False),
+    sa.Column('guid', sa.String(length=36), nullable=False),
+    sa.Column('customs_code', sa.String(length=4), nullable=False),
+    sa.Column('pre_no', sa.String(length=18), nullable=True),
+    sa.Column('sum_no', sa.String(length=18), nullable=True),
+    sa.Column('customs_status', sa.String(length=10), nullable=True),
+    sa.Column('customs_info', sa.Text(), nullable=True),
+    sa.Column('results', sa.JSON(), nullable=True),
+    sa.Column('message', sa.LargeBinary(), nullable=True),
+    sa.Column('confirmed_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('result_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_export_summary_applications_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_summary_applications')),
+    sa.UniqueConstraint('cop_no', name=op.f('uq_export_summary_applications_cop_no')),
+    sa.UniqueConstraint('enterprise_id', 'month', 'key_hash', 'revision', name=op.f('uq_export_summary_applications_enterprise_id_month_key_hash_revision'))
+    )
+    with op.batch_alter_table('export_summary_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_summary_applications_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_summary_applications_month'), ['month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_summary_applications_status'), ['status'], unique=False)
+
+    op.create_table('export_summary_modes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('mode', sa.String(length=12), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_export_summary_modes_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_summary_modes')),
+    sa.UniqueConstraint('enterprise_id', 'effective_from', name=op.f('uq_export_summary_modes_enterprise_id_effective_from'))
+    )
+    with op.batch_alter_table('export_summary_modes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_summary_modes_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('export_summary_released_lines',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('list_no', sa.String(length=20), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('released_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('release_date', sa.Date(), nullable=False),
+    sa.Column('consignor', sa.String(length=18), nullable=False),
+    sa.Column('consignor_name', sa.String(length=100), nullable=False),
+    sa.Column('transport_mode', sa.String(length=1), nullable=False),
+    sa.Column('producer_seller', sa.String(length=18), nullable=False),
+    sa.Column('arrival_country', sa.String(length=3), nullable=False),
+    sa.Column('exit_customs', sa.String(length=4), nullable=False),
+    sa.Column('final_destination', sa.String(length=3), nullable=False),
+    sa.Column('hs_code', sa.String(length=10), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('statistics_flag', sa.String(length=1), nullable=False),
+    sa.Column('trade_mode', sa.String(length=4), nullable=False),
+    sa.Column('declare_customs', sa.String(length=4), nullable=False),
+    sa.Column('agent_code', sa.String(length=18), nullable=False),
+    sa.Column('agent_name', sa.String(length=100), nullable=False),
+    sa.Column('goods_name', sa.String(length=250), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('quantity', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('amount', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('logistics_no', sa.String(length=32), nullable=False),
+    sa.Column('item_no', sa.String(length=30), nullable=False),
+    sa.Column('zone_enterprise', sa.Boolean(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_export_summary_released_lines_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_summary_released_lines')),
+    sa.UniqueConstraint('list_no', 'gnum', name=op.f('uq_export_summary_released_lines_list_no_gnum'))
+    )
+    with op.batch_alter_table('export_summary_released_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_summary_released_lines_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_export_summary_released_lines_month', ['enterprise_id', 'release_date'], unique=False)
+
+    op.create_table('export_summary_reminders',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('remind_on', sa.Date(), nullable=False),
+    sa.Column('days_before', sa.Integer(), nullable=False),
+    sa.Column('open_lines', sa.Integer(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_export_summary_reminders_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_summary_reminders')),
+    sa.UniqueConstraint('enterprise_id', 'month', 'days_before', name=op.f('uq_export_summary_reminders_enterprise_id_month_days_before'))
+    )
+    with op.batch_alter_table('export_summary_reminders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_summary_reminders_enterprise_id'), ['enterprise_id'], unique=False)
+
     op.create_table('import_delegations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('principal_enterprise_id', sa.Integer(), nullable=False),
@@ -404,6 +516,39 @@ def upgrade() -> None:
     with op.batch_alter_table('import_delegations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_delegations_agent_enterprise_id'), ['agent_enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_delegations_principal_enterprise_id'), ['principal_enterprise_id'], unique=False)
+
+    op.create_table('no_invoice_register_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('dedup_key', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('corrects_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('list_no', sa.String(length=20), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('export_date', sa.Date(), nullable=False),
+    sa.Column('goods_name', sa.String(length=250), nullable=False),
+    sa.Column('unit', sa.String(length=3), nullable=False),
+    sa.Column('quantity', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('unit_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('amount', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('hs_code', sa.String(length=10), nullable=False),
+    sa.Column('declare_customs', sa.String(length=4), nullable=False),
+    sa.Column('exit_customs', sa.String(length=4), nullable=False),
+    sa.Column('eligible', sa.Boolean(), nullable=False),
+    sa.Column('ineligible_reasons', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=120), nullable=False),
+    sa.Column('recorded_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['corrects_id'], ['no_invoice_register_entries.id'], name=op.f('fk_no_invoice_register_entries_corrects_id_no_invoice_register_entries')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_no_invoice_register_entries_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_no_invoice_register_entries')),
+    sa.UniqueConstraint('dedup_key', name=op.f('uq_no_invoice_register_entries_dedup_key'))
+    )
+    with op.batch_alter_table('no_invoice_register_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_no_invoice_register_entries_corrects_id'), ['corrects_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_no_invoice_register_entries_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_no_invoice_register_entries_period', ['enterprise_id', 'export_date'], unique=False)
 
     op.create_table('quota_reservations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -868,6 +1013,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_export_refunds_received_message_id'), ['received_message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_export_refunds_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_export_refunds_status'), ['status'], unique=False)
+
+    op.create_table('export_summary_application_lines',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('application_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('list_no', sa.String(length=20), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['export_summary_applications.id'], name=op.f('fk_export_summary_application_lines_application_id_export_summary_applications'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_summary_application_lines')),
+    sa.UniqueConstraint('application_id', 'list_no', 'gnum', name=op.f('uq_export_summary_application_lines_application_id_list_no_gnum'))
+    )
+    with op.batch_alter_table('export_summary_application_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_summary_application_lines_application_id'), ['application_id'], unique=False)
+        batch_op.create_index('ix_export_summary_application_lines_line', ['list_no', 'gnum'], unique=False)
 
     op.create_table('export_waybill_links',
     sa.Column('customs_code', sa.String(length=4), nullable=False),
@@ -1747,6 +1905,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_export_waybill_links_agent_code'))
 
     op.drop_table('export_waybill_links')
+    with op.batch_alter_table('export_summary_application_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_export_summary_application_lines_line')
+        batch_op.drop_index(batch_op.f('ix_export_summary_application_lines_application_id'))
+
+    op.drop_table('export_summary_application_lines')
     with op.batch_alter_table('export_refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_refunds_status'))
         batch_op.drop_index(batch_op.f('ix_export_refunds_sender_enterprise_id'))
@@ -1843,11 +2006,36 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_quota_reservations_account_id'))
 
     op.drop_table('quota_reservations')
+    with op.batch_alter_table('no_invoice_register_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_no_invoice_register_entries_period')
+        batch_op.drop_index(batch_op.f('ix_no_invoice_register_entries_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_no_invoice_register_entries_corrects_id'))
+
+    op.drop_table('no_invoice_register_entries')
     with op.batch_alter_table('import_delegations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_delegations_principal_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_import_delegations_agent_enterprise_id'))
 
     op.drop_table('import_delegations')
+    with op.batch_alter_table('export_summary_reminders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_summary_reminders_enterprise_id'))
+
+    op.drop_table('export_summary_reminders')
+    with op.batch_alter_table('export_summary_released_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_export_summary_released_lines_month')
+        batch_op.drop_index(batch_op.f('ix_export_summary_released_lines_enterprise_id'))
+
+    op.drop_table('export_summary_released_lines')
+    with op.batch_alter_table('export_summary_modes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_summary_modes_enterprise_id'))
+
+    op.drop_table('export_summary_modes')
+    with op.batch_alter_table('export_summary_applications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_summary_applications_status'))
+        batch_op.drop_index(batch_op.f('ix_export_summary_applications_month'))
+        batch_op.drop_index(batch_op.f('ix_export_summary_applications_enterprise_id'))
+
+    op.drop_table('export_summary_applications')
     with op.batch_alter_table('export_overseas_warehouses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_overseas_warehouses_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_export_overseas_warehouses_country'))
