@@ -478,6 +478,8 @@ def _receive_refund(session, message_type, record, now, config, message_id) -> N
 
 _HANDLERS: dict[str, Callable] = {t: _receive_document for t in DOCUMENT_TYPES}
 _HANDLERS.update(CEB621=_receive_list, CEB623=_receive_cancel, CEB625=_receive_refund)
+#: Steps of the export declarations (filled with the export handlers by sandbox_export at the end of this module).
+_EXPORT_STEPS: dict[str, Callable] = {}
 
 
 # --- advance ------------------------------------------------------------------------------------------
@@ -509,6 +511,8 @@ def _step(session: Session, decl: SandboxDeclaration, now: datetime, config: San
         _step_list(session, decl, S(target), now, config)
     elif decl.message_type in ("CEB623", "CEB625"):
         _step_request(session, decl, S(target), now, config)
+    elif decl.message_type in _EXPORT_STEPS:
+        _EXPORT_STEPS[decl.message_type](session, decl, S(target), now, config)
     else:
         _set(decl, target, "海关入库成功", next_status=None, now=now, config=config)
         _receipt(session, decl, target, "海关入库成功", now)
@@ -802,3 +806,6 @@ class SandboxCustoms:
             row.last_error = reason[:4000]
             if row.attempts >= self.config.max_attempts:
                 row.failed_at = self.clock()
+
+
+from kuajing.customs.service import sandbox_export as _export  # noqa: E402,F401 - registers the export paths
