@@ -59,7 +59,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 
@@ -185,6 +185,25 @@ def _send(client, method, url, caller, body):
 #: quota / bonded / tax guarantee path parameters, aimed at A's account book, reservation and guarantee
 BOOK_FILLERS = {"code": "ISO-A-BOOK", "reference": "ISO-A-RES", "agent_enterprise_id": 1, "month": "2026-01"}
 IMPORT_FILLERS = {"business_key": "x:ISO-A-ORD", "order_no": "ISO-A-ORD", "delegation_id": 1}
+SUMMARY_FILLERS = {"application_id": 1}
+
+
+def a_summary_application(db, a) -> dict:
+    """A's monthly summary application (汇总申请) over one released export list line."""
+    from dataclasses import replace
+    from datetime import date
+
+    from kuajing.data import service as data
+    from kuajing.export_summary import service as summary
+    from tests.export_summary.helpers import line
+
+    data.load_seed(session=db)
+    summary.register_released_list(session=db, lines=[replace(line(7001), enterprise_id=a.id,
+                                                              consignor=a.customs_code)])
+    apps = summary.confirm(session=db, enterprise_id=a.id, month=date(2025, 3, 1), today=date(2025, 4, 2),
+                           actor="test")
+    db.commit()
+    return {"application_id": apps[0].id}
 
 
 def a_import_records(client, db, a, ids) -> dict:
@@ -228,7 +247,7 @@ def a_bonded_and_guarantee(db, a) -> dict:
 
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
-    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS}
+    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS, **SUMMARY_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -240,7 +259,8 @@ def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
     a, _b, ids, sessions = world
     # declaration_id: a customs sandbox record (no enterprise owns it; the desk is for customs officers only)
     fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1,
-               **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids)}
+               **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids),
+               **a_summary_application(db, a)}
     markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id, "ISO-A-ORD"]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]

@@ -38,6 +38,7 @@ from kuajing.export_summary.models import (
     SummaryModeSetting,
     SummaryReminder,
 )
+from kuajing.i18n import lazy
 from kuajing.rules import rule
 
 ACTOR = "system:export-summary"
@@ -116,7 +117,8 @@ class ZoneConfig:
 DEFAULT_ZONE = "中国（包头）跨境电子商务综合试验区"
 
 
-def _is_zone_enterprise(session: Session, enterprise_ids: set[int]) -> dict[int, bool]:
+def is_zone_enterprise(session: Session, enterprise_ids: set[int]) -> dict[int, bool]:
+    """Whether each enterprise is filed with the zone (备案状态 approved)."""
     from kuajing.enterprises.models import Enterprise
 
     if not enterprise_ids:
@@ -177,7 +179,7 @@ def register_released_list(*, session: Session, lines: Sequence[ReleasedExportLi
     result.known_lines = len(keys) - len(fresh)
     if not fresh:
         return result
-    zone = _is_zone_enterprise(session, {line.enterprise_id for line in fresh})
+    zone = is_zone_enterprise(session, {line.enterprise_id for line in fresh})
     snapshots = []
     for line in fresh:
         values = {f: getattr(line, f) for f in _LINE_FIELDS}
@@ -249,7 +251,7 @@ def set_mode(*, session: Session, enterprise_id: int, mode: SummaryMode | str, e
     mode = SummaryMode(mode)
     if effective_from.day != 1:
         raise errors.bad_effective_date(effective_from.isoformat())
-    if mode == SummaryMode.statistics and not _is_zone_enterprise(session, {enterprise_id})[enterprise_id]:
+    if mode == SummaryMode.statistics and not is_zone_enterprise(session, {enterprise_id})[enterprise_id]:
         raise errors.statistics_not_allowed()
     existing = session.scalar(select(SummaryModeSetting).where(SummaryModeSetting.enterprise_id == enterprise_id,
                                                                SummaryModeSetting.effective_from == effective_from))
@@ -481,10 +483,76 @@ def lines_of(app: SummaryApplication) -> list[str]:
 RECEIPT_ACCEPTED = {"2", "120"}  # 2 e-port accepted (申报成功), 120 customs accepted (海关入库)
 
 
+def _audit_answer(session: Session, app: SummaryApplication, message_type: str, before: dict) -> None:
+    audit.record(session=session, action=f"export:summary-application:{message_type.lower()}",
+                 stream=f"export-summary:{app.enterprise_id}", actor="system:customs", subject_id=str(app.id),
+                 before=before, after={"status": app.status, "customs_status": app.customs_status,
+                                       "sum_no": app.sum_no, "results": len(app.results or [])})
+
+
+def _apply_receipt(session: Session, rec) -> tuple[SummaryApplication | None, bool]:
+    """CEB702 (by copNo): e-port/customs receipt of a CEB701."""
+    app = session.scalar(select(SummaryApplication).where(SummaryApplication.cop_no == rec.cop_no))
+    if app is None:
+        return None, False
+    code, info = str(rec.return_status), rec.return_info or ""
+    if app.customs_status == code and app.customs_info == info:
+        return app, False
+    before = {"status": app.status, "customs_status": app.customs_status}
+    app.customs_status, app.customs_info = code, info
+    app.pre_no = rec.pre_no or app.pre_no
+    app.sum_no = rec.sum_no or app.sum_no
+    if code.startswith("-") or code == "100":
+        app.status = ApplicationStatus.rejected.value
+    elif code in RECEIPT_ACCEPTED and app.status == ApplicationStatus.submitted.value:
+        app.status = ApplicationStatus.accepted.value
+    session.flush()
+    _audit_answer(session, app, "CEB702", before)
+    return app, True
+
+
+def _apply_result(session: Session, rec, now: datetime) -> tuple[SummaryApplication | None, bool]:
+    """CEB792 (by sumNo): the summary result — one per resulting customs declaration (declSeqNo)."""
+    head = rec.head
+    app = session.scalar(select(SummaryApplication).where(SummaryApplication.sum_no == head.sum_no))
+    if app is None:
+        return None, False
+    result = {"decl_seq_no": head.decl_seq_no, "entry_id": head.entry_id or "", "dec_state": head.dec_state,
+              "dec_tmp_no": head.dec_tmp_no or "", "dec_pre_no": head.dec_pre_no or "", "op_date": head.op_date,
+              "lines": [{"invt_no": i.invt_no, "gnum": i.gnum, "gseqno": i.gseqno, "gcode": i.gcode}
+                        for i in rec.items]}
+    results = list(app.results or [])
+    if result in results:
+        return app, False
+    before = {"status": app.status, "results": len(results)}
+    app.results = [r for r in results if r["decl_seq_no"] != result["decl_seq_no"]] + [result]
+    app.status, app.result_at = ApplicationStatus.summarised.value, now
+    session.flush()
+    _audit_answer(session, app, "CEB792", before)
+    return app, True
+
+
+def apply_receipt_record(*, session: Session, rec, now: datetime):
+    """Customs handler of one CEB702 record (plugged into the one intake's apply_customs_message):
+    (enterprise id, business key, "CEB701") of the application it answered, or None."""
+    app, _ = _apply_receipt(session, rec)
+    return None if app is None else (app.enterprise_id, f"CEB701:{app.cop_no}", "CEB701")
+
+
+def apply_result_record(*, session: Session, rec, now: datetime):
+    """Customs handler of one CEB792 record (see :func:`apply_receipt_record`)."""
+    app, _ = _apply_result(session, rec, now)
+    return None if app is None else (app.enterprise_id, f"CEB701:{app.cop_no}", "CEB701")
+
+
+#: customs answers this domain applies, registered with the one intake (kuajing.imports.service.records)
+CUSTOMS_APPLY = {"CEB702": apply_receipt_record, "CEB792": apply_result_record}
+
+
 def apply_customs_message(*, session: Session, data: bytes | None = None, message=None,
                           now: datetime | None = None) -> int:
     """Apply a CEB702 receipt (by copNo) or a CEB792 result (by sumNo) to its application; replays change
-    nothing. Returns the number of applications changed. Unknown copNo/sumNo are ignored (logged by the caller)."""
+    nothing. Returns the number of applications changed; unknown copNo/sumNo are ignored."""
     from kuajing.ceb import parse
 
     now = now or utcnow()
@@ -492,43 +560,9 @@ def apply_customs_message(*, session: Session, data: bytes | None = None, messag
     changed = 0
     for rec in msg.records:
         if msg.message_type == "CEB702":
-            app = session.scalar(select(SummaryApplication).where(SummaryApplication.cop_no == rec.cop_no))
-            if app is None:
-                continue
-            code = str(rec.return_status)
-            before = {"status": app.status, "customs_status": app.customs_status}
-            if app.customs_status == code and app.customs_info == (rec.return_info or ""):
-                continue
-            app.customs_status, app.customs_info = code, rec.return_info or ""
-            app.pre_no = rec.pre_no or app.pre_no
-            app.sum_no = rec.sum_no or app.sum_no
-            if code.startswith("-") or code == "100":
-                app.status = ApplicationStatus.rejected.value
-            elif code in RECEIPT_ACCEPTED and app.status == ApplicationStatus.submitted.value:
-                app.status = ApplicationStatus.accepted.value
+            changed += _apply_receipt(session, rec)[1]
         elif msg.message_type == "CEB792":
-            head = rec.head
-            app = session.scalar(select(SummaryApplication).where(SummaryApplication.sum_no == head.sum_no))
-            if app is None:
-                continue
-            result = {"decl_seq_no": head.decl_seq_no, "entry_id": head.entry_id or "", "dec_state": head.dec_state,
-                      "dec_tmp_no": head.dec_tmp_no or "", "dec_pre_no": head.dec_pre_no or "",
-                      "op_date": head.op_date, "lines": [{"invt_no": i.invt_no, "gnum": i.gnum, "gseqno": i.gseqno,
-                                                          "gcode": i.gcode} for i in rec.items]}
-            results = list(app.results or [])
-            if result in results:
-                continue
-            before = {"status": app.status, "results": len(results)}
-            results = [r for r in results if r["decl_seq_no"] != result["decl_seq_no"]] + [result]
-            app.results, app.status, app.result_at = results, ApplicationStatus.summarised.value, now
-        else:
-            continue
-        session.flush()
-        changed += 1
-        audit.record(session=session, action=f"export:summary-application:{msg.message_type.lower()}",
-                     stream=f"export-summary:{app.enterprise_id}", actor="system:customs", subject_id=str(app.id),
-                     before=before, after={"status": app.status, "customs_status": app.customs_status,
-                                           "sum_no": app.sum_no, "results": len(app.results or [])})
+            changed += _apply_result(session, rec, now)[1]
     return changed
 
 
@@ -642,7 +676,7 @@ def correct(*, session: Session, original_id: int, visible_to: int | None, value
         if not same:
             raise errors.correction_reference_reused(reference)
         return existing
-    zone = _is_zone_enterprise(session, {root.enterprise_id})[root.enterprise_id]
+    zone = is_zone_enterprise(session, {root.enterprise_id})[root.enterprise_id]
     reasons = _eligibility(root, zone_enterprise=zone, on=fields["export_date"], config=config)
     entry = RegisterEntry(
         enterprise_id=root.enterprise_id, dedup_key=key, kind=EntryKind.correction.value, corrects_id=root.id,
@@ -668,11 +702,11 @@ def effective_entries(*, session: Session, enterprise_id: int, date_from: date, 
 
 
 REGISTER_COLUMNS = (
-    ("entry_id", "Entry no."), ("kind", "Entry kind"), ("corrects_id", "Corrects entry"),
-    ("list_no", "Declaration list no."), ("gnum", "Line"), ("export_date", "Export date"),
-    ("goods_name", "Goods name"), ("unit", "Unit"), ("quantity", "Quantity"), ("unit_price", "Unit price"),
-    ("amount", "Amount"), ("currency", "Currency"), ("hs_code", "HS code"), ("declare_customs", "Declaring customs"),
-    ("eligible", "Eligible for the exemption"), ("recorded_at", "Recorded at (UTC)"),
+    ("entry_id", lazy("Entry no.")), ("kind", lazy("Entry kind")), ("corrects_id", lazy("Corrects entry")),
+    ("list_no", lazy("Declaration list no.")), ("gnum", lazy("Line")), ("export_date", lazy("Export date")),
+    ("goods_name", lazy("Goods name")), ("unit", lazy("Unit")), ("quantity", lazy("Quantity")), ("unit_price", lazy("Unit price")),
+    ("amount", lazy("Amount")), ("currency", lazy("Currency")), ("hs_code", lazy("HS code")), ("declare_customs", lazy("Declaring customs")),
+    ("eligible", lazy("Eligible for the exemption")), ("recorded_at", lazy("Recorded at (UTC)")),
 )
 
 
@@ -823,3 +857,12 @@ def sync_released(*, session: Session, limit: int = 500, config: ZoneConfig | No
     for inv in missing:
         register_released_inventory(session=session, inventory=inv, config=config)
     return len(missing)
+
+
+def _register_with_intake() -> None:
+    from kuajing.imports.service.records import register as register_types
+
+    register_types(customs=CUSTOMS_APPLY)
+
+
+_register_with_intake()

@@ -337,3 +337,60 @@ def test_cit_estimate_by_year_follows_the_dated_relief(db, exporter):
 def test_naive_times_are_refused_by_the_hook(db, exporter):
     with pytest.raises(ValueError):
         service.register_released_list(session=db, lines=[variant(line(1), released_at=datetime(2025, 3, 1))])
+
+
+def test_the_one_intake_applies_ceb702_and_ceb792_and_stores_them_for_the_enterprise(db, calendar, exporter, zone):
+    from kuajing.imports.models import Receipt
+    from kuajing.imports.service.flow import apply_customs_message as pipeline_apply
+
+    app = _confirmed(db, exporter, zone)[0]
+    service.submit(session=db, application_id=app.id, visible_to=exporter.id, actor="x")
+    assert pipeline_apply(session=db, data=build(_receipt(app, "120"))).matched == 1
+    assert app.status == "accepted"
+    assert pipeline_apply(session=db, data=build(_result(app))).matched == 1
+    assert app.status == "summarised"
+    stored = db.scalars(select(Receipt).where(Receipt.enterprise_id == exporter.id).order_by(Receipt.id)).all()
+    assert [(r.message_type, r.declaration_type, r.business_key) for r in stored] == [
+        ("CEB702", "CEB701", f"CEB701:{app.cop_no}"), ("CEB792", "CEB701", f"CEB701:{app.cop_no}")]
+
+
+def test_daily_job_is_repeatable(session_factory, db, calendar, exporter, zone):
+    from kuajing.export_summary import jobs
+
+    service.register_released_list(session=db, lines=_lines(exporter, twelve_lists()), config=zone)
+    db.commit()
+    first = jobs.daily(session_factory=session_factory, today=date(2025, 4, 14))
+    again = jobs.daily(session_factory=session_factory, today=date(2025, 4, 14))
+    assert (first.reminders, again.reminders) == (2, 0)  # the 5- and the 1-working-day reminders, once
+
+
+def _released_inventory(db, ent, *, invt_no: str, released: str):
+    from kuajing.exports.models import ExportInventory, ExportInventoryItem
+
+    inv = ExportInventory(
+        business_key=f"EBP:{invt_no}", sender_enterprise_id=ent.id, status="released", app_type="1", app_status="2",
+        app_history=[], message_guid="G" * 36, content_hash="0" * 64, record="{}", customs_code="0703", ebp_code="EBP",
+        ebp_name="平台", order_no=f"O{invt_no}", logistics_code="L", logistics_no=f"LN{invt_no}", cop_no=f"C{invt_no}",
+        pre_no=f"P{invt_no}", invt_no=invt_no, port_code="0703", ie_date="20250310", statistics_flag="B",
+        agent_code=ent.customs_code, agent_name=ent.name_zh, ebc_code=ent.customs_code, ebc_name=ent.name_zh,
+        owner_code=ent.customs_code, owner_name=ent.name_zh, trade_mode="9610", traf_mode="5", country="502",
+        freight=Decimal(0), f_currency="142", insured_fee=Decimal(0), gross_weight=Decimal(1), net_weight=Decimal(1),
+        pack_no=1, declared_on=date(2025, 3, 9), released_at=at(released))
+    inv.items = [ExportInventoryItem(gnum=1, item_no="SKU1", gcode="6110120090", gname="羊绒衫", gmodel="100%羊绒",
+                                     country="502", currency="502", qty=Decimal(2), qty1=Decimal(1), unit="011",
+                                     unit1="035", price=Decimal("120.5"), total_price=Decimal("241"))]
+    db.add(inv)
+    db.flush()
+    return inv
+
+
+def test_released_lists_are_read_from_the_export_tables(db, calendar, exporter, zone):
+    _released_inventory(db, exporter, invt_no="07032025E00000001", released="2025-03-10 10:00")
+    _released_inventory(db, exporter, invt_no="07032025E00000002", released="2025-04-01 00:10")
+    assert service.sync_released(session=db, config=zone) == 2
+    assert service.sync_released(session=db, config=zone) == 0  # already registered
+    db.commit()
+    march = service.preview(session=db, enterprise_id=exporter.id, month=date(2025, 3, 1), today=APRIL)
+    assert [g.list_nos for g in march.groups] == [("07032025E00000001",)]
+    entries, total = service.register(session=db, enterprise_id=exporter.id)
+    assert total == 2 and [e.export_date for e in entries] == [date(2025, 3, 10), date(2025, 4, 1)]

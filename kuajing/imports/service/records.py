@@ -210,7 +210,7 @@ RECEIPT_KEYS: dict[str, tuple[str, Callable[[Any], str]]] = {
 #: None; registered by other domains (exports) for their receipts, used by ``flow.apply_customs_message``.
 CUSTOMS_APPLY: dict[str, Callable[..., tuple[int, str, str] | None]] = {}
 #: Modules that register further declaration types (imported once, on first use).
-PLUGINS = ("kuajing.exports.service.doctypes",)
+PLUGINS = ("kuajing.exports.service.doctypes", "kuajing.export_summary.service")
 _loaded = False
 
 
