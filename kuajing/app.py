@@ -83,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     engine = make_engine(settings.effective_database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
     configure_keyring(Keyring.from_settings(settings))
+    from kuajing.certificates.service import configure as configure_signing
+
+    configure_signing(settings)  # the platform signer and the signature switch (kuajing.certificates)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -40,6 +40,9 @@ def _session_factory(settings: Settings):
 
     import_all_models()  # every mapper and foreign key target known, whatever the command imports
     configure_keyring(Keyring.from_settings(settings))
+    from kuajing.certificates.service import configure as configure_signing
+
+    configure_signing(settings)  # the platform signer (development: key generated into <var_dir>/keys/)
 
     configure_accounts(secret_key=settings.secret("secret_key"))
     return make_sessionmaker(make_engine(settings.effective_database_url))

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     customs_sandbox_inspection_rate: float = 0.05  # sandbox: share of lists picked for inspection
     customs_sandbox_seed: int = 0  # sandbox: seed of the inspection draw
 
+    # signing (报文加签/验签), kuajing.certificates: verification of incoming lists, the platform's own signer
+    require_signed_declarations: bool | None = None  # refuse unsigned CEB621/623/625 lists; None: on in production
+    signer: Literal["sm2-software", "rsa-software", "remote"] = "sm2-software"  # the platform's signer (port kind)
+    signer_key_path: Path | None = None  # PEM key; development/test: generated into <var_dir>/keys/ when unset
+    signer_cert_path: Path | None = None  # PEM certificate of that key
+    signer_remote_url: str | None = None  # remote signer (USB-key bridge, signing server): base URL
+    signer_remote_key_id: str | None = None  # remote signer: key id
+    signer_remote_token: SecretStr | None = None  # remote signer: bearer token
+
     # drop folder (文件交换目录), kuajing.imports: a folder per enterprise, named by its DXP id, under the root
     dropfolder_root: Path | None = None  # default <var_dir>/dropfolder
     dropfolder_dirs: dict[str, Path] = Field(default_factory=dict)  # DXP id → folder (absolute or under the root)
@@ -91,6 +100,13 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The business time zone (every business date is a date in it)."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def signatures_required(self) -> bool:
+        """Whether unsigned declaration lists are refused (``require_signed_declarations``; default: production)."""
+        if self.require_signed_declarations is None:
+            return self.env == "production"
+        return self.require_signed_declarations
 
     @property
     def effective_database_url(self) -> str:

@@ -55,6 +55,9 @@ def settings(tmp_path_factory, worker_id) -> Settings:
     s = Settings.load(env="test", var_dir=var_dir, database_url=url, ceb_spec_dir=spec, pipeline_in_process=False)
     upgrade(url)
     configure_keyring(Keyring.from_settings(s))
+    from kuajing.certificates.service import configure as configure_signing
+
+    configure_signing(s)  # platform SM2 key generated into <var_dir>/keys/
     from kuajing.accounts.service import configure as configure_accounts
 
     configure_accounts(secret_key=s.secret("secret_key"))

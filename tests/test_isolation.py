@@ -59,7 +59,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 
@@ -206,6 +206,20 @@ def a_summary_application(db, a) -> dict:
     return {"application_id": apps[0].id}
 
 
+CERTIFICATE_FILLERS = {"certificate_id": 1}
+
+
+def a_certificate(db, a) -> dict:
+    """A's registered signing certificate (企业证书备案)."""
+    from kuajing.ceb.signing import generate_demo_keypair
+    from kuajing.certificates import service as certificates
+
+    _key, cert = generate_demo_keypair("sm2-sm3", "包头甲方羊绒制品有限公司")
+    row = certificates.register(session=db, enterprise_id=a.id, data=cert, actor="test")
+    db.commit()
+    return {"certificate_id": row.id}
+
+
 def a_import_records(client, db, a, ids) -> dict:
     """A's own order (sent by A's key through POST /ceb) and a delegation A granted."""
     from kuajing.imports.models import ImportOrder
@@ -247,7 +261,8 @@ def a_bonded_and_guarantee(db, a) -> dict:
 
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
-    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS, **SUMMARY_FILLERS}
+    ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS, **SUMMARY_FILLERS,
+           **CERTIFICATE_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -260,7 +275,7 @@ def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
     # declaration_id: a customs sandbox record (no enterprise owns it; the desk is for customs officers only)
     fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1,
                **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids),
-               **a_summary_application(db, a)}
+               **a_summary_application(db, a), **a_certificate(db, a)}
     markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id, "ISO-A-ORD"]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]

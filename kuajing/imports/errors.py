@@ -45,6 +45,9 @@ OWN_CODES = {
     TYPE_NOT_HANDLED: ("该报文类型不由进口申报受理", "message type not handled by import intake"),
     RETURN_LATE: ("退货申请已超过放行之日起30日", "return filed after day 30 from release"),
 }
+from kuajing.certificates.errors import OWN_CODES as _SIGNATURE_CODES  # noqa: E402 - -4007..-4009 (signatures)
+
+OWN_CODES.update(_SIGNATURE_CODES)
 
 
 def not_authorised_code(message_type: str) -> str:

@@ -66,6 +66,8 @@ class SandboxConfig:
     inspection_rate: float = 0.0  # share of lists picked for inspection (0..1)
     seed: int = 0  # seed of the inspection draw (the draw is a function of seed and list key)
     max_attempts: int = 5  # failed applications of a receipt before it is set aside as failed
+    trusted_certificates: tuple[bytes, ...] | None = None  # registered with customs; None: the platform's (settings)
+    require_signature: bool | None = None  # refuse unsigned lists; None: require_signed_declarations
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -225,10 +227,37 @@ def receive(*, session: Session, message: bytes, message_type: str, now: datetim
         _queue(session, ceb.to_ceb900([issue], original=message, when=now, ori_cop_msg_id=message_id),
                declaration_id=None, status=None)
         return message_id
+    if _signature_refused(session, msg, message, now, config):  # signature hook (kuajing.certificates)
+        session.flush()
+        return message_id
     for record in msg.records:
         handler(session, msg.message_type, record, now, config, message_id)
     session.flush()
     return message_id
+
+
+def _signature_refused(session: Session, msg: Message, message: bytes, now: datetime, config: SandboxConfig) -> bool:
+    """Customs verifies a list's signature (one per message) against the certificates registered with it;
+    a bad, untrusted or (when required) missing one refuses every record with the official code."""
+    from kuajing.certificates.service import carries_signature, check_at_customs
+
+    found = check_at_customs(data=message, message_type=msg.message_type, at=now,
+                             signature_present=carries_signature(msg.signature),
+                             trusted=config.trusted_certificates, require=config.require_signature)
+    if found is None:
+        return False
+    code, info = found
+    for record in msg.records:
+        head = record.head if hasattr(record, "head") else record
+        if msg.message_type == "CEB621":
+            keys = {"copNo": head.cop_no or head.order_no[:20], "invtNo": None,
+                    "preNo": _valid_pre_no(head.pre_no) or _pre_no(now, 0)}
+        elif msg.message_type in ("CEB623", "CEB625"):
+            keys = _keys_of(head, None, now)
+        else:
+            keys = {"preNo": _valid_pre_no(getattr(head, "pre_no", None)) or _pre_no(now, 0)}
+        _refuse(session, msg.message_type, record, code, info, now, **keys)
+    return True
 
 
 def _existing(session: Session, message_type: str, key: str) -> SandboxDeclaration | None:

@@ -79,8 +79,11 @@ FORWARDED = ("CEB311", "CEB411", "CEB511", "CEB513")
 
 
 def _sign(data: bytes, message_type: str) -> bytes:
-    """Signing hook: lists leave with the placeholder signature until the signer port is wired here."""
-    return data
+    """Signing hook: the platform, as transmitting agent, signs the rebuilt message with its own signer
+    (kuajing.certificates; the enterprise's original signed bytes stay in signed_declarations as evidence)."""
+    from kuajing.certificates.service import sign_outgoing
+
+    return sign_outgoing(data, message_type)
 
 
 def _outbound(doc, message_type: str) -> bytes:

@@ -281,6 +281,11 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
     found = _find_message(session, ent.id, sha)
     if found is not None:
         return _replay(session, found)
+    # --- signature hook (kuajing.certificates): verified once per message, pinned to the sender's registry ---
+    from kuajing.certificates.service import check_incoming, keep_evidence
+
+    sig = check_incoming(session=session, enterprise_id=ent.id, message_type=dt.message_type, message=message,
+                         raw=raw, when=received_at)
     rm = ReceivedMessage(guid=message.guid, message_type=dt.message_type, sender_enterprise_id=ent.id, sha256=sha,
                          channel=channel, record_count=len(message.records), accepted_count=0, receipt_ids=[],
                          received_at=received_at)
@@ -293,6 +298,8 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
         if found is not None:
             return _replay(session, found)
         raise
+    keep_evidence(session=session, check=sig, enterprise_id=ent.id, message_type=dt.message_type,
+                  message_guid=message.guid, received_message_id=rm.id, when=received_at)  # signature hook
 
     result = IntakeResult(message_type=dt.message_type, receipt_type=RECEIPT_OF[dt.message_type])
     cache: dict[str, Enterprise | None] = {}
@@ -303,7 +310,7 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
         data = record_to_json(dt.message_type, record)
         digest = content_hash(dt.message_type, data)
         issues = (record_issues or {}).get(index)
-        doc = None if issues else session.scalars(select(dt.model).where(dt.model.business_key == key)).first()
+        doc = None if issues or sig.refused else session.scalars(select(dt.model).where(dt.model.business_key == key)).first()
         if (doc is not None and doc.content_hash == digest and doc.status != DocumentStatus.deleted.value
                 and str(head.app_type) in ("1", "2")):
             orig = receipts.original(session=session, declaration_type=dt.message_type, business_key=key,
@@ -314,6 +321,8 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
                 ids.append(orig.id)
                 continue
         try:
+            if sig.refused:  # signature hook: one signature covers the whole message, so every record
+                raise _Reject(sig.code, sig.detail)
             if issues:
                 raise _Reject(code_of(dt, "invalid"), _issue_text(issues))
             with session.begin_nested():

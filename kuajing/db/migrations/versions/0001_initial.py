@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:25:01.084982
+Create Date: 2026-11-27 21:24:54.456836
 """
 from alembic import op
 import sqlalchemy as sa
@@ -349,6 +349,31 @@ def upgrade() -> None:
     with op.batch_alter_table('data_hs_tax_rate', schema=None) as batch_op:
         batch_op.create_index('ix_data_hs_tax_rate_lookup', ['hs_code', 'valid_from'], unique=False)
         batch_op.create_index(batch_op.f('ix_data_hs_tax_rate_version_id'), ['version_id'], unique=False)
+
+    op.create_table('enterprise_certificates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('serial', sa.String(length=80), nullable=False),
+    sa.Column('subject', sa.String(length=1000), nullable=False),
+    sa.Column('issuer', sa.String(length=1000), nullable=False),
+    sa.Column('algorithm', sa.String(length=16), nullable=False),
+    sa.Column('not_before', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('not_after', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('der', sa.LargeBinary(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('registered_by', sa.String(length=120), nullable=False),
+    sa.Column('registered_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_by', sa.String(length=120), nullable=True),
+    sa.Column('revoked_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoke_reason', sa.String(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_enterprise_certificates_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_certificates')),
+    sa.UniqueConstraint('enterprise_id', 'fingerprint', name=op.f('uq_enterprise_certificates_enterprise_id_fingerprint'))
+    )
+    with op.batch_alter_table('enterprise_certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_enterprise_certificates_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_enterprise_certificates_fingerprint', ['fingerprint'], unique=False)
 
     op.create_table('enterprise_roles',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1437,6 +1462,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quota_movements_reference'), ['reference'], unique=False)
         batch_op.create_index(batch_op.f('ix_quota_movements_reservation_id'), ['reservation_id'], unique=False)
 
+    op.create_table('signed_declarations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('received_message_id', sa.Integer(), nullable=True),
+    sa.Column('message_type', sa.String(length=8), nullable=False),
+    sa.Column('message_guid', sa.String(length=64), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('key_name', sa.String(length=80), nullable=True),
+    sa.Column('algorithm', sa.String(length=16), nullable=False),
+    sa.Column('signed_xml', sa.LargeBinary(), nullable=False),
+    sa.Column('verified_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['certificate_id'], ['enterprise_certificates.id'], name=op.f('fk_signed_declarations_certificate_id_enterprise_certificates')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_signed_declarations_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signed_declarations'))
+    )
+    with op.batch_alter_table('signed_declarations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signed_declarations_certificate_id'), ['certificate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_signed_declarations_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_signed_declarations_received_message_id'), ['received_message_id'], unique=False)
+
     op.create_table('tax_guarantee_alerts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('guarantee_id', sa.Integer(), nullable=False),
@@ -1820,6 +1866,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tax_guarantee_alerts_guarantee_id'))
 
     op.drop_table('tax_guarantee_alerts')
+    with op.batch_alter_table('signed_declarations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signed_declarations_received_message_id'))
+        batch_op.drop_index(batch_op.f('ix_signed_declarations_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_signed_declarations_certificate_id'))
+
+    op.drop_table('signed_declarations')
     with op.batch_alter_table('quota_movements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quota_movements_reservation_id'))
         batch_op.drop_index(batch_op.f('ix_quota_movements_reference'))
@@ -2046,6 +2098,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_enterprise_roles_enterprise_id'))
 
     op.drop_table('enterprise_roles')
+    with op.batch_alter_table('enterprise_certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_enterprise_certificates_fingerprint')
+        batch_op.drop_index(batch_op.f('ix_enterprise_certificates_enterprise_id'))
+
+    op.drop_table('enterprise_certificates')
     with op.batch_alter_table('data_hs_tax_rate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_data_hs_tax_rate_version_id'))
         batch_op.drop_index('ix_data_hs_tax_rate_lookup')
