@@ -1,7 +1,8 @@
-"""One pipeline tick: pump the customs outbox and inbox, then expire incomplete document sets."""
+"""One pipeline tick: drop folders, the customs outbox and inbox, timeouts, overdue returns, export register and reminders."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuajing.db.base import utcnow
 from kuajing.db.session import transaction
+from kuajing.errors import AppError
+
+log = logging.getLogger("kuajing.pipeline")
 
 
 @dataclass
@@ -23,6 +27,8 @@ class TickResult:
     apply_failed: int = 0
     timed_out: int = 0
     overdue_flagged: int = 0
+    export_lists_registered: int = 0
+    summary_reminders: int = 0
     folder_files: int = 0
 
     @property
@@ -36,7 +42,8 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
          dropfolder_root: Path | None = None, dropfolder_dirs: dict | None = None,
          sender_id: str | None = None) -> TickResult:
     """Send pending declarations, apply what customs answered, time out incomplete document sets, flag
-    overdue returns and (when a drop-folder root is given) answer the enterprises' drop folders."""
+    overdue returns, register released export lines and raise summary reminders, and (when a drop-folder
+    root is given) answer the enterprises' drop folders."""
     from kuajing.imports.service.flow import expire_incomplete, pump
     from kuajing.imports.service.returns import flag_overdue
 
@@ -54,4 +61,12 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
     with transaction(session_factory) as session:
         result.timed_out = expire_incomplete(session=session, older_than=match_timeout, now=now)
         result.overdue_flagged = flag_overdue(session=session, today=now.astimezone(tz).date())
+    from kuajing.export_summary.jobs import daily
+
+    try:
+        done = daily(session_factory=session_factory, today=now.astimezone(tz).date())  # idempotent, cheap when idle
+    except AppError as exc:  # e.g. no holiday calendar for this year yet: the rest of the pipeline goes on
+        log.warning("export summary job skipped: %s", exc)
+    else:
+        result.export_lists_registered, result.summary_reminders = done.lists_registered, done.reminders
     return result

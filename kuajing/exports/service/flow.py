@@ -274,6 +274,12 @@ def _apply_list(*, session: Session, rec, now: datetime):
             inv.released_at = inv.released_at or now
         set_status(session, inv, target, action=target.value.replace("_", "-"), info=str(rec.return_info or ""),
                    extra={"return_status": code})
+        if target in (S.released, S.closed):
+            session.flush()
+            # the no-invoice tax-exemption register (无票免税) records the six fields of each line at release
+            from kuajing.export_summary.service import register_released_inventory
+
+            register_released_inventory(session=session, inventory=inv)
     session.flush()
     return inv.sender_enterprise_id, inv.business_key, "CEB603"
 
