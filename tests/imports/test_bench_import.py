@@ -96,6 +96,7 @@ def test_a_tiny_run_goes_end_to_end_on_postgresql():
     assert result["parcels_accepted"] == 30  # every planned parcel: four documents answered 2
     assert result["parcels_released"] == result["parcels_accepted"]  # the sandbox released every list
     assert result["list_statuses"] == {"released": 30}
+    assert result["intake_verifies_signatures"]  # the broker's certificate registered, every list verified on intake
     assert result["floor"]["xsd_invalid"] == 0 and result["floor"]["verify_failed"] == 0
     assert result["p50_ms"] > 0 and result["server_cpu_s"] > 0
     names = [name for name, _ in bench.rows(result)]
