@@ -90,7 +90,8 @@ def test_percentile_by_nearest_rank():
 
 def test_a_tiny_run_goes_end_to_end_on_postgresql():
     admin = os.environ.get("KUAJING_TEST_DATABASE_URL") or bench.DEFAULT_ADMIN_URL
-    result = bench.run(seconds=2, clients=1, mix_1210=0.5, rate_cap=15, drain_seconds=60, progress=False,
+    # 30 parcels (60 s × 0.5/s): posting ends when they are all posted, the 60 s are only an upper bound
+    result = bench.run(seconds=60, clients=1, mix_1210=0.5, rate_cap=0.5, drain_seconds=60, progress=False,
                        admin_url=admin)
     assert result["messages_lost"] == 0, result["error_samples"]
     assert result["parcels_accepted"] == 30  # every planned parcel: four documents answered 2
