@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kuajing import __version__
-from kuajing.db.session import make_engine, make_sessionmaker
+from kuajing.db.session import TransientConflict, make_engine, make_sessionmaker
 from kuajing.db.types import Keyring, configure_keyring
 from kuajing.errors import AppError, FieldIssue
 from kuajing.i18n import match_locale, negotiate
@@ -258,6 +258,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             from kuajing.web.render import render
 
             return render(request, "error.html", {"error": err}, status_code=404)
+        return _problem(err, request)
+
+    @app.exception_handler(TransientConflict)
+    async def busy(request: Request, exc: TransientConflict):
+        err = AppError("busy_retry", "Busy, please retry", status=503, headers={"Retry-After": "1"},
+                       detail="Concurrent declarations collided; nothing was saved. Send the same message again.")
         return _problem(err, request)
 
     @app.exception_handler(Exception)

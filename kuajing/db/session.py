@@ -27,6 +27,15 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_savepoint(connection, _name):
+            # pysqlite opens a transaction only before DML, so a SAVEPOINT issued outside one becomes its own
+            # transaction and RELEASE commits it: a unit of work rolled back later would keep what its
+            # savepoints wrote. Open the transaction first. (Reads before it keep statement-level freshness,
+            # as on PostgreSQL's READ COMMITTED.)
+            if not connection.connection.dbapi_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN")
+
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -48,3 +57,50 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# --- retrying a unit of work on deadlocks and serialisation failures --------------------------------
+
+#: PostgreSQL SQLSTATEs worth retrying: deadlock_detected, serialization_failure, lock_not_available
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` is a transient concurrency failure (deadlock, serialisation, SQLite busy)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
+
+
+class TransientConflict(Exception):
+    """The unit of work kept colliding with concurrent writers; the client should retry shortly."""
+
+
+def commit_with_retry(session: Session, work, *, attempts: int = 4, base_delay: float = 0.02):
+    """Run ``work()`` and commit; on a deadlock or serialisation failure roll back and run it again.
+
+    ``work`` must be re-runnable from scratch (it rebuilds everything it writes). The boundary that owns
+    the transaction (a request or a job) calls this; services never commit. Raises
+    :class:`TransientConflict` when every attempt collided.
+    """
+    import random
+    import time
+
+    for attempt in range(attempts):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except Exception as exc:
+            session.rollback()
+            if not is_retryable(exc):
+                raise
+            if attempt == attempts - 1:
+                raise TransientConflict(str(exc.orig)) from exc  # type: ignore[attr-defined]
+            time.sleep(base_delay * (2 ** attempt) * (1 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from kuajing.ceb import CebError, Issue, Message, build, parse, spec_of, to_ceb9
 from kuajing.ceb.dxp import DxpError, UnsafeXmlError, unwrap
 from kuajing.ceb.models import BaseTransfer, classes, new_guid
 from kuajing.db.base import utcnow
+from kuajing.db.session import commit_with_retry
 from kuajing.db.types import mask, mask_name, mask_phone
 from kuajing.errors import FieldIssue
 from kuajing.i18n import gettext
@@ -148,8 +150,9 @@ def post_ceb(request: Request, session: DbSession, principal: Principal = Depend
         record_issues = _record_checks(msg, record_issues)
     if msg.message_type not in service_types():
         raise errors.unsupported_type(msg.message_type)
-    result = service.accept(session=session, message=msg, principal=principal, received_at=utcnow(), raw=body,
-                            record_issues=record_issues)
+    result = commit_with_retry(session, lambda: service.accept(
+        session=session, message=copy.deepcopy(msg), principal=principal, received_at=utcnow(), raw=body,
+        record_issues=record_issues))
     return _answer(request, result)
 
 
@@ -250,8 +253,9 @@ def _json_intake(message_type: str, body: IntakeIn, request: Request, session, p
         raise errors.message_unreadable([FieldIssue(i.code, i.path, "{text}", i.value, {"text": i.message_en})
                                          for i in found[:50]])
     raw = (body.model_dump_json()).encode("utf-8")
-    result = service.accept(session=session, message=msg, principal=principal, received_at=utcnow(), raw=raw,
-                            channel="json", record_issues=record_issues)
+    result = commit_with_retry(session, lambda: service.accept(
+        session=session, message=copy.deepcopy(msg), principal=principal, received_at=utcnow(), raw=raw,
+        channel="json", record_issues=record_issues))
     return _out(result)
 
 

@@ -26,6 +26,7 @@ class TickResult:
     applied: int = 0
     apply_failed: int = 0
     timed_out: int = 0
+    rematched: int = 0
     overdue_flagged: int = 0
     export_lists_registered: int = 0
     summary_reminders: int = 0
@@ -34,7 +35,7 @@ class TickResult:
     @property
     def busy(self) -> bool:
         """Whether the tick moved anything (the loop then runs again at once)."""
-        return bool(self.sent or self.applied or self.timed_out or self.folder_files)
+        return bool(self.sent or self.applied or self.timed_out or self.folder_files or self.rematched)
 
 
 def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: timedelta,
@@ -44,7 +45,7 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
     """Send pending declarations, apply what customs answered, time out incomplete document sets, flag
     overdue returns, register released export lines and raise summary reminders, and (when a drop-folder
     root is given) answer the enterprises' drop folders."""
-    from kuajing.imports.service.flow import expire_incomplete, pump
+    from kuajing.imports.service.flow import expire_incomplete, pump, rematch
     from kuajing.imports.service.returns import flag_overdue
 
     now = now or utcnow()
@@ -55,6 +56,8 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
         kwargs = {"sender_id": sender_id} if sender_id else {}
         done = scan_dropfolder(session_factory=session_factory, root=dropfolder_root, mapping=dropfolder_dirs, **kwargs)
         result.folder_files = done.processed + done.errors
+    with transaction(session_factory) as session:
+        result.rematched = rematch(session=session, now=now)
     pumped = pump(session_factory=session_factory, transport=transport)
     result.sent, result.send_failed = pumped.sent, pumped.failed
     result.applied, result.apply_failed = pumped.applied, pumped.apply_failed

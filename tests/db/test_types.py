@@ -121,3 +121,20 @@ def test_masks():
 def test_money_refuses_values_beyond_its_precision(engine, table):
     with engine.begin() as conn, pytest.raises(Exception, match="exceeds 18 digits"):
         conn.execute(insert(table).values(amount=Decimal("10000000000000000.00")))
+
+
+def test_rollback_undoes_what_released_savepoints_wrote(engine, table, session_factory):
+    # a unit of work with per-record savepoints (intake) that fails later must leave nothing behind;
+    # on SQLite this needs the transaction opened before the first SAVEPOINT (kuajing.db.session)
+    session = session_factory()
+    try:
+        session.execute(select(table.c.id)).all()  # a read first, as intake does
+        with session.begin_nested():
+            session.execute(insert(table).values(amount=Decimal("1.00")))
+        with session.begin_nested():
+            session.execute(insert(table).values(amount=Decimal("2.00")))
+        session.rollback()
+    finally:
+        session.close()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0

@@ -242,6 +242,10 @@ def try_match(*, session: Session, order_no: str, ebp_code: str | None = None, n
                                                       InventoryStatus.mismatch.value]))
     if ebp_code is not None:
         q = q.where(Inventory.ebp_code == ebp_code)
+    if session.get_bind().dialect.name == "postgresql":
+        # two documents committing at once must not both declare the list: the second waits, then sees
+        # the list no longer waiting (READ COMMITTED re-checks the row) and leaves it alone
+        q = q.with_for_update()
     done = []
     for inv in session.scalars(q.order_by(Inventory.id)).all():
         order, payment, waybill = _documents(session, inv)
@@ -266,6 +270,33 @@ def try_match(*, session: Session, order_no: str, ebp_code: str | None = None, n
             declare(session=session, inventory=inv, order=order, now=now)
         done.append(inv)
     return done
+
+
+def rematch(*, session: Session, limit: int = 500, now: datetime | None = None) -> int:
+    """The job: match waiting lists whose order, payment and waybill are all stored (set-based find).
+
+    Intake matches as each document arrives, but when the last two documents of a parcel commit at the
+    same moment neither transaction sees the other; this sweep, run by every pipeline tick, closes that gap.
+    """
+    live = DocumentStatus.deleted.value
+    has_order = select(ImportOrder.id).where(
+        ImportOrder.business_key == Inventory.ebp_code + ":" + Inventory.order_no, ImportOrder.status != live).exists()
+    has_payment = select(ImportPayment.id).where(
+        ImportPayment.order_no == Inventory.order_no, ImportPayment.ebp_code == Inventory.ebp_code,
+        ImportPayment.status != live).exists()
+    has_waybill = select(ImportWaybill.id).where(
+        ImportWaybill.business_key == Inventory.logistics_code + ":" + Inventory.logistics_no,
+        ImportWaybill.status != live).exists()
+    rows = session.execute(
+        select(Inventory.order_no, Inventory.ebp_code)
+        .where(Inventory.status == InventoryStatus.awaiting_documents.value, Inventory.app_status == "2",
+               has_order, has_payment, has_waybill)
+        .order_by(Inventory.id).limit(limit)
+    ).all()
+    matched = 0
+    for order_no, ebp_code in rows:
+        matched += len(try_match(session=session, order_no=order_no, ebp_code=ebp_code, now=now))
+    return matched
 
 
 # --- tax, quota, stock ------------------------------------------------------------------------------
