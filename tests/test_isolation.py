@@ -56,10 +56,11 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/quota"): "the quota lookup form (answers need ID number + name, rate-limited)",
     ("POST", "/quota"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",
     ("POST", "/api/v1/quota/lookup"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",
+    ("GET", "/api/v1/exports/public-warehouses"): "public / certified overseas warehouses (published master data)",
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 
@@ -207,6 +208,33 @@ def a_summary_application(db, a) -> dict:
 
 
 CERTIFICATE_FILLERS = {"certificate_id": 1}
+#: exports: A's overseas warehouse and A's prepared customs declaration (A's B2B export order ISO-A-ORD)
+EXPORT_FILLERS = {"warehouse_id": 1, "customs_declaration_id": 1}
+
+
+def a_export_records(client, db, a, ids) -> dict:
+    """A's B2B export order ISO-A-ORD (sent by A's key through POST /ceb; same business key as A's import
+    order), its prepared customs declaration and A's overseas warehouse with the order linked as a booking note."""
+    from datetime import UTC, datetime
+
+    from kuajing.exports.models import ExportOrder
+    from kuajing.exports.service import routing, warehouses
+    from tests.exports.shipments import Parties, order, xml
+
+    msg = order(Parties(ebp=a.customs_code, logistics=a.customs_code, agent=a.customs_code,
+                        operator=a.customs_code), order_type="B", price="6000", qty="1")
+    msg.records[0].head.order_no = "ISO-A-ORD"
+    r = client.post("/ceb", content=xml(msg), headers={"X-API-Key": ids["a_plain"], "Content-Type": "application/xml",
+                                                       "Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["records"][0]["code"] == "2", r.text
+    exp = db.scalars(select(ExportOrder).where(ExportOrder.sender_enterprise_id == a.id)).one()
+    decl = routing.prepare(session=db, enterprise_id=a.id, order=exp, actor="test", when=datetime.now(UTC))
+    wh = warehouses.create(session=db, enterprise_id=a.id, actor="test", values={
+        "name": "甲方德国仓", "country": "304", "address": "Hamburg", "area_m2": "100", "operator_name": "包头甲方",
+        "ownership_share": "100"})
+    exp.warehouse_id = wh.id
+    db.commit()
+    return {"warehouse_id": wh.id, "customs_declaration_id": decl.id}
 
 
 def a_certificate(db, a) -> dict:
@@ -262,7 +290,7 @@ def a_bonded_and_guarantee(db, a) -> dict:
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
     ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS, **SUMMARY_FILLERS,
-           **CERTIFICATE_FILLERS}
+           **CERTIFICATE_FILLERS, **EXPORT_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -275,7 +303,7 @@ def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
     # declaration_id: a customs sandbox record (no enterprise owns it; the desk is for customs officers only)
     fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1,
                **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids),
-               **a_summary_application(db, a), **a_certificate(db, a)}
+               **a_summary_application(db, a), **a_certificate(db, a), **a_export_records(client, db, a, ids)}
     markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id, "ISO-A-ORD"]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]

@@ -13,12 +13,17 @@ Paths (ceb-messages §2.6, §3.3):
 * cancellation (CEB605): 100 unless the list is accepted (120/300/500/399) or released and not departed;
   else customs holds the list and answers 2 → 120 → 399 (list cancelled).
 * export return (CEB213): 100 unless the original list was released; else 2 → 120 → 399.
+* summary application (CEB701, 汇总申请): CEB702 2 → 120 (summary number sumNo given) → 399, and at 399
+  a CEB792 summary result: one customs declaration (declSeqNo, entryId, decState 399) listing every line
+  (invtNo, logisticsNo, gnum, gcode) of the applied lists customs holds; gseqno numbers the distinct HS codes.
+  An application naming a list customs does not know, or one not released, is refused (CEB702 100).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -246,6 +251,81 @@ def _step_request(session, decl: SandboxDeclaration, target, now, config) -> Non
     _receipt(session, decl, S.decided, text, now)
 
 
+# --- summary applications (CEB701 → CEB702 / CEB792) -----------------------------------------------------------
+
+
+def _receive_summary(session, message_type, record, now, config, message_id) -> None:
+    """A summary application (汇总申请): kept and answered 2; unknown or unreleased lists → 100."""
+    head = record.head
+    key = f"{head.agent_code}|{head.cop_no}"
+    decl = _store(session, message_type, key, head, record, now, message_id)
+    decl.enterprise_code, decl.customs_code = head.ebc_code, head.customs_code
+    unknown = [i.invt_no for i in record.items
+               if (inv := sb._find_list(session, i.invt_no)) is None or inv.released_at is None or inv.cancelled]
+    if unknown:
+        info = f"清单[{'、'.join(unknown[:10])}]不存在或未放行，不能汇总"
+        sb._set(decl, S.rejected, info, next_status=None, now=now, config=config)
+        _summary_receipt(session, decl, S.rejected, info, now)
+        return
+    sb._set(decl, S.declaring, "电子口岸申报中", next_status=S.accepted, now=now, config=config)
+    _summary_receipt(session, decl, S.declaring, "电子口岸申报中", now)
+
+
+def _summary_receipt(session, decl: SandboxDeclaration, status: str, info: str, now: datetime) -> None:
+    record = sb._source_record(decl.message_type, sb._payload(decl))
+    keys = {"preNo": decl.pre_no or "", **({"sumNo": decl.invt_no} if decl.invt_no else {})}
+    sb._queue(session, sb.ceb.receipt_for("CEB701", record, status, info[:1000], now, **keys),
+              declaration_id=decl.id, status=status)
+
+
+def _summary_result(session, decl: SandboxDeclaration, now: datetime) -> None:
+    """The CEB792 summary result: one customs declaration with the lines of the applied lists."""
+    from kuajing.ceb import Message, classes
+    from kuajing.ceb.models import BaseTransfer, new_guid
+
+    payload = sb._payload(decl)
+    head = payload["head"]
+    cls = classes("CEB792")
+    items, gseq = [], {}
+    for applied in payload["items"]:
+        inv = sb._find_list(session, applied["invtNo"])
+        for line in sb._payload(inv)["items"] if inv is not None else []:
+            gcode = line.get("gcode", "")
+            gseq.setdefault(gcode, len(gseq) + 1)
+            items.append(cls.item(invt_no=inv.invt_no, logistics_no=inv.logistics_no or "", gseqno=gseq[gcode],
+                                  gnum=int(line["gnum"]), gcode=gcode))
+    weight = sum((Decimal(str(sb._payload(inv)["head"].get("grossWeight") or 0))
+                  for inv in {sb._find_list(session, a["invtNo"]) for a in payload["items"]} if inv is not None),
+                 Decimal(0))
+    net = sum((Decimal(str(sb._payload(inv)["head"].get("netWeight") or 0))
+               for inv in {sb._find_list(session, a["invtNo"]) for a in payload["items"]} if inv is not None),
+              Decimal(0))
+    code = (decl.customs_code or "0000")[:4]
+    when = sb._shanghai_date(now)
+    result = cls.head(guid=new_guid(), customs_code=code, sum_no=decl.invt_no, op_date=sb.return_time(now),
+                      decl_seq_no=f"{code}{when.year}D{decl.id % 10**9:09d}", entry_id=f"{code}{when.year}1{decl.id % 10**9:09d}", dec_state="399",
+                      agent_code=head["agentCode"], agent_name=head["agentName"], ebc_code=head["ebcCode"],
+                      ebc_name=head["ebcName"], decl_agent_code=head["declAgentCode"],
+                      decl_agent_name=head["declAgentName"], gross_weight=weight, net_weight=net, msg_count=1,
+                      msg_seq_no=1)
+    message = Message(message_type="CEB792", records=[cls.record(head=result, items=items)],
+                      base_transfer=BaseTransfer(direction="export", cop_code=code, cop_name="海关",
+                                                 dxp_id="DXPEDCCEB0000002"))
+    sb._queue(session, message, declaration_id=decl.id, status="399")
+
+
+def _step_summary(session, decl: SandboxDeclaration, target, now, config) -> None:
+    if target is S.accepted:
+        if decl.invt_no is None:  # the summary number (汇总申请编号), kept where lists keep theirs
+            decl.invt_no = f"{(decl.customs_code or '0000')[:4]}{sb._shanghai_date(now).year}S{decl.id % 10**9:09d}"
+        sb._set(decl, S.accepted, "海关入库成功", next_status=S.decided, now=now, config=config)
+        _summary_receipt(session, decl, S.accepted, "海关入库成功", now)
+    else:
+        sb._set(decl, S.decided, "汇总审结", next_status=None, now=now, config=config)
+        _summary_receipt(session, decl, S.decided, "汇总审结", now)
+        _summary_result(session, decl, now)
+
+
 def register() -> None:
     """Plug the export handlers and steps into the sandbox (idempotent)."""
     for t in DOCUMENTS:
@@ -256,6 +336,8 @@ def register() -> None:
     for t in ("CEB605", "CEB213"):
         sb._HANDLERS[t] = _receive_request
         sb._EXPORT_STEPS[t] = _step_request
+    sb._HANDLERS["CEB701"] = _receive_summary
+    sb._EXPORT_STEPS["CEB701"] = _step_summary
 
 
 register()
