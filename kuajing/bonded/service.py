@@ -218,6 +218,12 @@ def _stream(warehouse: BondedWarehouse) -> str:
     return f"bonded:{warehouse.code}"
 
 
+def _stock_stream(warehouse: BondedWarehouse, stock_id: int) -> str:
+    """Reservations chain per stock line, not per warehouse: declarations of different goods never queue
+    behind one audit head (the stock row already orders writers of the same goods)."""
+    return f"bonded:{warehouse.code}:stock:{stock_id}"
+
+
 def _move(session: Session, stock: BondedStock, kind: MovementKind, quantity: Decimal, reference: str, actor: str,
           *, key: str | None = None, document_no: str | None = None) -> None:
     session.add(BondedMovement(
@@ -405,7 +411,7 @@ def reserve(*, session: Session, warehouse_code: str, item_no: str, quantity: De
         return repeated(existing)
     _move(session, stock, MovementKind.reserve, quantity, reference, actor)
     session.flush()
-    audit.record(session=session, action="bonded:reservation:reserve", stream=_stream(wh), actor=actor,
+    audit.record(session=session, action="bonded:reservation:reserve", stream=_stock_stream(wh, stock.id), actor=actor,
                  subject_id=reference, after={"item_no": item.item_no, "quantity": quantity,
                                               "available_before": available_before, "enterprise_id": enterprise_id})
     return BondedDecision(ok=True, reason_code=None, warehouse_code=wh.code, item_no=item.item_no, quantity=quantity,
@@ -445,7 +451,7 @@ def deduct(*, session: Session, reference: str, actor: str, document_no: str | N
     session.flush()
     res = _get_reservation(session, reference)
     wh = session.get(BondedWarehouse, res.warehouse_id)
-    audit.record(session=session, action="bonded:reservation:deduct", stream=_stream(wh), actor=actor,
+    audit.record(session=session, action="bonded:reservation:deduct", stream=_stock_stream(wh, res.stock_id), actor=actor,
                  subject_id=reference, before={"status": "reserved"},
                  after={"status": res.status, "quantity": res.quantity, "on_hand_after": stock.on_hand,
                         "document_no": document_no})
@@ -468,7 +474,7 @@ def cancel_reservation(*, session: Session, reference: str, actor: str) -> Reser
     session.flush()
     res = _get_reservation(session, reference)
     wh = session.get(BondedWarehouse, res.warehouse_id)
-    audit.record(session=session, action="bonded:reservation:cancel", stream=_stream(wh), actor=actor,
+    audit.record(session=session, action="bonded:reservation:cancel", stream=_stock_stream(wh, res.stock_id), actor=actor,
                  subject_id=reference, before={"status": "reserved"}, after={"status": res.status,
                                                                              "quantity": res.quantity})
     return _res_view(session, res, True)
@@ -506,7 +512,7 @@ def restore(*, session: Session, reference: str, actor: str, quantity: Decimal |
     session.flush()
     res = _get_reservation(session, reference)
     wh = session.get(BondedWarehouse, res.warehouse_id)
-    audit.record(session=session, action="bonded:reservation:restore", stream=_stream(wh), actor=actor,
+    audit.record(session=session, action="bonded:reservation:restore", stream=_stock_stream(wh, res.stock_id), actor=actor,
                  subject_id=reference, after={"restored_now": give, "restored": res.restored,
                                               "on_hand_after": stock.on_hand, "document_no": document_no,
                                               "restore_reference": restore_reference})

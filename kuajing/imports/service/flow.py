@@ -347,7 +347,8 @@ def _stock_reserve(session: Session, inv: Inventory) -> str | None:
     """Reserve each line's bonded stock (1210); the reason when short (nothing is kept then)."""
     from kuajing.bonded import service as bonded
 
-    for line in inv.items:
+    # one lock order for every list (by record line), so two lists of the same goods cannot deadlock
+    for line in sorted(inv.items, key=lambda li: (li.item_record_no or li.item_no or "", li.gnum)):
         item_no = line.item_record_no or line.item_no or ""
         try:
             decision = bonded.reserve(session=session, warehouse_code=inv.ems_no or "", item_no=item_no,
