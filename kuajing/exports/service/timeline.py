@@ -143,10 +143,13 @@ def _documents(session: Session, order_no: str, ebp_code: str | None) -> dict[st
         ExportInventoryCancel.invt_no.in_(invt_nos)))) if invt_nos else []
     docs["refund"] = list(session.scalars(select(ExportRefund).where(ExportRefund.invt_no.in_(invt_nos)))) \
         if invt_nos else []
-    docs["arrival"] = list(session.scalars(select(ExportArrival).join(ExportArrivalItem).where(
-        ExportArrivalItem.logistics_no.in_(sorted(numbers))).distinct())) if numbers else []
-    docs["departure"] = list(session.scalars(select(ExportDeparture).join(ExportDepartureItem).where(
-        ExportDepartureItem.logistics_no.in_(sorted(numbers))).distinct())) if numbers else []
+    arrivals = select(ExportArrivalItem.arrival_id).where(ExportArrivalItem.logistics_no.in_(sorted(numbers)))
+    departures = select(ExportDepartureItem.departure_id).where(
+        ExportDepartureItem.logistics_no.in_(sorted(numbers)))
+    docs["arrival"] = list(session.scalars(select(ExportArrival).where(ExportArrival.id.in_(arrivals))
+                                           .order_by(ExportArrival.id))) if numbers else []
+    docs["departure"] = list(session.scalars(select(ExportDeparture).where(ExportDeparture.id.in_(departures))
+                                             .order_by(ExportDeparture.id))) if numbers else []
     return docs
 
 
