@@ -19,7 +19,8 @@ HS codes used (kuajing/tax/hs_rates.csv, the table rates equal the example's rat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from kuajing.ceb import build, example_message, parse
 from kuajing.customs.service import SandboxConfig, SandboxCustoms
 from kuajing.imports.models import Inventory, InventoryRefund
+from kuajing.imports.service.match import OrderLine, match
 from kuajing.pipeline.service import tick
 from kuajing.quota import service as quota
 from kuajing.tax import service as tax
@@ -388,3 +390,144 @@ def test_quota_shared_by_two_platforms_and_restored_by_a_return(client, db, sess
     assert_released(db, client, zone, 3, channel="cbec", taxable="4000.01", duty="0.00", vat="364.00", ct="0.00",
                     total="364.00")
     assert used(db) == (D("4000.01"), D("0.00"))
+
+
+# --- the oversell race through declared 1210 parcels (R5.x: reserve on declaration, never below zero) ----
+
+
+def test_parallel_1210_lists_for_the_last_units_never_oversell(client, db, session_factory, zone, sandbox,  # noqa: F811
+                                                               guarantee):
+    from kuajing.bonded import service as bonded
+    from kuajing.bonded.service import EntryLine
+
+    bonded.create_warehouse(session=db, code="W1", site_code="S1", name="保税仓", actor="test",
+                            operator_enterprise_id=zone.logistics.id)
+    bonded.stock_in(session=db, warehouse_code="W1", actor="test", lines=[EntryLine(
+        item_no="SKU-1", goods_name="婴儿奶粉", hs_code=MILK, unit="035", declared_unit="122", quantity=D(5),
+        document_no="QD1")])
+    db.commit()
+    parcels_n = range(1, 9)
+    lists = {}
+    for n in parcels_n:  # eight buyers' parcels of 2 units each; the lists are held back
+        lists[n] = _hold_list(client, zone, n)
+    answers: dict[int, str] = {}
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(len(lists))
+
+    def declare(n: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(50):  # a 503 busy_retry is answered with Retry-After: the agent sends again
+                r = post(client, zone.agent, lists[n])
+                if r.status_code != 503:
+                    break
+            assert r.status_code == 200, r.text
+            answers[n] = parse(r.content, validate=False).records[0].return_status
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=declare, args=(n,)) for n in parcels_n]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    assert set(answers.values()) == {"2"}  # every list accepted at intake; the stock decides after the match
+    db.expire_all()
+    statuses = sorted(db.scalars(select(Inventory.status)).all())
+    # 5 units, 2 per list: two lists fit (4 units), a third would need 6 > 5 → six lists are stock_short (−4003)
+    assert statuses == ["declared"] * 2 + ["stock_short"] * 6
+    row = bonded.stock_list(session=db, warehouse_code="W1")[0]
+    assert (row.on_hand, row.reserved, row.available) == (D(5), D(4), D(1))
+    run(session_factory, sandbox)
+    db.expire_all()
+    assert sorted(db.scalars(select(Inventory.status)).all()) == ["released"] * 2 + ["stock_short"] * 6
+    row = bonded.stock_list(session=db, warehouse_code="W1")[0]
+    assert (row.on_hand, row.reserved, row.available) == (D(1), D(0), D(1))  # 5 − 2 × 2 deducted on release
+
+
+def _hold_list(client, zone, n: int) -> bytes:  # noqa: F811
+    """Send ORD<n>'s order, payment and waybill (2 × SKU-1 at 140); return its 1210 list, not yet sent."""
+    buyer = f"15020319900101{n:04d}"
+    order = example_message("CEB311", items=1)
+    h = order.records[0].head
+    h.app_type, h.order_no, h.ebp_code, h.ebc_code = "1", f"ORD{n}", zone.platform.code, zone.platform.code
+    h.buyer_id_number, h.buyer_name, h.buyer_telephone = buyer, BUYER_NAME, BUYER_PHONE
+    h.consignee, h.consignee_telephone, h.consignee_address = CONSIGNEE, CONSIGNEE_PHONE, ADDRESS
+    h.pay_code, h.pay_transaction_id = zone.pay.code, f"PAY{n}"
+    item = order.records[0].items[0]
+    item.gnum, item.item_name, item.qty, item.price, item.total_price = 1, "婴儿奶粉", D(2), D(140), D(280)
+    h.goods_value, h.freight, h.discount, h.tax_total, h.actural_paid = D(280), D(20), D(0), D(0), D(300)
+    payment = example_message("CEB411")
+    p = payment.records[0].head
+    p.app_type, p.pay_code, p.pay_transaction_id, p.order_no, p.ebp_code = "1", zone.pay.code, f"PAY{n}", f"ORD{n}", \
+        zone.platform.code
+    p.payer_id_type, p.payer_id_number, p.payer_name, p.telephone, p.amount_paid = "1", buyer, BUYER_NAME, \
+        BUYER_PHONE, D(300)
+    waybill = example_message("CEB511")
+    w = waybill.records[0].head
+    w.app_type, w.logistics_code, w.logistics_no, w.order_no = "1", zone.logistics.code, f"WB{n}", f"ORD{n}"
+    w.consignee, w.consignee_telephone, w.consignee_address, w.freight, w.insured_fee = CONSIGNEE, CONSIGNEE_PHONE, \
+        ADDRESS, D(20), D(0)
+    for party, msg in ((zone.platform, order), (zone.pay, payment), (zone.logistics, waybill)):
+        assert parse(post(client, party, build(msg)).content, validate=False).records[0].return_status == "2"
+    lst = example_message("CEB621", items=1)
+    i = lst.records[0].head
+    i.app_type, i.order_no, i.ebp_code, i.ebc_code, i.agent_code = "1", f"ORD{n}", zone.platform.code, \
+        zone.platform.code, zone.agent.code
+    i.logistics_code, i.logistics_no, i.cop_no, i.pre_no, i.invt_no = zone.logistics.code, f"WB{n}", f"COP{n}", None, None
+    i.buyer_id_number, i.buyer_name, i.buyer_telephone, i.consignee_address = buyer, BUYER_NAME, BUYER_PHONE, ADDRESS
+    i.freight, i.insured_fee, i.trade_mode, i.decl_time, i.assure_code, i.ems_no = D(20), D(0), "1210", _today(), \
+        zone.agent.code, "W1"
+    line = lst.records[0].items[0]
+    line.gnum, line.gname, line.gcode, line.item_record_no = 1, "婴儿奶粉", MILK, "SKU-1"
+    line.qty, line.qty1, line.price, line.total_price, line.qty2, line.unit2 = D(2), D(2), D(140), D(280), None, None
+    return build(lst)
+
+
+# --- the match fields test_match.py does not name on its own (pure; same documents as test_match) ----------
+
+
+def _found(order=None, payment=None, waybill=None, inventory=None, **kw):
+    from tests.imports.test_match import INVENTORY, ORDER, PAYMENT, WAYBILL
+
+    return [(m.field, m.doc_a, m.field_a, m.value_a, m.doc_b, m.field_b, m.value_b)
+            for m in match(order or ORDER, payment or PAYMENT, waybill or WAYBILL, inventory or INVENTORY, **kw)]
+
+
+def test_list_platform_code_against_the_order():
+    from tests.imports.test_match import INVENTORY
+
+    found = _found(inventory=replace(INVENTORY, ebp_code="1502999995"))
+    assert ("ebp_code", "CEB311", "ebpCode", "1502900001", "CEB621", "ebpCode", "1502999995") in found
+
+
+def test_buyer_id_type_against_payer_and_list():
+    from tests.imports.test_match import INVENTORY, PAYMENT
+
+    assert ("payer_id_type", "CEB311", "buyerIdType", "1", "CEB411", "payerIdType", "2") in \
+        _found(payment=replace(PAYMENT, payer_id_type="2"))
+    assert ("buyer_id_type", "CEB311", "buyerIdType", "1", "CEB621", "buyerIdType", "2") in \
+        _found(inventory=replace(INVENTORY, buyer_id_type="2"))
+    # where the buyer's identity is verified the payer may differ (R1.16), the list must still name the buyer
+    assert _found(payment=replace(PAYMENT, payer_id_type="2"), identity_verified=True) == []
+
+
+def test_discount_is_subtracted_in_the_paid_amount_identity():
+    from tests.imports.test_match import ORDER, PAYMENT
+
+    # R1.5: acturalPaid = goodsValue + freight + taxTotal − discount = 280 + 20 + 27.30 − 10 = 317.30
+    order = replace(ORDER, discount=D("10"), actural_paid=D("317.30"))
+    assert _found(order=order, payment=replace(PAYMENT, amount_paid=D("317.30"))) == []
+    # the order claiming the undiscounted amount fails the identity, and the payment must equal acturalPaid
+    found = _found(order=replace(ORDER, discount=D("10")))
+    assert ("amount_identity", "CEB311", "acturalPaid", "327.30", "CEB311", "goodsValue+freight+taxTotal-discount",
+            "317.30") in found
+
+
+def test_an_order_line_the_list_leaves_out():
+    from tests.imports.test_match import ORDER
+
+    order = replace(ORDER, lines=(*ORDER.lines, OrderLine(2, "赠品", D("1"), D("0"), D("0"))))
+    assert ("line_missing", "CEB311", "OrderList[gnum=2]/gnum", "2", "CEB621", "InventoryList[gnum=2]/gnum", None) \
+        in _found(order=order)
