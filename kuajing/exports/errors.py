@@ -9,7 +9,8 @@ DXP user-defined range (4000–9999, negated), next to the import pipeline's −
 field check failed, ``-4105`` order/waybill(/receipt) match failed, ``-4106`` 9710/9810 consignment must go
 by customs declaration (over 5,000.00 CNY or licence), ``-4107`` original list unknown, ``-4108`` list
 state does not allow the cancellation/return, ``-4109`` returned line not on the list or over its
-quantity. ``-4001`` (sender not authorised) is the import pipeline's. JSON errors use :class:`ExportErrorCode`.
+quantity, ``-4110`` HS code not 10 digits (6 only on a simplified 9710/9810 list at a zone-city customs
+office). ``-4001`` (sender not authorised) is the import pipeline's. JSON errors use :class:`ExportErrorCode`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ NEEDS_DECLARATION = "-4106"
 LIST_UNKNOWN = "-4107"
 LIST_STATE = "-4108"
 LINE_UNKNOWN = "-4109"
+HS_CODE = "-4110"
 SENDER_NOT_AUTHORISED = "-4001"  # the import pipeline's own code (same meaning)
 
 OWN_CODES: dict[str, tuple[str, str]] = {
@@ -40,6 +42,8 @@ OWN_CODES: dict[str, tuple[str, str]] = {
     LIST_UNKNOWN: ("系统中不存在该出口申报清单", "no export declaration list with this number"),
     LIST_STATE: ("清单的状态不符合撤单或退货申报要求", "the list's state does not allow the cancellation or return"),
     LINE_UNKNOWN: ("退货商品不在原清单中或数量超过原清单", "returned line not on the original list or over its quantity"),
+    HS_CODE: ("商品编码须为10位；6位简化编码仅限在综试区所在城市海关申报的简化清单",
+              "the HS code must have 10 digits; 6 digits only on a simplified list declared at a zone-city customs office"),
 }
 
 #: Per message type: codes for duplicate / not_found / state / invalid / not_authorised (official where they exist).

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -231,3 +232,45 @@ def relief_applies(exported_on: date, back_on: date) -> bool:
     """Whether goods exported on ``exported_on`` and back on ``back_on`` keep the tax relief."""
     window = relief_window(exported_on)
     return window is not None and exported_on <= back_on <= window.last_day
+
+
+#: R4.5 practice table (policy-rules §4, §12 ``export.simplified_hs_digits_9710_9810``): a 9710/9810 list
+#: may carry a 6-digit HS code (简化归类) only at the customs of a pilot-zone city; otherwise the full code.
+HS_FULL_DIGITS = 10
+HS_SIMPLIFIED_DIGITS_B2B = 6
+
+
+@dataclass(frozen=True)
+class HsIssue:
+    """A list line whose HS code (商品编码) the simplified-HS rule refuses."""
+
+    path: str  # Inventory[n]/InventoryList[m]/gcode
+    value: str
+    reason: str  # full_code_required (6 digits not allowed here) / bad_length (neither 6 nor 10 digits)
+
+
+def simplified_hs_allowed(*, list_allowed: bool, customs_code: str, zone_customs: frozenset[str]) -> bool:
+    """6-digit HS on a 9710/9810 list: only a simplified list (R4.5) declared at a zone-city customs office."""
+    return list_allowed and customs_code in zone_customs
+
+
+def hs_code_issues(*, trade_mode: str, customs_code: str, gcodes: Sequence[str], list_allowed: bool,
+                   zone_customs: frozenset[str], record: int = 1) -> list[HsIssue]:
+    """Every line of a 9710/9810 list whose HS code is not 10 digits (or 6 where :func:`simplified_hs_allowed`)."""
+    if trade_mode not in B2B_MODES:
+        return []
+    simplified = simplified_hs_allowed(list_allowed=list_allowed, customs_code=customs_code,
+                                       zone_customs=zone_customs)
+    found = []
+    for m, gcode in enumerate(gcodes, start=1):
+        code = (gcode or "").strip()
+        if code.isdigit() and len(code) == HS_FULL_DIGITS:
+            continue
+        if code.isdigit() and len(code) == HS_SIMPLIFIED_DIGITS_B2B:
+            if simplified:
+                continue
+            reason = "full_code_required"
+        else:
+            reason = "bad_length"
+        found.append(HsIssue(path=f"Inventory[{record}]/InventoryList[{m}]/gcode", value=code, reason=reason))
+    return found

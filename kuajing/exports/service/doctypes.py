@@ -191,13 +191,13 @@ def _find_list(session: Session, invt_no: str | None) -> ExportInventory | None:
     return session.scalars(select(ExportInventory).where(ExportInventory.invt_no == invt_no)).first()
 
 
-def _check_list(session: Session, *, record, head, when: datetime):
+def _check_list(session: Session, *, record, head, when: datetime, index: int = 1):
     from kuajing.exports.service import routing
 
-    return routing.check_list(session=session, head=head, lines=record.items, when=when)
+    return routing.check_list(session=session, head=head, lines=record.items, when=when, index=index)
 
 
-def _check_cancel(session: Session, *, record, head, when: datetime):
+def _check_cancel(session: Session, *, record, head, when: datetime, index: int = 1):
     inv = _find_list(session, head.invt_no)
     if inv is None:
         return errors.LIST_UNKNOWN, _s(head.invt_no)
@@ -206,7 +206,7 @@ def _check_cancel(session: Session, *, record, head, when: datetime):
     return None
 
 
-def _check_refund(session: Session, *, record, head, when: datetime):
+def _check_refund(session: Session, *, record, head, when: datetime, index: int = 1):
     inv = _find_list(session, head.invt_no)
     if inv is None:
         return errors.LIST_UNKNOWN, _s(head.invt_no)
@@ -284,7 +284,7 @@ EXPORT_TYPES: tuple[DocType, ...] = (
     _doc("CEB603", ExportInventory, "inventory", lambda h: f"{h.ebp_code}:{h.order_no}",
          lambda h: (h.agent_code, h.ebc_code), _inventory_columns, _inventory_lines,
          initial_status=ExportInventoryStatus.awaiting_documents.value, may_change=_inventory_may_change,
-         check_new=_check_list, reset=_reset_inventory, receipt_keys=_keys_inventory),
+         check_new=_check_list, check_change=_check_list, reset=_reset_inventory, receipt_keys=_keys_inventory),
     _doc("CEB605", ExportInventoryCancel, "cancel", lambda h: _s(h.invt_no),
          lambda h: (h.agent_code,), _cancel_columns, may_change=_request_may_change, check_new=_check_cancel,
          receipt_keys=_keys_pre),

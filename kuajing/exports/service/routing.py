@@ -43,8 +43,17 @@ def value_in_cny(*, session: Session, amount: Decimal, currency: str, on: date) 
         raise errors.rate_missing(currency, on.strftime("%Y-%m")) from exc
 
 
-def check_list(*, session: Session, head, lines, when: datetime) -> tuple[str, str] | None:
-    """Intake check of a new CEB603: a 9710/9810 list over the limit or with a licence is refused (−4106)."""
+def zone_customs_offices() -> frozenset[str]:
+    """The customs offices of the zone's city — the same configuration as the no-invoice register (export_summary)."""
+    from kuajing.export_summary.service import DEFAULT_ZONE, zone_city, zone_customs
+
+    return zone_customs(zone_city(DEFAULT_ZONE))
+
+
+def check_list(*, session: Session, head, lines, when: datetime, index: int = 1,
+               zone_customs: frozenset[str] | None = None) -> tuple[str, str] | None:
+    """Intake check of a 9710/9810 CEB603 (new or changed): over the limit or with a licence → −4106; an HS code
+    that is not 10 digits (6 only on a simplified list at a zone-city customs office) → −4110 with its path."""
     if head.trade_mode not in checks.B2B_MODES:
         return None
     on = when.astimezone(SHANGHAI).date()
@@ -55,10 +64,16 @@ def check_list(*, session: Session, head, lines, when: datetime) -> tuple[str, s
         except AppError:
             return errors.INVALID, f"{line.currency} {on:%Y-%m}: 无海关月度汇率"
     decision = checks.route(value_cny=total, on=on, licence=bool(head.license_no))
-    if decision.list_allowed:
-        return None
-    return errors.NEEDS_DECLARATION, (f"{head.order_no} {total:.2f} CNY / {decision.limit_cny:.2f} CNY "
-                                      f"({','.join(decision.reasons)})")
+    if not decision.list_allowed:
+        return errors.NEEDS_DECLARATION, (f"{head.order_no} {total:.2f} CNY / {decision.limit_cny:.2f} CNY "
+                                          f"({','.join(decision.reasons)})")
+    offices = zone_customs_offices() if zone_customs is None else zone_customs
+    issues = checks.hs_code_issues(trade_mode=head.trade_mode, customs_code=head.customs_code or "",
+                                   gcodes=[line.gcode for line in lines], list_allowed=decision.list_allowed,
+                                   zone_customs=offices, record=index)
+    if issues:
+        return errors.HS_CODE, "；".join(f"{i.path}: {i.value}" for i in issues)[:900]
+    return None
 
 
 def _package(order: ExportOrder, decision: checks.Route, rate_on: date) -> dict:

@@ -185,7 +185,7 @@ def _check_list_request(session: Session, dt: DocType, head) -> None:
 
 
 def _write(session: Session, dt: DocType, record, head, key: str, digest: str, data: dict, doc, ent: Enterprise,
-           message: Message, rm: ReceivedMessage, when: datetime) -> tuple[Any, str]:
+           message: Message, rm: ReceivedMessage, when: datetime, index: int = 1) -> tuple[Any, str]:
     """Apply one record (appType 1/2/3) to its table; raises _Reject when the state does not allow it."""
     app_type = str(head.app_type)
     live = doc is not None and doc.status != DocumentStatus.deleted.value
@@ -193,7 +193,8 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
         if live:
             raise _Reject(code_of(dt, "duplicate"), key)
         if dt.check_new is not None:
-            if (problem := dt.check_new(session=session, record=record, head=head, when=when)) is not None:
+            if (problem := dt.check_new(session=session, record=record, head=head, when=when,
+                                        index=index)) is not None:
                 raise _Reject(*problem)
         elif dt.message_type in ("CEB623", "CEB625"):
             _check_list_request(session, dt, head)
@@ -208,6 +209,9 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
             raise _Reject(code_of(dt, "not_found"), key)
         if not _may_change(session, dt, doc):
             raise _Reject(code_of(dt, "state"), key)
+        if app_type == "2" and dt.check_change is not None and (problem := dt.check_change(
+                session=session, record=record, head=head, when=when, index=index)) is not None:
+            raise _Reject(*problem)
         action = "modify" if app_type == "2" else "delete"
     before = None if doc is None else {"status": doc.status, "app_type": doc.app_type, "content_hash": doc.content_hash}
     history = list(doc.app_history or []) if doc is not None else []
@@ -329,7 +333,8 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
                 if not _authorised(session, ent, dt.senders(head), dt.message_type, received_at, cache):
                     raise _Reject(code_of(dt, "not_authorised"),
                                   "/".join(c for c in dt.senders(head) if c))
-                doc, action = _write(session, dt, record, head, key, digest, data, doc, ent, message, rm, received_at)
+                doc, action = _write(session, dt, record, head, key, digest, data, doc, ent, message, rm, received_at,
+                                     index=index)
                 receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status="2",
                                                     info=receipts.ACCEPTED_INFO, when=received_at,
                                                     **_receipt_keys(dt.message_type, head, doc, received_at))

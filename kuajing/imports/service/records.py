@@ -107,6 +107,7 @@ class DocType:
     initial_status: str | None = None  # status of a newly accepted record
     may_change: Callable[..., bool] | None = None  # (session, doc) → appType 2/3 allowed
     check_new: Callable[..., tuple[str, str] | None] | None = None  # (session=, record=, head=, when=) → refusal
+    check_change: Callable[..., tuple[str, str] | None] | None = None  # the same for an appType 2 change
     reset: Callable[..., None] | None = None  # (doc, head, when) after a write (numbers, derived columns)
     receipt_keys: Callable[..., dict[str, str]] | None = None  # (head, doc, when) → receipt fields
     after_accept: Callable[..., None] | None = None  # (session=, accepted=, when=) instead of flow.after_accept
