@@ -52,6 +52,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/tax/calculator"): "public tax calculator page",
     ("POST", "/tax/calculator"): "public tax calculator page",
     ("GET", "/api/v1/imports/orders/template.xlsx"): "an empty Excel template",
+    ("GET", "/api/v1/exports/orders/template.xlsx"): "an empty Excel template",
     ("GET", "/api/v1/bonded/entry-template.xlsx"): "an empty Excel template",
     ("GET", "/quota"): "the quota lookup form (answers need ID number + name, rate-limited)",
     ("POST", "/quota"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",

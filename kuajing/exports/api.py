@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Body, Depends, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 
 from kuajing.accounts.choices import Role
-from kuajing.accounts.deps import Principal, current_principal, optional_principal
+from kuajing.accounts.deps import Principal, current_principal, optional_principal, require_csrf
 from kuajing.ceb import codes
 from kuajing.db.base import utcnow
-from kuajing.errors import Forbidden, NotFound
+from kuajing.errors import FieldIssue, Forbidden, NotFound, validation_error
 from kuajing.exports import errors
 from kuajing.exports.choices import CustomsDeclarationStatus, ExportDocumentStatus, ExportInventoryStatus
 from kuajing.exports.models import (
@@ -47,9 +47,12 @@ from kuajing.exports.schemas import (
     WarehousePatch,
 )
 from kuajing.exports.service import routing, warehouses
+from kuajing.exports.service.excel import EXPORT_ORDERS
 from kuajing.i18n import gettext
 from kuajing.imports.api import _json_intake, _mask_fields
+from kuajing.imports.pages import MAX_UPLOAD_BYTES
 from kuajing.imports.schemas import DocumentOut, DocumentPageOut, IntakeIn, IntakeOut
+from kuajing.imports.service import excel as import_excel
 from kuajing.web.deps import DbSession, get_locale
 
 router = APIRouter(tags=["exports"])
@@ -375,6 +378,39 @@ def warehouse_booking_notes(warehouse_id: int, request: Request, session: DbSess
         counts[r.status] = counts.get(r.status, 0) + 1
     locale = get_locale(request)
     return DocumentPageOut(items=[doc_out(r, "CEB303", locale) for r in rows], counts=counts, total=len(rows))
+
+
+# --- Excel upload of export orders (ahead of /api/v1/exports/{kind}/{business_key}) -------------------
+
+
+@router.get("/api/v1/exports/orders/template.xlsx", summary="Excel template for export orders (CEB303)",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}}, name="exports_orders_template")
+def orders_template() -> Response:
+    """The export order template: Chinese header, English field keys on row 2, drop-downs, an example sheet."""
+    return Response(import_excel.template(EXPORT_ORDERS), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="export-orders-template.xlsx"'})
+
+
+@router.post("/api/v1/exports/orders/excel", summary="Upload export orders from the Excel template",
+             name="exports_orders_excel",
+             description="Each order (orderType E/B/W) of the workbook goes through the same intake as `POST /ceb` "
+                         "(CEB303). Orders with bad cells are rejected as a whole and listed by row, column, code "
+                         "and message; the others get the pipeline's verdict. Uploading the same file again "
+                         "replays the stored answers.")
+async def orders_excel(request: Request, session: DbSession, principal: Principal = Depends(current_principal),
+                       file: UploadFile = File(..., description="the filled template (.xlsx)")) -> JSONResponse:
+    """Upload an export order workbook; the answer lists every order's verdict and every row error."""
+    if principal.enterprise_id is None:
+        raise errors.no_enterprise()
+    if principal.kind == "user":
+        await require_csrf(request)
+    content = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise validation_error([FieldIssue(import_excel.ExcelCode.too_many_rows, "file",
+                                           "The file is larger than {mb} MB; split it.", None, {"mb": 20})])
+    result = import_excel.upload(session=session, content=content, principal=principal, received_at=utcnow(),
+                                 locale=get_locale(request), spec=EXPORT_ORDERS)
+    return JSONResponse(result.as_dict())
 
 
 for _kind in KINDS:

@@ -15,6 +15,10 @@ of thousands. Good orders go through :func:`kuajing.imports.service.intake.accep
 100 records (channel ``excel``); each record is written in its own savepoint, so an order is never half
 written, and the pipeline's verdicts (e.g. −301010 duplicate) come back on the order's rows. Uploading
 the same file again replays the stored answers and stores nothing (the message hash is the file's).
+
+The machinery is driven by a :class:`SheetSpec` per message type — columns, the record builder and the
+example — so export orders (CEB303, ``kuajing.exports.service.excel``) use the same template, parsing,
+row errors and intake; ``ORDERS`` (CEB311) is the default.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -49,7 +54,7 @@ class Column:
     required: bool
     example: Any
     kind: str = "str"  # str / dec / int
-    choices: str | None = None  # data validation: app_type / id_type / unit / country
+    choices: str | None = None  # data validation: app_type / id_type / unit / country / order_type / currency
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -180,16 +185,19 @@ class UploadResult:
 # --- template -------------------------------------------------------------------------------------------
 
 
-def _code_lists() -> dict[str, list[str]]:
-    return {
-        "app_type": ["1", "2", "3"],
-        "id_type": ["1", "2"],
-        "unit": list(table("unit").entries),
-        "country": list(table("country").entries),
+def _code_lists(columns: tuple[Column, ...]) -> dict[str, list[str]]:
+    every = {
+        "app_type": lambda: ["1", "2", "3"],
+        "id_type": lambda: ["1", "2"],
+        "order_type": lambda: ["E", "B", "W"],
+        "unit": lambda: list(table("unit").entries),
+        "country": lambda: list(table("country").entries),
+        "currency": lambda: list(table("currency").entries),
     }
+    return {name: every[name]() for name in dict.fromkeys(c.choices for c in columns if c.choices)}
 
 
-def template() -> bytes:
+def template(spec: SheetSpec | None = None) -> bytes:
     """The .xlsx template: Chinese header, English key row, drop-downs; a filled example on its own sheet."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
@@ -197,13 +205,15 @@ def template() -> bytes:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    spec = spec or ORDERS
+    columns = spec.columns
     wb = Workbook()
     ws = wb.active
-    ws.title = SHEET
+    ws.title = spec.sheet
     example = wb.create_sheet(EXAMPLE_SHEET)
     codes = wb.create_sheet(CODES_SHEET)
     codes.sheet_state = "hidden"
-    lists = _code_lists()
+    lists = _code_lists(columns)
     ranges: dict[str, str] = {}
     for col_no, (name, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(col_no)
@@ -214,7 +224,7 @@ def template() -> bytes:
     bold, grey = Font(bold=True), Font(color="808080", italic=True)
     required_fill = PatternFill("solid", fgColor="FFF2CC")
     for sheet in (ws, example):
-        for col_no, col in enumerate(COLUMNS, start=1):
+        for col_no, col in enumerate(columns, start=1):
             head = sheet.cell(row=1, column=col_no, value=col.zh + (" *" if col.required else ""))
             head.font = bold
             if col.required:
@@ -225,15 +235,14 @@ def template() -> bytes:
                 head.comment = Comment(f"{col.key}{' (required 必填)' if col.required else ''}", "kuajing")
             sheet.column_dimensions[get_column_letter(col_no)].width = max(12, min(30, len(col.zh) * 2 + 2))
         sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=1)
-    for col_no, col in enumerate(COLUMNS, start=1):
+    for col_no, col in enumerate(columns, start=1):
         example.cell(row=FIRST_DATA_ROW, column=col_no, value=col.example if col.example != "" else None)
     # a second line of the same example order: same head values, next product
-    second = {"gnum": "2", "itemNo": "SKU-0002", "itemName": "维生素软糖 60粒", "gmodel": "60粒/瓶", "barCode": "",
-              "unit": "142", "qty": "1", "price": "60", "country": "502"}
-    for col_no, col in enumerate(COLUMNS, start=1):
+    second = spec.second_line
+    for col_no, col in enumerate(columns, start=1):
         value = second.get(col.key, col.example if col.level == "head" else "")
         example.cell(row=FIRST_DATA_ROW + 1, column=col_no, value=value if value != "" else None)
-    for col_no, col in enumerate(COLUMNS, start=1):
+    for col_no, col in enumerate(columns, start=1):
         if col.choices:
             letter = get_column_letter(col_no)
             dv = DataValidation(type="list", formula1=ranges[col.choices], allow_blank=not col.required,
@@ -265,24 +274,26 @@ def _issue(row: int, key: str, code: str, message: str, locale: str, value: Any 
     return RowError(row=row, column=key, code=code, message=gettext(message, locale, **params), value=value)
 
 
-def read_rows(content: bytes, *, locale: str = "zh_Hans") -> tuple[list[OrderRows], int]:
+def read_rows(content: bytes, *, locale: str = "zh_Hans", spec: SheetSpec | None = None) -> tuple[list[OrderRows], int]:
     """Read the workbook into orders (rows grouped by ebpCode + orderNo); file-level problems raise 422."""
     from openpyxl import load_workbook
 
+    spec = spec or ORDERS
+    columns, by_key = spec.columns, spec.by_key
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
         raise validation_error([FieldIssue(ExcelCode.not_a_workbook, "file",
                                            "The file is not an Excel workbook (.xlsx).")]) from None
     try:
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+        ws = wb[spec.sheet] if spec.sheet in wb.sheetnames else wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header_rows = []
         for _ in range(KEY_ROW):
             header_rows.append(next(rows, ()) or ())
         keys = [_cell(v) for v in header_rows[KEY_ROW - 1]]
-        index = {k: i for i, k in enumerate(keys) if k in BY_KEY}
-        missing = [c.key for c in COLUMNS if c.required and c.key not in index]
+        index = {k: i for i, k in enumerate(keys) if k in by_key}
+        missing = [c.key for c in columns if c.required and c.key not in index]
         if missing:
             raise validation_error([FieldIssue(ExcelCode.no_key_row, "file",
                                                "Row 2 must hold the field keys of the template; missing: {keys}.",
@@ -303,8 +314,8 @@ def read_rows(content: bytes, *, locale: str = "zh_Hans") -> tuple[list[OrderRow
             if group is None:
                 group = orders[group_key] = OrderRows(ebp_code=group_key[0], order_no=group_key[1])
             group.rows.append(row_no)
-            group.heads.append({c.key: values.get(c.key, "") for c in COLUMNS if c.level == "head"})
-            group.lines.append({c.key: values.get(c.key, "") for c in COLUMNS if c.level == "line"})
+            group.heads.append({c.key: values.get(c.key, "") for c in columns if c.level == "head"})
+            group.lines.append({c.key: values.get(c.key, "") for c in columns if c.level == "line"})
     finally:
         wb.close()
     if not orders:
@@ -321,9 +332,9 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def build_record(order: OrderRows, *, when: datetime, locale: str = "zh_Hans"):
-    """The CEB311 record of one order (or None with ``order.errors`` filled)."""
-    cls = classes("CEB311")
+def build_record(order: OrderRows, *, when: datetime, locale: str = "zh_Hans", spec: SheetSpec | None = None):
+    """The record of one order (CEB311 by default; or None with ``order.errors`` filled)."""
+    spec = spec or ORDERS
     first_row = order.rows[0]
     head_values = order.heads[0]
     for row_no, head in zip(order.rows[1:], order.heads[1:], strict=True):
@@ -332,7 +343,7 @@ def build_record(order: OrderRows, *, when: datetime, locale: str = "zh_Hans"):
                 order.errors.append(_issue(row_no, key, ExcelCode.head_differs,
                                            "Rows of one order must repeat the same order values; row {first} says {expected}.",
                                            locale, value, first=first_row, expected=head_values[key]))
-    for col in COLUMNS:
+    for col in spec.columns:
         name = col.zh.split("(")[0] if locale == "zh_Hans" else col.key
         rows_values = [(first_row, head_values[col.key])] if col.level == "head" else \
             list(zip(order.rows, (ln[col.key] for ln in order.lines), strict=True))
@@ -348,6 +359,13 @@ def build_record(order: OrderRows, *, when: datetime, locale: str = "zh_Hans"):
                                            "{column} must be a whole number.", locale, value, column=name))
     if order.errors:
         return None
+    return spec.build(order, when)
+
+
+def _build_ceb311(order: OrderRows, when: datetime):
+    """The CEB311 record of an order whose cells passed the generic checks."""
+    cls = classes("CEB311")
+    head_values = order.heads[0]
     items = []
     for n, line in enumerate(order.lines, start=1):
         qty, price = _decimal(line["qty"]), _decimal(line["price"])
@@ -389,20 +407,21 @@ def _issue_column(path: str) -> tuple[str, int | None]:
     return name, line
 
 
-def check_record(order: OrderRows, record, *, locale: str = "zh_Hans") -> None:
+def check_record(order: OrderRows, record, *, locale: str = "zh_Hans", spec: SheetSpec | None = None) -> None:
     """Validate the built record with kuajing.ceb; each issue lands on its row and column."""
-    message = Message(message_type="CEB311", records=[record])
+    spec = spec or ORDERS
+    message = Message(message_type=spec.message_type, records=[record])
     for issue in ceb.validate(message):
         if issue.path.startswith(("BaseTransfer", "@", "BaseSubscribe")):
             continue
         column, line = _issue_column(issue.path)
         row = order.rows[line - 1] if line and line <= len(order.rows) else order.rows[0]
         text = issue.message_zh if locale == "zh_Hans" else issue.message_en
-        order.errors.append(RowError(row=row, column=column if column in BY_KEY else "", code=str(issue.code),
+        order.errors.append(RowError(row=row, column=column if column in spec.by_key else "", code=str(issue.code),
                                      message=text, value=issue.value))
 
 
-def _customs_text(code: str, info: str, locale: str) -> str:
+def _customs_text(code: str, info: str, locale: str, message_type: str = "CEB311") -> str:
     """The verdict's reason in the caller's language (catalogue meaning; ours from kuajing.imports.errors)."""
     if locale == "zh_Hans":
         return info
@@ -410,12 +429,13 @@ def _customs_text(code: str, info: str, locale: str) -> str:
 
     if code in import_errors.OWN_CODES:
         return import_errors.OWN_CODES[code][1]
-    entry = explain("CEB311", code)
+    entry = explain(message_type, code)
     meaning = getattr(entry, "meaning_en", None) if entry else None
     return f"{meaning} ({info})" if meaning else info
 
 
-def upload(*, session, content: bytes, principal, received_at: datetime, locale: str = "zh_Hans") -> UploadResult:
+def upload(*, session, content: bytes, principal, received_at: datetime, locale: str = "zh_Hans",
+           spec: SheetSpec | None = None) -> UploadResult:
     """Read an order workbook and run every good order through the intake pipeline (never commits)."""
     from kuajing.enterprises.models import Enterprise
     from kuajing.imports import errors as import_errors
@@ -423,13 +443,14 @@ def upload(*, session, content: bytes, principal, received_at: datetime, locale:
 
     if principal is None or principal.enterprise_id is None:
         raise import_errors.no_enterprise()
-    orders, row_count = read_rows(content, locale=locale)
+    spec = spec or ORDERS
+    orders, row_count = read_rows(content, locale=locale, spec=spec)
     good: list[tuple[OrderRows, Any]] = []
     outcomes: dict[int, OrderOutcome] = {}
     for n, order in enumerate(orders):
-        record = build_record(order, when=received_at, locale=locale)
+        record = build_record(order, when=received_at, locale=locale, spec=spec)
         if record is not None:
-            check_record(order, record, locale=locale)
+            check_record(order, record, locale=locale, spec=spec)
         if order.errors:
             outcomes[n] = OrderOutcome(order_no=order.order_no, ebp_code=order.ebp_code, rows=order.rows,
                                        status="rejected", code=ExcelCode.order_rejected,
@@ -443,21 +464,47 @@ def upload(*, session, content: bytes, principal, received_at: datetime, locale:
     index_of = {id(order): n for n, order in enumerate(orders)}
     for start in range(0, len(good), BATCH):
         chunk = good[start:start + BATCH]
-        message = Message(message_type="CEB311", records=[rec for _, rec in chunk],
-                          guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"kuajing-excel:{file_sha}:{start}")).upper(),
-                          base_transfer=BaseTransfer(direction="import", cop_code=(ent.customs_code or ent.uscc)[:18],
+        message = Message(message_type=spec.message_type, records=[rec for _, rec in chunk],
+                          guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"kuajing-{spec.raw_prefix}:{file_sha}:{start}")).upper(),
+                          base_transfer=BaseTransfer(direction=spec.direction, cop_code=(ent.customs_code or ent.uscc)[:18],
                                                      cop_name=ent.name_zh[:100],
                                                      dxp_id=(ent.dxp_id or "DXPENT0000000000")[:30]))
         result = accept(session=session, message=message, principal=principal, received_at=received_at,
-                        raw=f"excel:{file_sha}:{start}".encode(), channel="excel")
+                        raw=f"{spec.raw_prefix}:{file_sha}:{start}".encode(), channel="excel")
         for (order, _), verdict in zip(chunk, result.records, strict=True):
             outcomes[index_of[id(order)]] = OrderOutcome(
                 order_no=order.order_no, ebp_code=order.ebp_code, rows=order.rows, status=verdict.status,
-                code=verdict.code, info=_customs_text(verdict.code, verdict.info, locale),
+                code=verdict.code, info=_customs_text(verdict.code, verdict.info, locale, spec.message_type),
                 receipt_id=verdict.receipt_id)
             if verdict.status != "accepted":
                 order.errors.append(RowError(row=order.rows[0], column="", code=verdict.code,
-                                             message=_customs_text(verdict.code, verdict.info, locale)))
+                                             message=_customs_text(verdict.code, verdict.info, locale,
+                                                                   spec.message_type)))
     errors = [e for order in orders for e in order.errors]
-    errors.sort(key=lambda e: (e.row, list(BY_KEY).index(e.column) if e.column in BY_KEY else -1))
+    order_of = list(spec.by_key)
+    errors.sort(key=lambda e: (e.row, order_of.index(e.column) if e.column in spec.by_key else -1))
     return UploadResult(orders=[outcomes[n] for n in range(len(orders))], errors=errors, rows=row_count)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """What the Excel machinery needs to know about one message type's template."""
+
+    message_type: str  # CEB311 / CEB303
+    columns: tuple[Column, ...]
+    build: Callable[[OrderRows, datetime], Any]  # rows that passed the cell checks → record
+    second_line: dict[str, str]  # the example's second line (head values repeat)
+    direction: str = "import"  # BaseTransfer of the messages sent to intake
+    raw_prefix: str = "excel"  # idempotency key prefix of the file's messages
+    sheet: str = SHEET
+
+    @property
+    def by_key(self) -> dict[str, Column]:
+        """The columns by field key."""
+        return {c.key: c for c in self.columns}
+
+
+ORDERS = SheetSpec("CEB311", COLUMNS, _build_ceb311,
+                   {"gnum": "2", "itemNo": "SKU-0002", "itemName": "维生素软糖 60粒", "gmodel": "60粒/瓶", "barCode": "",
+                    "unit": "142", "qty": "1", "price": "60", "country": "502"})
+parse_decimal = _decimal  # for the builders of other message types (a cell that passed the "dec" check)
