@@ -180,7 +180,7 @@ def ensure_platform_keys(settings) -> tuple[Path, Path]:
         raise SigningError(f"the platform signing key {key_path} or certificate {cert_path} is missing "
                            "(KUAJING_SIGNER_KEY_PATH / KUAJING_SIGNER_CERT_PATH)")
     algorithm = "rsa-sha1" if settings.signer == "rsa-software" else "sm2-sm3"
-    key_pem, cert_pem = generate_demo_keypair(algorithm, f"{settings.zone_name_zh} 平台（开发）", days=3650)
+    key_pem, cert_pem = generate_demo_keypair(algorithm, "Kuajing 平台签名证书（开发）", days=3650)
     key_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = key_path.with_suffix(".tmp")
     tmp.write_bytes(key_pem)
