@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kuajing import events
 from kuajing.audit import service as audit
 from kuajing.ceb import Message, build
 from kuajing.ceb.models import BaseTransfer
@@ -266,7 +267,9 @@ def _apply_list(*, session: Session, rec, now: datetime):
         if current in _RANK and current not in (S.released, S.closed):
             set_status(session, inv, S.customs_rejected, action="customs-reject", info=str(rec.return_info or ""),
                        extra={"return_status": code})
+            events.publish(session=session, name="export.inventory.rejected", inventory=inv)
     elif target is not None and current in _RANK and _RANK[target] > _RANK[current]:
+        first_release = inv.released_at is None
         if target is S.released:
             inv.released_at = now
         if target is S.closed:
@@ -280,6 +283,8 @@ def _apply_list(*, session: Session, rec, now: datetime):
             from kuajing.export_summary.service import register_released_inventory
 
             register_released_inventory(session=session, inventory=inv)
+            if first_release:
+                events.publish(session=session, name="export.inventory.released", inventory=inv)
     session.flush()
     return inv.sender_enterprise_id, inv.business_key, "CEB603"
 
@@ -301,7 +306,10 @@ def _apply_document(model, decl_type: str, key_of):
         if decl_type == "CEB605" and code == "399":
             inv = session.scalars(select(ExportInventory).where(ExportInventory.invt_no == doc.invt_no)).first()
             if inv is not None and inv.status != S.cancelled.value:
+                was_released = inv.released_at is not None
                 set_status(session, inv, S.cancelled, action="cancel", info=str(rec.return_info or ""))
+                events.publish(session=session, name="export.inventory.cancelled", inventory=inv,
+                               was_released=was_released)
         audit.record(session=session, action=f"export:{name.replace('_', '-')}:customs",
                      stream=f"export:{name}:{key}"[:200], actor=ACTOR, subject_id=key, before=before,
                      after={"status": doc.status, "customs_status": code})

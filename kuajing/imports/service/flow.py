@@ -26,6 +26,7 @@ from decimal import ROUND_CEILING, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kuajing import events
 from kuajing.audit import service as audit
 from kuajing.ceb import Message, build, parse
 from kuajing.ceb.models import BaseTransfer
@@ -420,6 +421,7 @@ def declare(*, session: Session, inventory: Inventory, order: ImportOrder | None
     inv.declared_at = now
     _set_status(session, inv, InventoryStatus.declared, action="declare",
                 extra={"tax_total": q.total, "taxable_price": q.taxable_price, "channel": q.channel.value})
+    events.publish(session=session, name="import.inventory.declared", inventory=inv)
     return inv
 
 
@@ -467,6 +469,7 @@ def _apply_list_receipt(session: Session, rec, when: datetime) -> Inventory | No
                 _customs_quota_block(session, inv)
             _set_status(session, inv, InventoryStatus.customs_rejected, action="customs-reject",
                         info=str(rec.return_info or ""), extra={"return_status": code})
+            events.publish(session=session, name="import.inventory.rejected", inventory=inv)
         return inv
     if target is None or current not in _RANK or _RANK.get(target, -1) <= _RANK[current]:
         session.flush()
@@ -477,6 +480,8 @@ def _apply_list_receipt(session: Session, rec, when: datetime) -> Inventory | No
         inv.released_at = when
     _set_status(session, inv, target, action=target.value.replace("_", "-"), info=str(rec.return_info or ""),
                 extra={"return_status": code})
+    if target is InventoryStatus.released:
+        events.publish(session=session, name="import.inventory.released", inventory=inv)
     return inv
 
 

@@ -237,6 +237,7 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
     """
     from sqlalchemy import select
 
+    from kuajing import events
     from kuajing.imports.choices import DocumentStatus, InventoryStatus, ReturnStage
     from kuajing.imports.models import ReturnTracking
 
@@ -261,6 +262,7 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
     if target is not DocumentStatus.decided or inv is None:
         return
     inv_before = {"status": inv.status}
+    was_released = inv.released_at is not None
     if message_type == "CEB623":
         _restore_quota(session, inv, restore_reference=f"cancel:{doc.invt_no}", actor=actor)
         _stock(session, inv, None, restore_reference=f"cancel:{doc.invt_no}", actor=actor)
@@ -269,6 +271,7 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
                     extra={"quota_restored": True, "tax_bills_voided": voided})
         _audit(session, "cancel:approve", doc.invt_no, inv_before,
                {"status": inv.status, "quota_restored": True, "tax_bills_voided": voided}, actor)
+        events.publish(session=session, name="import.inventory.cancelled", inventory=inv, was_released=was_released)
         return
     full, value = _refund_value(inv, doc)
     _restore_quota(session, inv, amount=None if full else value, restore_reference=f"refund:{doc.business_key}",
@@ -278,6 +281,7 @@ def apply_customs_answer(*, session, doc, message_type: str, code: str, info: st
         voided = _void_tax_bills(session, doc.invt_no, actor) if doc.invt_no else 0
         _set_status(session, inv, InventoryStatus.returned, action="return", info=info or None,
                     extra={"quota_restored": "all", "tax_bills_voided": voided})
+        events.publish(session=session, name="import.inventory.returned", inventory=inv)
     else:
         inv.last_info = info or inv.last_info
     if tracking is not None and tracking.stage == ReturnStage.filed.value:
