@@ -1,4 +1,5 @@
-"""One pipeline tick: drop folders, the customs outbox and inbox, timeouts, overdue returns, export register and reminders."""
+"""One pipeline tick: drop folders, the customs outbox and inbox, timeouts, overdue returns, export register and
+reminders, risk rules."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class TickResult:
     export_lists_registered: int = 0
     summary_reminders: int = 0
     folder_files: int = 0
+    risk_checked: int = 0  # declaration lists the risk rules ran on (kuajing.risk)
 
     @property
     def busy(self) -> bool:
@@ -72,4 +74,10 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
         log.warning("export summary job skipped: %s", exc)
     else:
         result.export_lists_registered, result.summary_reminders = done.lists_registered, done.reminders
+    from kuajing.risk.jobs import run as run_risk_rules
+
+    try:
+        result.risk_checked = run_risk_rules(session_factory=session_factory, now=now)  # queued by subscribers
+    except AppError as exc:  # e.g. a threshold rule not in force: the rest of the pipeline goes on
+        log.warning("risk rules skipped: %s", exc)
     return result

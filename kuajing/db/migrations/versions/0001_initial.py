@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:24:54.456836
+Create Date: 2026-11-27 23:08:43.005411
 """
 from alembic import op
 import sqlalchemy as sa
@@ -158,6 +158,55 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_enterprises_park'), ['park'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprises_status'), ['status'], unique=False)
 
+    op.create_table('evaluation_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period', sa.String(length=10), nullable=False),
+    sa.Column('unit_kind', sa.String(length=10), nullable=False),
+    sa.Column('unit_code', sa.String(length=40), nullable=False),
+    sa.Column('indicator_code', sa.String(length=40), nullable=False),
+    sa.Column('value', kuajing.db.types.ExactDecimal(18, 2), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('entered_by', sa.String(length=120), nullable=False),
+    sa.Column('entered_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_entries')),
+    sa.UniqueConstraint('period', 'unit_kind', 'unit_code', 'indicator_code', name=op.f('uq_evaluation_entries_period_unit_kind_unit_code_indicator_code'))
+    )
+    with op.batch_alter_table('evaluation_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_entries_period'), ['period'], unique=False)
+
+    op.create_table('evaluation_snapshots',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period', sa.String(length=10), nullable=False),
+    sa.Column('unit_kind', sa.String(length=10), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('method', sa.String(length=40), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('published_by', sa.String(length=120), nullable=False),
+    sa.Column('published_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_snapshots')),
+    sa.UniqueConstraint('period', 'unit_kind', 'revision', name=op.f('uq_evaluation_snapshots_period_unit_kind_revision'))
+    )
+    with op.batch_alter_table('evaluation_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_snapshots_period'), ['period'], unique=False)
+
+    op.create_table('evaluation_weights',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('indicator_code', sa.String(length=40), nullable=False),
+    sa.Column('weight', kuajing.db.types.ExactDecimal(7, 2), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.Column('set_by', sa.String(length=120), nullable=False),
+    sa.Column('set_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_weights')),
+    sa.UniqueConstraint('indicator_code', 'valid_from', name=op.f('uq_evaluation_weights_indicator_code_valid_from'))
+    )
+    with op.batch_alter_table('evaluation_weights', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_weights_indicator_code'), ['indicator_code'], unique=False)
+
     op.create_table('import_outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('message_type', sa.String(length=8), nullable=False),
@@ -205,6 +254,19 @@ def upgrade() -> None:
     with op.batch_alter_table('quota_lookups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quota_lookups_buyer_index'), ['buyer_index'], unique=False)
         batch_op.create_index('ix_quota_lookups_caller_at', ['caller', 'at'], unique=False)
+
+    op.create_table('risk_queue',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('event', sa.String(length=40), nullable=False),
+    sa.Column('enqueued_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_queue')),
+    sa.UniqueConstraint('direction', 'inventory_id', 'event', name=op.f('uq_risk_queue_direction_inventory_id_event'))
+    )
+    with op.batch_alter_table('risk_queue', schema=None) as batch_op:
+        batch_op.create_index('ix_risk_queue_pending', ['processed_at', 'id'], unique=False)
 
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -616,6 +678,120 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('received_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_received_messages_guid'), ['guid'], unique=False)
+
+    op.create_table('risk_alerts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('rule', sa.String(length=32), nullable=False),
+    sa.Column('subject_kind', sa.String(length=12), nullable=False),
+    sa.Column('subject_key', sa.String(length=120), nullable=False),
+    sa.Column('subject_display', sa.String(length=200), nullable=False),
+    sa.Column('window_key', sa.String(length=60), nullable=False),
+    sa.Column('window_start', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('window_end', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('district', sa.String(length=12), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=12), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('references', sa.JSON(), nullable=False),
+    sa.Column('opened_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_risk_alerts_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_alerts')),
+    sa.UniqueConstraint('rule', 'subject_key', 'window_key', name=op.f('uq_risk_alerts_rule_subject_key_window_key'))
+    )
+    with op.batch_alter_table('risk_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_alerts_district'), ['district'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_alerts_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_alerts_rule'), ['rule'], unique=False)
+        batch_op.create_index('ix_risk_alerts_status_opened', ['status', 'opened_at'], unique=False)
+
+    op.create_table('risk_blacklist',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subject_kind', sa.String(length=12), nullable=False),
+    sa.Column('subject_key', sa.String(length=120), nullable=False),
+    sa.Column('subject_display', sa.String(length=200), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('added_by', sa.String(length=120), nullable=False),
+    sa.Column('added_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('removed_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('removed_by', sa.String(length=120), nullable=True),
+    sa.Column('removal_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_risk_blacklist_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_blacklist'))
+    )
+    with op.batch_alter_table('risk_blacklist', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_blacklist_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_risk_blacklist_subject', ['subject_kind', 'subject_key'], unique=False)
+
+    op.create_table('risk_credit_grades',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('graded_on', sa.Date(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('grade', sa.String(length=3), nullable=False),
+    sa.Column('score', kuajing.db.types.ExactDecimal(6, 2), nullable=False),
+    sa.Column('factors', sa.JSON(), nullable=False),
+    sa.Column('capped_by', sa.String(length=12), nullable=True),
+    sa.Column('graded_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_risk_credit_grades_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_credit_grades')),
+    sa.UniqueConstraint('enterprise_id', 'graded_on', name=op.f('uq_risk_credit_grades_enterprise_id_graded_on'))
+    )
+    with op.batch_alter_table('risk_credit_grades', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_credit_grades_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('risk_data_transfers',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('transferred_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=200), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('categories', sa.JSON(), nullable=False),
+    sa.Column('sensitive', sa.Boolean(), nullable=False),
+    sa.Column('legal_basis', sa.String(length=24), nullable=False),
+    sa.Column('exempt', sa.Boolean(), nullable=False),
+    sa.Column('purpose', sa.String(length=300), nullable=False),
+    sa.Column('individuals', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=120), nullable=False),
+    sa.Column('recorded_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_risk_data_transfers_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_data_transfers')),
+    sa.UniqueConstraint('reference', name=op.f('uq_risk_data_transfers_reference'))
+    )
+    with op.batch_alter_table('risk_data_transfers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_data_transfers_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index('ix_risk_data_transfers_year', ['year', 'exempt'], unique=False)
+
+    op.create_table('risk_parcel_facts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reference', sa.String(length=160), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('district', sa.String(length=12), nullable=True),
+    sa.Column('buyer_index', sa.String(length=64), nullable=True),
+    sa.Column('buyer_masked', sa.String(length=40), nullable=True),
+    sa.Column('consignee_index', sa.String(length=64), nullable=True),
+    sa.Column('phone_index', sa.String(length=64), nullable=True),
+    sa.Column('goods_key', sa.String(length=64), nullable=False),
+    sa.Column('declared_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_risk_parcel_facts_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_parcel_facts')),
+    sa.UniqueConstraint('direction', 'inventory_id', name=op.f('uq_risk_parcel_facts_direction_inventory_id'))
+    )
+    with op.batch_alter_table('risk_parcel_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_risk_parcel_facts_buyer_at', ['buyer_index', 'declared_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_parcel_facts_declared_at'), ['declared_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_parcel_facts_district'), ['district'], unique=False)
+        batch_op.create_index(batch_op.f('ix_risk_parcel_facts_enterprise_id'), ['enterprise_id'], unique=False)
 
     op.create_table('tax_bills',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1462,6 +1638,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quota_movements_reference'), ['reference'], unique=False)
         batch_op.create_index(batch_op.f('ix_quota_movements_reservation_id'), ['reservation_id'], unique=False)
 
+    op.create_table('risk_alert_steps',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('alert_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=True),
+    sa.Column('to_status', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['risk_alerts.id'], name=op.f('fk_risk_alert_steps_alert_id_risk_alerts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_alert_steps'))
+    )
+    with op.batch_alter_table('risk_alert_steps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_risk_alert_steps_alert_id'), ['alert_id'], unique=False)
+
+    op.create_table('risk_data_transfer_subjects',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('transfer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('person_index', sa.String(length=64), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('sensitive', sa.Boolean(), nullable=False),
+    sa.Column('exempt', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['transfer_id'], ['risk_data_transfers.id'], name=op.f('fk_risk_data_transfer_subjects_transfer_id_risk_data_transfers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_data_transfer_subjects')),
+    sa.UniqueConstraint('transfer_id', 'person_index', name=op.f('uq_risk_data_transfer_subjects_transfer_id_person_index'))
+    )
+    with op.batch_alter_table('risk_data_transfer_subjects', schema=None) as batch_op:
+        batch_op.create_index('ix_risk_data_transfer_subjects_count', ['year', 'exempt', 'sensitive', 'person_index'], unique=False)
+
+    op.create_table('risk_price_samples',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('fact_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('gnum', sa.Integer(), nullable=False),
+    sa.Column('heading', sa.String(length=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('unit_price', kuajing.db.types.ExactDecimal(18, 5), nullable=False),
+    sa.Column('declared_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['fact_id'], ['risk_parcel_facts.id'], name=op.f('fk_risk_price_samples_fact_id_risk_parcel_facts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_risk_price_samples')),
+    sa.UniqueConstraint('fact_id', 'gnum', name=op.f('uq_risk_price_samples_fact_id_gnum'))
+    )
+    with op.batch_alter_table('risk_price_samples', schema=None) as batch_op:
+        batch_op.create_index('ix_risk_price_samples_heading_on', ['heading', 'currency', 'declared_on'], unique=False)
+
     op.create_table('signed_declarations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -1872,6 +2092,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_signed_declarations_certificate_id'))
 
     op.drop_table('signed_declarations')
+    with op.batch_alter_table('risk_price_samples', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_price_samples_heading_on')
+
+    op.drop_table('risk_price_samples')
+    with op.batch_alter_table('risk_data_transfer_subjects', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_data_transfer_subjects_count')
+
+    op.drop_table('risk_data_transfer_subjects')
+    with op.batch_alter_table('risk_alert_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_alert_steps_alert_id'))
+
+    op.drop_table('risk_alert_steps')
     with op.batch_alter_table('quota_movements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quota_movements_reservation_id'))
         batch_op.drop_index(batch_op.f('ix_quota_movements_reference'))
@@ -2049,6 +2281,34 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tax_bills_agent_month')
 
     op.drop_table('tax_bills')
+    with op.batch_alter_table('risk_parcel_facts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_parcel_facts_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_risk_parcel_facts_district'))
+        batch_op.drop_index(batch_op.f('ix_risk_parcel_facts_declared_at'))
+        batch_op.drop_index('ix_risk_parcel_facts_buyer_at')
+
+    op.drop_table('risk_parcel_facts')
+    with op.batch_alter_table('risk_data_transfers', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_data_transfers_year')
+        batch_op.drop_index(batch_op.f('ix_risk_data_transfers_enterprise_id'))
+
+    op.drop_table('risk_data_transfers')
+    with op.batch_alter_table('risk_credit_grades', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_risk_credit_grades_enterprise_id'))
+
+    op.drop_table('risk_credit_grades')
+    with op.batch_alter_table('risk_blacklist', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_blacklist_subject')
+        batch_op.drop_index(batch_op.f('ix_risk_blacklist_enterprise_id'))
+
+    op.drop_table('risk_blacklist')
+    with op.batch_alter_table('risk_alerts', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_alerts_status_opened')
+        batch_op.drop_index(batch_op.f('ix_risk_alerts_rule'))
+        batch_op.drop_index(batch_op.f('ix_risk_alerts_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_risk_alerts_district'))
+
+    op.drop_table('risk_alerts')
     with op.batch_alter_table('received_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_received_messages_guid'))
 
@@ -2143,6 +2403,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_enterprise_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('risk_queue', schema=None) as batch_op:
+        batch_op.drop_index('ix_risk_queue_pending')
+
+    op.drop_table('risk_queue')
     with op.batch_alter_table('quota_lookups', schema=None) as batch_op:
         batch_op.drop_index('ix_quota_lookups_caller_at')
         batch_op.drop_index(batch_op.f('ix_quota_lookups_buyer_index'))
@@ -2153,6 +2417,18 @@ def downgrade() -> None:
         batch_op.drop_index('ix_import_outbox_pending')
 
     op.drop_table('import_outbox')
+    with op.batch_alter_table('evaluation_weights', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_weights_indicator_code'))
+
+    op.drop_table('evaluation_weights')
+    with op.batch_alter_table('evaluation_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_snapshots_period'))
+
+    op.drop_table('evaluation_snapshots')
+    with op.batch_alter_table('evaluation_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_entries_period'))
+
+    op.drop_table('evaluation_entries')
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprises_status'))
         batch_op.drop_index(batch_op.f('ix_enterprises_park'))
