@@ -48,18 +48,18 @@ def bad_unit_kind(value: Any) -> AppError:
 
 def unknown_unit(value: Any) -> AppError:
     """Not a unit of the zone."""
-    return _invalid(C.unknown_unit, "unit_code", "{value} is not a district or park of the zone.", value, value=value)
+    return _invalid(C.unknown_unit, "unit_code", "{given} is not a district or park of the zone.", value, given=value)
 
 
 def unknown_indicator(value: Any) -> AppError:
     """No such indicator."""
-    return _invalid(C.unknown_indicator, "indicator", "There is no indicator {value}.", value, value=value)
+    return _invalid(C.unknown_indicator, "indicator", "There is no indicator {given}.", value, given=value)
 
 
 def indicator_computed(value: Any) -> AppError:
     """Computed indicators come from the data."""
-    return _invalid(C.indicator_computed, "indicator", "The indicator {value} is computed from platform data.",
-                    value, value=value)
+    return _invalid(C.indicator_computed, "indicator", "The indicator {given} is computed from platform data.",
+                    value, given=value)
 
 
 def evidence_required() -> AppError:

@@ -104,13 +104,13 @@ def enterprise_not_found(enterprise_id: Any) -> AppError:
 
 def transfer_bad_basis(value: Any) -> AppError:
     """Unknown legal basis."""
-    return _invalid(C.transfer_bad_basis, "legal_basis", "Unknown legal basis {value}.", value, value=value)
+    return _invalid(C.transfer_bad_basis, "legal_basis", "Unknown legal basis {given}.", value, given=value)
 
 
 def transfer_bad_category(value: Any, index: int) -> AppError:
     """Unknown data category."""
-    return _invalid(C.transfer_bad_category, f"categories[{index}]", "Unknown data category {value}.", value,
-                    value=value)
+    return _invalid(C.transfer_bad_category, f"categories[{index}]", "Unknown data category {given}.", value,
+                    given=value)
 
 
 def transfer_no_individuals() -> AppError:
