@@ -23,6 +23,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
 users_app = typer.Typer(help="People's accounts (the first zone operator of a new installation).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+risk_app = typer.Typer(help="Risk prevention: rules scan, credit grades, data-export counters.", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
 
 # Wide enough that generated keys and passwords are never wrapped when the output is a file or a pipe.
 console = Console() if sys.stdout.isatty() else Console(width=200)
@@ -316,6 +318,51 @@ def bench_import(
             for name, share in result["profile"]["own"][:15]:
                 top.add_row(f"{share:.1f}", name)
             console.print(top)
+
+
+# --- risk prevention (风险防控) -----------------------------------------------------------------------
+
+
+@risk_app.command("scan")
+def risk_scan(days: int = typer.Option(30, min=1, max=366, help="lists declared in the last N days")) -> None:
+    """Run every risk rule over the lists of the last ``days`` days (alerts are raised once, so re-runs are safe)."""
+    from datetime import timedelta
+
+    from kuajing.db.base import utcnow
+    from kuajing.db.session import transaction
+    from kuajing.risk.service import scan
+
+    with transaction(_session_factory(_settings())) as session:
+        done = scan(session=session, since=utcnow() - timedelta(days=days))
+    console.print(f"risk scan: {done.enqueued} lists queued, {done.processed} processed, {done.alerts} new alerts")
+
+
+@risk_app.command("grade")
+def risk_grade() -> None:
+    """Store today's credit grade of every approved enterprise (once a day; audited)."""
+    from kuajing.db.base import utcnow
+    from kuajing.db.session import transaction
+    from kuajing.risk.service import local_date, record_grades
+
+    with transaction(_session_factory(_settings())) as session:
+        n = record_grades(session=session, on=local_date(utcnow()), actor="system:cli")
+    console.print(f"credit grades recorded: {n}")
+
+
+@risk_app.command("data-export")
+def risk_data_export(year: int = typer.Argument(..., min=2000, max=2100)) -> None:
+    """Print the year's personal-data export counters against the CAC thresholds, and raise due alerts."""
+    from kuajing.db.session import transaction
+    from kuajing.risk.dataexport import check_thresholds, year_summary
+
+    with transaction(_session_factory(_settings())) as session:
+        check_thresholds(session=session, year=year)
+        s = year_summary(session=session, year=year)
+    console.print(f"{year}: {s['transfers']} transfers, {s['individuals_non_exempt']} non-sensitive and "
+                  f"{s['individuals_sensitive']} sensitive individuals (not exempt); route {s['route']}")
+    for name, t in s["thresholds"].items():
+        if isinstance(t, dict) and "level" in t:
+            console.print(f"  {name}: {t['count']} / {t['threshold']} (warning from {t['warn_at']}) {t['level']}")
 
 
 def _safe_url(url: str) -> str:

@@ -61,7 +61,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports|risk|evaluation|data-export)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 
@@ -209,6 +209,22 @@ def a_summary_application(db, a) -> dict:
 
 
 CERTIFICATE_FILLERS = {"certificate_id": 1}
+#: risk: an alert and a blacklist entry about A, a published evaluation (government roles only; enterprises see at
+#: most their own credit grade — /api/v1/risk/credit/{enterprise_id} is aimed at A through enterprise_id)
+RISK_FILLERS = {"alert_id": 1, "entry_id": 1, "snapshot_id": 1}
+
+
+def a_risk_records(db, a) -> dict:
+    """A blacklist entry and an alert about A (A's declaration raised it), and a published district evaluation."""
+    from kuajing.evaluation import service as evaluation
+    from kuajing.risk import service as risk
+    from tests.risk.helpers import fact
+
+    entry = risk.blacklist_add(session=db, actor="test", reason="隔离测试", enterprise_id=a.id)
+    [alert] = risk.evaluate(session=db, fact=fact(db, buyer=None, enterprise_id=a.id, district=a.district))
+    snap = evaluation.publish(session=db, period="2025", unit_kind="district", actor="test")
+    db.commit()
+    return {"alert_id": alert.id, "entry_id": entry.id, "snapshot_id": snap.id}
 #: exports: A's overseas warehouse and A's prepared customs declaration (A's B2B export order ISO-A-ORD)
 EXPORT_FILLERS = {"warehouse_id": 1, "customs_declaration_id": 1}
 
@@ -291,7 +307,7 @@ def a_bonded_and_guarantee(db, a) -> dict:
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
     ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS, **SUMMARY_FILLERS,
-           **CERTIFICATE_FILLERS, **EXPORT_FILLERS}
+           **CERTIFICATE_FILLERS, **EXPORT_FILLERS, **RISK_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -304,7 +320,8 @@ def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
     # declaration_id: a customs sandbox record (no enterprise owns it; the desk is for customs officers only)
     fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], "declaration_id": 1,
                **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids),
-               **a_summary_application(db, a), **a_certificate(db, a), **a_export_records(client, db, a, ids)}
+               **a_summary_application(db, a), **a_certificate(db, a), **a_export_records(client, db, a, ids),
+               **a_risk_records(db, a)}
     markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id, "ISO-A-ORD"]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]
@@ -365,3 +382,20 @@ def test_enterprise_a_reaches_its_own_records(app, client, db, world):
     b_key = _callers(ids, sessions, "b")["b API key"]
     r = _send(client, "GET", "/api/v1/enterprises", b_key, {})
     assert [e["id"] for e in r.json()["items"]] == [b.id]
+
+
+def test_credit_grades_own_only_for_enterprises_every_one_for_government(client, db, world):
+    """Enterprises see at most their own credit grade; government roles see every approved enterprise's."""
+    a, b, ids, sessions = world
+    b_key = _callers(ids, sessions, "b")["b API key"]
+    own = _send(client, "GET", "/api/v1/risk/credit", b_key, {})
+    assert [g["enterprise_id"] for g in own.json()["items"]] == [b.id] and a.name_zh not in own.text
+    assert _send(client, "GET", f"/api/v1/risk/credit/{a.id}", b_key, {}).status_code == 403
+    page = _send(client, "GET", "/risk/credit", _callers(ids, sessions, "b")["b admin (session)"], {})
+    assert page.status_code == 200 and b.name_zh in page.text and a.name_zh not in page.text
+    supervisor = login(db, user_id=make_user(db, username="bureau", roles=["commerce_supervisor"]))
+    db.commit()
+    gov = {"cookies": supervisor.cookies, "headers": {"X-CSRF-Token": supervisor.csrf}, "csrf": supervisor.csrf}
+    every = _send(client, "GET", "/api/v1/risk/credit", gov, {}).json()["items"]
+    assert b.id in {g["enterprise_id"] for g in every}  # A is not approved (returned): only approved are graded
+    assert _send(client, "GET", f"/api/v1/risk/credit/{a.id}", gov, {}).status_code == 200
