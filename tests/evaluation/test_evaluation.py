@@ -15,6 +15,7 @@ from kuajing.evaluation import calc, service
 from kuajing.evaluation.errors import ImmutableSnapshotError
 from kuajing.evaluation.models import Snapshot
 from tests.accounts.fixtures import make_enterprise
+from tests.imports.conftest import zone  # noqa: F401  (fixture)
 from tests.risk.helpers import gov
 
 D = Decimal
@@ -103,7 +104,7 @@ def test_entries_need_evidence_and_computed_indicators_are_not_entered(db):
     assert '"120.50"' in events[1].before_json and '"130.00"' in events[1].after_json
 
 
-def _released_parcel(client, db, session_factory, zone):
+def _released_parcel(client, db, session_factory, parties):
     from sqlalchemy import select as sel
 
     from kuajing.imports.models import Inventory
@@ -111,7 +112,7 @@ def _released_parcel(client, db, session_factory, zone):
     from tests.imports.test_flow import FakeCustoms, list_receipt
     from tests.imports.test_intake import send_parcel
 
-    send_parcel(client, zone)
+    send_parcel(client, parties)
     inv = db.scalars(sel(Inventory)).one()
     customs = FakeCustoms()
     customs.queue = [list_receipt(inv, s) for s in ("120", "399", "800")]
@@ -119,8 +120,6 @@ def _released_parcel(client, db, session_factory, zone):
     db.expire_all()
     return db.scalars(sel(Inventory)).one()
 
-
-from tests.imports.conftest import zone  # noqa: E402,F401  (fixture)
 
 
 def test_computed_values_come_from_released_lists_registry_and_warehouses(client, db, session_factory, zone):  # noqa: F811

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from kuajing.risk import service
 from kuajing.risk.models import Alert
 from tests.accounts.fixtures import make_enterprise
