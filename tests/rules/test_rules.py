@@ -152,6 +152,26 @@ CASES = [
     ("R7.2 class 4 before", "rebate.processing_days.class_4", "2016-06-30", NOT_IN_FORCE),
     ("R11.5 assessment before", "pi.assessment_nonsensitive_ge", "2024-03-21", NOT_IN_FORCE),
     ("R11.5 sensitive before", "pi.assessment_sensitive_ge", "2024-03-21", NOT_IN_FORCE),
+    # §9.1 risk-prevention thresholds: platform settings (the zone may change them), modelled from 2016-04-08
+    ("§9.1 quota ratio before", "risk.quota_ratio", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 quota ratio", "risk.quota_ratio", "2016-04-08", Decimal("0.90")),
+    ("§9.1 identity window before", "risk.identity_window_days", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 identity window", "risk.identity_window_days", "2016-04-08", 30),
+    ("§9.1 identity distinct before", "risk.identity_max_distinct", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 identity distinct", "risk.identity_max_distinct", "2016-04-08", 3),
+    ("§9.1 split window before", "risk.split_window_hours", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 split window", "risk.split_window_hours", "2016-04-08", 24),
+    ("§9.1 split parcels before", "risk.split_min_parcels", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 split parcels", "risk.split_min_parcels", "2016-04-08", 3),
+    ("§9.1 undervalue ratio before", "risk.undervalue_ratio", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 undervalue ratio", "risk.undervalue_ratio", "2016-04-08", Decimal("0.30")),
+    ("§9.1 lookback before", "risk.undervalue_lookback_days", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 lookback", "risk.undervalue_lookback_days", "2016-04-08", 90),
+    ("§9.1 samples before", "risk.undervalue_min_samples", "2016-04-07", NOT_IN_FORCE),
+    ("§9.1 samples", "risk.undervalue_min_samples", "2016-04-08", 20),
+    # R11.6: warn before the CAC thresholds (from the day Order 16 took effect)
+    ("R11.6 warning before", "pi.warning_ratio", "2024-03-21", NOT_IN_FORCE),
+    ("R11.6 warning", "pi.warning_ratio", "2024-03-22", Decimal("0.80")),
 ]
 
 
