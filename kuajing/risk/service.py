@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,12 +18,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kuajing.audit.service import record as audit
 from kuajing.db.base import utcnow
 from kuajing.db.types import blind_index, mask
 from kuajing.enterprises.models import Enterprise
+from kuajing.errors import AppError
 from kuajing.risk import calc, errors
 from kuajing.risk.choices import TRANSITIONS, AlertOutcome, AlertStatus, RuleCode, SubjectKind
 from kuajing.risk.models import (
@@ -36,6 +39,7 @@ from kuajing.risk.models import (
 )
 from kuajing.rules.service import rule
 
+log = logging.getLogger("kuajing.risk")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SYSTEM_ACTOR = "system:risk"
 ALERT_STREAM = "risk:alerts"
@@ -194,9 +198,12 @@ def raise_alert(*, session: Session, rule_code: RuleCode, subject_kind: SubjectK
                   window_key=window_key, window_start=window_start, window_end=window_end,
                   enterprise_id=enterprise_id, district=district, status=AlertStatus.open, details=details,
                   references=references[:50], opened_at=now, updated_at=now)
-    with session.begin_nested():
-        session.add(alert)
-        session.flush()
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:  # raised concurrently by another worker for the same (rule, subject, window)
+        return None
     session.add(AlertStep(alert_id=alert.id, action="open", from_status=None, to_status=AlertStatus.open,
                           actor=SYSTEM_ACTOR, at=now))
     audit(session=session, action="risk:alert:open", stream=ALERT_STREAM, actor=SYSTEM_ACTOR,
@@ -437,9 +444,13 @@ def process_queue(*, session: Session, now: datetime | None = None, limit: int =
     items = list(session.scalars(select(RiskQueueItem).where(RiskQueueItem.processed_at.is_(None))
                                  .order_by(RiskQueueItem.id).limit(limit)))
     for item in items:
-        fact = fact_for(session=session, direction=item.direction, inventory_id=item.inventory_id)
-        if fact is not None:
-            evaluate(session=session, fact=fact, now=now)
+        try:
+            with session.begin_nested():
+                fact = fact_for(session=session, direction=item.direction, inventory_id=item.inventory_id)
+                if fact is not None:
+                    evaluate(session=session, fact=fact, now=now)
+        except AppError as exc:  # e.g. no threshold in force on a very old list: skip it, never block the queue
+            log.warning("risk rules skipped for %s list %s: %s", item.direction, item.inventory_id, exc)
         item.processed_at = now
     session.flush()
     return len(items)

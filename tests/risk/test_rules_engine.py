@@ -169,3 +169,17 @@ def test_summary_contract(db):
         "alerts_open": 0, "alerts_by_rule": {}, "top": []}
     with pytest.raises(AppError):
         service.summary(session=db, start=today, end=today - timedelta(days=1))
+
+
+def test_a_list_without_thresholds_in_force_is_skipped_not_blocking_the_queue(db):
+    from datetime import UTC, datetime
+
+    from kuajing.risk.models import RiskQueueItem
+
+    old = fact(db, at=datetime(2015, 6, 1, tzinfo=UTC))  # before the risk.* rules are modelled (2016-04-08)
+    new = fact(db, at=hours(0))
+    for f in (old, new):
+        service.enqueue(session=db, direction="import", inventory_id=f.inventory_id, event="import.inventory.declared")
+    service.enqueue(session=db, direction="import", inventory_id=new.inventory_id, event="import.inventory.declared")
+    assert service.process_queue(session=db) == 2  # the repeat was not queued twice
+    assert all(q.processed_at is not None for q in db.scalars(select(RiskQueueItem)))
