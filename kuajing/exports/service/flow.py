@@ -23,6 +23,7 @@ from kuajing import events
 from kuajing.audit import service as audit
 from kuajing.ceb import Message, build
 from kuajing.ceb.models import BaseTransfer
+from kuajing.ceb.receipt import SHANGHAI
 from kuajing.db.base import utcnow
 from kuajing.exports import errors
 from kuajing.exports.choices import (
@@ -106,7 +107,8 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
         if message_type == "CEB213":
             from kuajing.exports.service import returns
 
-            returns.assess(doc=doc, inventory=None, back_on=None)
+            # provisional until the tally: the day the request reached the platform (Asia/Shanghai)
+            returns.assess(doc=doc, inventory=None, back_on=when.astimezone(SHANGHAI).date())
         if message_type == "CEB215":
             from kuajing.exports.service import returns
 
