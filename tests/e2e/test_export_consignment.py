@@ -134,7 +134,7 @@ def test_a_released_consignment_from_excel_upload_to_register_and_summary(live_s
     # 6. the summary wizard shows the group (the month of the release, Asia/Shanghai)
     month = _shanghai_month()
     with page.expect_navigation():
-        page.locator("nav.mainnav a[href='/export-summary']").click()
+        page.locator("nav.exports-nav a[href='/export-summary']").click()
     page.fill("input[name=month]", month)
     with page.expect_navigation():
         page.locator("form.filters button[type=submit]").click()
