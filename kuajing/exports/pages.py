@@ -204,8 +204,10 @@ def _declarations_page(request: Request, session, principal: Principal, *, statu
         principal.enterprise_id is not None and principal.has_role(Role.enterprise_user, Role.enterprise_admin))
     candidates: list[ExportOrder] = []
     if may_prepare:
+        # an order whose declaration is with customs or done is not offered again (prepared ones may be redone)
         open_ids = select(CustomsDeclaration.order_id).where(CustomsDeclaration.status.in_(
-            [CustomsDeclarationStatus.filed.value, CustomsDeclarationStatus.rejected.value]))
+            [CustomsDeclarationStatus.filed.value, CustomsDeclarationStatus.rejected.value,
+             CustomsDeclarationStatus.released.value]))
         oq = select(ExportOrder).where(ExportOrder.order_type.in_(tuple(routing.TRADE_MODE_OF)),
                                        ExportOrder.status != "deleted", ExportOrder.id.not_in(open_ids))
         if not principal.has_role(Role.zone_operator):

@@ -192,6 +192,9 @@ def test_prepare_track_and_download_a_customs_declaration(client, db, ezone):
                        follow_redirects=False).status_code == 303
     assert 'id="declaration-status">放行' in client.get(url).text
     assert 'id="track-declaration"' not in client.get(url).text  # nothing follows released
+    offered = client.get("/exports/customs-declarations").text
+    assert f'value="{ezone.platform.code}:EXO1"' not in offered  # done: not offered for another package
+    assert f'value="{ezone.platform.code}:EXO2"' in offered  # only prepared: may be prepared again
     actions = set(db.scalars(select(AuditEvent.action).where(
         AuditEvent.stream == f"export:customs-declaration:{decl_id}")))
     assert actions == {"export:customs-declaration:prepare", "export:customs-declaration:filed",
