@@ -34,12 +34,17 @@ class FieldIssue:
 
 
 class AppError(Exception):
-    """An error the user can act on; rendered as problem details."""
+    """An error the user can act on; rendered as problem details.
+
+    ``code`` and ``title`` are positional-only, so a message may have its own ``{code}`` / ``{title}``
+    placeholders (e.g. a bonded account book code) among ``params``.
+    """
 
     def __init__(
         self,
         code: str,
         title: str,
+        /,
         *,
         status: int = 400,
         detail: str | None = None,

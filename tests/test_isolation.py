@@ -225,25 +225,34 @@ def a_risk_records(db, a) -> dict:
     snap = evaluation.publish(session=db, period="2025", unit_kind="district", actor="test")
     db.commit()
     return {"alert_id": alert.id, "entry_id": entry.id, "snapshot_id": snap.id}
-#: exports: A's overseas warehouse and A's prepared customs declaration (A's B2B export order ISO-A-ORD)
-EXPORT_FILLERS = {"warehouse_id": 1, "customs_declaration_id": 1}
+
+
+#: exports: A's overseas warehouse, A's prepared customs declaration (A's B2B export order ISO-A-ORD) and A's
+#: export list for the same order number (the customs officer's desk addresses lists by id)
+EXPORT_FILLERS = {"warehouse_id": 1, "customs_declaration_id": 1, "inventory_id": 1}
 
 
 def a_export_records(client, db, a, ids) -> dict:
     """A's B2B export order ISO-A-ORD (sent by A's key through POST /ceb; same business key as A's import
-    order), its prepared customs declaration and A's overseas warehouse with the order linked as a booking note."""
+    order), its prepared customs declaration, A's overseas warehouse with the order linked as a booking note,
+    and A's export list (CEB603) for ISO-A-ORD."""
     from datetime import UTC, datetime
 
-    from kuajing.exports.models import ExportOrder
+    from kuajing.exports.models import ExportInventory, ExportOrder
     from kuajing.exports.service import routing, warehouses
-    from tests.exports.shipments import Parties, order, xml
+    from tests.exports.shipments import Parties, inventory, order, xml
 
-    msg = order(Parties(ebp=a.customs_code, logistics=a.customs_code, agent=a.customs_code,
-                        operator=a.customs_code), order_type="B", price="6000", qty="1")
+    parties = Parties(ebp=a.customs_code, logistics=a.customs_code, agent=a.customs_code, operator=a.customs_code)
+    listing = inventory(parties)
+    listing.records[0].head.order_no = "ISO-A-ORD"
+    msg = order(parties, order_type="B", price="6000", qty="1")
     msg.records[0].head.order_no = "ISO-A-ORD"
-    r = client.post("/ceb", content=xml(msg), headers={"X-API-Key": ids["a_plain"], "Content-Type": "application/xml",
-                                                       "Accept": "application/json"})
-    assert r.status_code == 200 and r.json()["records"][0]["code"] == "2", r.text
+    for sent in (msg, listing):
+        r = client.post("/ceb", content=xml(sent), headers={"X-API-Key": ids["a_plain"],
+                                                            "Content-Type": "application/xml",
+                                                            "Accept": "application/json"})
+        assert r.status_code == 200 and r.json()["records"][0]["code"] == "2", r.text
+    inv = db.scalars(select(ExportInventory).where(ExportInventory.sender_enterprise_id == a.id)).one()
     exp = db.scalars(select(ExportOrder).where(ExportOrder.sender_enterprise_id == a.id)).one()
     decl = routing.prepare(session=db, enterprise_id=a.id, order=exp, actor="test", when=datetime.now(UTC))
     wh = warehouses.create(session=db, enterprise_id=a.id, actor="test", values={
@@ -251,7 +260,7 @@ def a_export_records(client, db, a, ids) -> dict:
         "ownership_share": "100"})
     exp.warehouse_id = wh.id
     db.commit()
-    return {"warehouse_id": wh.id, "customs_declaration_id": decl.id}
+    return {"warehouse_id": wh.id, "customs_declaration_id": decl.id, "inventory_id": inv.id}
 
 
 def a_certificate(db, a) -> dict:

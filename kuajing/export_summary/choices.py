@@ -81,6 +81,7 @@ EXCLUSION_REASONS = {
     "not_retail_export": lazy("Not a retail export (9610)"),
     "simplified_declaration": lazy("Simplified declaration (statisticsFlag A): no summary"),
     "already_summarised": lazy("Already in a summary application"),
+    "list_cancelled": lazy("The list was cancelled after its release (CEB605)"),
 }
 
 #: Reasons a register line does not qualify for the exemption (calc.eligibility) → English msgid.

@@ -312,6 +312,32 @@ def _summarised_keys(session: Session, enterprise_id: int, month: date) -> set[t
     return {(r.list_no, r.gnum) for r in rows}
 
 
+def cancelled_lists(*, session: Session, list_nos: set[str]) -> set[str]:
+    """Which of ``list_nos`` were cancelled after their release (CEB605 approved): they did not leave, so they
+    are neither summarised nor kept in the register (see :func:`cancel_released_list`)."""
+    if not list_nos:
+        return set()
+    from kuajing.exports.models import ExportInventory
+
+    return set(session.scalars(select(ExportInventory.invt_no).where(
+        ExportInventory.invt_no.in_(sorted(list_nos)), ExportInventory.status == "cancelled")))
+
+
+def cancel_released_list(*, session: Session, list_no: str, actor: str = ACTOR) -> list[RegisterEntry]:
+    """A released list was cancelled (CEB605 approved, the goods never left): each of its register lines gets a
+    correction to quantity and amount 0 — a NEW entry, the original stays as recorded. Idempotent (the
+    correction's reference is ``cancelled:<list no>:<line>``)."""
+    made = []
+    originals = session.scalars(select(RegisterEntry).where(
+        RegisterEntry.list_no == list_no, RegisterEntry.kind == EntryKind.original.value).order_by(RegisterEntry.gnum))
+    for entry in list(originals):
+        made.append(correct(session=session, original_id=entry.id, visible_to=None,
+                            values=Correction(quantity=Decimal(0), amount=Decimal(0)),
+                            reason="清单已撤销（CEB605）: the list was cancelled after its release",
+                            reference=f"cancelled:{list_no}:{entry.gnum}", actor=actor))
+    return made
+
+
 @dataclass
 class Preview:
     """What the wizard shows for one enterprise and month."""
@@ -332,10 +358,13 @@ def preview(*, session: Session, enterprise_id: int, month: date, today: date) -
     mode = mode_for(session=session, enterprise_id=enterprise_id, month=first)
     done = _summarised_keys(session, enterprise_id, first)
     lines = month_lines(session=session, enterprise_id=enterprise_id, month=first)
-    pending = [line for line in lines if (line.list_no, line.gnum) not in done]
+    cancelled = cancelled_lists(session=session, list_nos={line.list_no for line in lines})
+    pending = [line for line in lines if (line.list_no, line.gnum) not in done and line.list_no not in cancelled]
     grouping = calc.group_for_summary(pending, first)
     excluded = list(grouping.excluded) + [(line, "already_summarised") for line in lines
-                                          if (line.list_no, line.gnum) in done]
+                                          if (line.list_no, line.gnum) in done] \
+        + [(line, "list_cancelled") for line in lines if line.list_no in cancelled and (line.list_no, line.gnum)
+           not in done]
     deadline = deadline_for(session=session, month=first) if mode == SummaryMode.declaration else None
     return Preview(enterprise_id=enterprise_id, month=first, mode=mode, deadline=deadline,
                    groups=list(grouping.groups), excluded=excluded,
@@ -852,6 +881,7 @@ def sync_released(*, session: Session, limit: int = 500, config: ZoneConfig | No
 
     missing = session.scalars(
         select(ExportInventory).where(ExportInventory.released_at.is_not(None), ExportInventory.invt_no.is_not(None),
+                                      ExportInventory.status != "cancelled",
                                       ExportInventory.invt_no.not_in(select(ReleasedLine.list_no).distinct()))
         .order_by(ExportInventory.released_at).limit(limit)).all()
     for inv in missing:

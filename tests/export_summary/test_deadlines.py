@@ -54,3 +54,26 @@ def test_a_year_without_calendar_is_an_error_not_weekends_only(db, calendar):
     with pytest.raises(AppError) as err:
         service.deadline_for(session=db, month=date(2027, 12, 1))  # due in 2028: no calendar loaded
     assert err.value.code == "calendar_not_loaded"
+
+
+@pytest.mark.parametrize(("month", "day", "due", "why"), [
+    # 2025 notice: National Day + Mid-Autumn 10月1日至8日 放假, 9月28日(周日)、10月11日(周六) 上班.
+    # A due day inside the holiday rolls across it to Thursday 2025-10-09.
+    (date(2025, 9, 1), 1, date(2025, 10, 9), "across National Day 2025"),
+    (date(2025, 9, 1), 8, date(2025, 10, 9), "from the holiday's last day"),
+    # The adjusted working Saturday 2025-10-11 is itself a working day: due that Saturday, not Monday 10-13.
+    (date(2025, 9, 1), 11, date(2025, 10, 11), "onto the adjusted working Saturday"),
+    # 2024 notice: National Day 10月1日至7日 放假, 9月29日(周日)、10月12日(周六) 上班 → Tuesday 2024-10-08
+    (date(2024, 9, 1), 5, date(2024, 10, 8), "across National Day 2024"),
+    (date(2024, 9, 1), 12, date(2024, 10, 12), "onto the adjusted working Saturday 2024-10-12"),
+    # an ordinary Saturday still rolls: 2024-10-19 (Saturday) → Monday 2024-10-21
+    (date(2024, 9, 1), 19, date(2024, 10, 21), "an ordinary weekend"),
+])
+def test_the_roll_on_the_seeded_calendar_around_national_day(db, calendar, month, day, due, why):
+    """The rule's day is the 15th (never inside National Day); these put the due day inside the holiday and on
+    the adjusted working Saturdays to prove the roll uses the real calendar, not weekends only."""
+    from kuajing.data import service as data
+    from kuajing.export_summary import calc
+
+    got = calc.summary_deadline(month, deadline_day=day, is_working=lambda d: data.is_working_day(session=db, day=d))
+    assert got == due, why

@@ -98,6 +98,20 @@ def test_a_list_declared_on_2024_12_14_waits_for_the_receipt_of_payment(db, ezon
     assert _list(db, ezone).status == "declared"
 
 
+def test_the_document_rule_turns_at_midnight_shanghai_not_utc(db, ezone):
+    """R3.1 on the Asia/Shanghai date: 2024-12-14 16:00 UTC is already 2024-12-15 00:00 in Shanghai (two
+    documents), one minute earlier is still 2024-12-14 (three)."""
+    p = ezone.parties
+    for n, when, documents in ((1, datetime(2024, 12, 14, 16, 0, tzinfo=UTC), ["order", "waybill"]),
+                               (2, datetime(2024, 12, 14, 15, 59, tzinfo=UTC), ["order", "receipt", "waybill"])):
+        for party, msg in ((ezone.agent, s.inventory(p, n)), (ezone.platform, s.order(p, n)),
+                           (ezone.logistics, s.waybill(p, n))):
+            send(db, party, msg, when)
+        inv = _list(db, ezone, n)
+        assert inv.documents == documents, when
+        assert inv.status == ("declared" if n == 1 else "awaiting_documents"), when
+
+
 def test_a_mismatching_list_is_held_with_minus_4105(db, ezone):
     when = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
     p = ezone.parties

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kuajing.customs.models import SandboxReceipt
 from kuajing.customs.service import SandboxConfig, SandboxCustoms
-from kuajing.exports.models import ExportInventory, ExportRefund
+from kuajing.exports.models import ExportArrival, ExportInventory, ExportRefund
 from kuajing.imports.models import Receipt
 from kuajing.imports.service import pump
 from tests.exports import shipments as s
@@ -73,7 +73,11 @@ def test_an_arrival_before_the_decision_releases_right_after_399(client, ezone, 
     _shipment(client, ezone)
     for _ in range(3):
         pump(session_factory=session_factory, transport=customs)
-    assert _list(session_factory, ezone).status == "released"
+    inv = _list(session_factory, ezone)
+    assert inv.status == "released"
+    with session_factory() as session:
+        arrived = session.scalars(select(ExportArrival.created_at)).one()
+    assert inv.arrived_at == arrived  # the list declared after its goods arrived still shows when they did
 
 
 def test_customs_rejects_a_list_whose_waybill_it_never_received(client, ezone, session_factory, customs, db):

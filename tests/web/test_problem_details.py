@@ -134,3 +134,14 @@ def test_language_switch_sets_cookie_and_only_local_redirects(probe_client):
     assert "lang=en" in r.headers["set-cookie"]
     r = probe_client.get("/lang/en?next=//evil.example/x", follow_redirects=False)
     assert r.headers["location"] == "/"
+
+
+def test_a_message_may_carry_its_own_code_placeholder():
+    """A bonded account book's ``{code}`` in the message is a parameter, not the error code (was a TypeError
+    → 500 for an unknown account book)."""
+    from kuajing.bonded import errors as bonded_errors
+
+    err = bonded_errors.warehouse_unknown("NOPE-1")
+    problem = err.to_problem("en")
+    assert err.status == 404 and problem["code"] == "bonded_warehouse_unknown"
+    assert "NOPE-1" in problem["detail"] and problem["errors"][0]["path"] == "warehouse_code"

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kuajing import events
 from kuajing.audit import service as audit
 from kuajing.ceb import Message, build
 from kuajing.ceb.models import BaseTransfer
+from kuajing.ceb.receipt import SHANGHAI
 from kuajing.db.base import utcnow
 from kuajing.exports import errors
 from kuajing.exports.choices import (
@@ -33,6 +34,7 @@ from kuajing.exports.choices import (
 )
 from kuajing.exports.models import (
     ExportArrival,
+    ExportArrivalItem,
     ExportDeparture,
     ExportInventory,
     ExportInventoryCancel,
@@ -105,13 +107,16 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
         if message_type == "CEB213":
             from kuajing.exports.service import returns
 
-            returns.assess(doc=doc, inventory=None, back_on=None)
+            # provisional until the tally: the day the request reached the platform (Asia/Shanghai)
+            returns.assess(doc=doc, inventory=None, back_on=when.astimezone(SHANGHAI).date())
         if message_type == "CEB215":
             from kuajing.exports.service import returns
 
             returns.record_tally(session=session, tally=doc, when=when)
         if message_type != "CEB603":
             enqueue(session=session, doc=doc, message_type=message_type)
+        if message_type == "CEB603" and doc.arrived_at is None:
+            doc.arrived_at = _arrived_before(session, doc.logistics_no)
         if message_type in ("CEB303", "CEB403") or message_type == "CEB603":
             orders.add((doc.order_no, doc.ebp_code))
         elif message_type == "CEB505":
@@ -138,6 +143,14 @@ def _link_warehouse(session: Session, order: ExportOrder) -> None:
                                                          OverseasWarehouse.name == order.ebp_name)).first()
     if wh is not None:
         order.warehouse_id = wh.id
+
+
+def _arrived_before(session: Session, logistics_no: str) -> datetime | None:
+    """When an arrival report (CEB507) accepted before the list named its waybill (the goods may reach the
+    supervised site before the list is declared), else None."""
+    return session.scalar(select(func.min(ExportArrival.created_at)).join(
+        ExportArrivalItem, ExportArrivalItem.arrival_id == ExportArrival.id).where(
+        ExportArrivalItem.logistics_no == logistics_no, ExportArrival.status != DELETED))
 
 
 def _mark_arrived(session: Session, arrival: ExportArrival, when: datetime) -> None:

@@ -9,14 +9,12 @@ site (CEB507) and departure (CEB509) naming the waybill, no-invoice register ent
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kuajing.enterprises.models import Enterprise
 from kuajing.exports.models import (
     ExportArrival,
     ExportArrivalItem,
@@ -29,89 +27,40 @@ from kuajing.exports.models import (
     ExportRefund,
     ExportWaybill,
 )
-from kuajing.imports.models import Receipt
+from kuajing.imports.service.readside import (
+    PER_PAGE,
+    Event,
+    InventoryPage,
+    Viewer,
+    current_inventory,
+    document_events,
+    inventory_page,
+    receipt_events,
+    sort_events,
+    viewer,
+    visible,
+)
 
-PER_PAGE = 50
+__all__ = ["DOC_TYPE", "PER_PAGE", "Event", "InventoryPage", "Timeline", "Viewer", "inventories", "timeline",
+           "viewer"]
+
 DOC_TYPE = {"order": "CEB303", "receipt": "CEB403", "waybill": "CEB505", "inventory": "CEB603",
             "cancel": "CEB605", "refund": "CEB213", "arrival": "CEB507", "departure": "CEB509"}
-_APP_TYPE = {"1": "Received (new)", "2": "Received (change)", "3": "Received (delete)"}
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Every consignment (zone-wide) or those of one enterprise (its id and codes)."""
-
-    enterprise_id: int | None
-    codes: frozenset[str]
-    zone_wide: bool
-
-
-def viewer(*, session: Session, principal) -> Viewer:
-    """The viewer of ``principal`` (an enterprise's codes are its customs code and USCC)."""
-    if principal.is_zone_wide:
-        return Viewer(enterprise_id=None, codes=frozenset(), zone_wide=True)
-    codes: set[str] = set()
-    if principal.enterprise_id is not None:
-        ent = session.get(Enterprise, principal.enterprise_id)
-        if ent is not None:
-            codes = {c for c in (ent.customs_code, ent.uscc) if c}
-    return Viewer(enterprise_id=principal.enterprise_id, codes=frozenset(codes), zone_wide=False)
+#: parties named on an export list who see it (platform, e-commerce enterprise, producer, carrier, agent)
+NAMED = ("agent_code", "ebc_code", "ebp_code", "owner_code", "logistics_code")
 
 
 def _visible(v: Viewer):
-    if v.zone_wide:
-        return None
-    conds = [ExportInventory.sender_enterprise_id == (v.enterprise_id or -1)]
-    if v.codes:
-        conds += [ExportInventory.agent_code.in_(v.codes), ExportInventory.ebc_code.in_(v.codes),
-                  ExportInventory.ebp_code.in_(v.codes), ExportInventory.owner_code.in_(v.codes),
-                  ExportInventory.logistics_code.in_(v.codes)]
-    return or_(*conds)
-
-
-@dataclass
-class InventoryPage:
-    """A page of export lists with counts per status."""
-
-    rows: list[ExportInventory]
-    counts: dict[str, int]
-    total: int
-    page: int
-    pages: int
+    return visible(v, ExportInventory, NAMED)
 
 
 def inventories(*, session: Session, viewer: Viewer, status: str | None = None, q: str | None = None,
-                trade_mode: str | None = None, page: int = 1) -> InventoryPage:
-    """The viewer's export lists, newest first, filtered by status / number / trade mode, with counts."""
-    base = [c for c in (_visible(viewer),) if c is not None]
-    if q:
-        base.append(or_(ExportInventory.order_no == q, ExportInventory.logistics_no == q,
-                        ExportInventory.invt_no == q, ExportInventory.pre_no == q, ExportInventory.cop_no == q))
-    if trade_mode:
-        base.append(ExportInventory.trade_mode == trade_mode)
-    counts = dict(session.execute(select(ExportInventory.status, func.count()).where(*base)
-                                  .group_by(ExportInventory.status)).all())
-    total = counts.get(status, 0) if status else sum(counts.values())
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
-    where = [*base, ExportInventory.status == status] if status else base
-    rows = list(session.scalars(select(ExportInventory).where(*where).order_by(ExportInventory.id.desc())
-                                .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
-    return InventoryPage(rows=rows, counts=counts, total=total, page=page, pages=pages)
-
-
-@dataclass
-class Event:
-    """One line of the timeline (title is an English msgid with ``params``)."""
-
-    at: datetime
-    kind: str  # document / receipt / site / register
-    title: str
-    message_type: str | None = None
-    code: str | None = None
-    info: str | None = None
-    source: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+                trade_mode: str | None = None, page: int = 1, where: list | None = None) -> InventoryPage:
+    """The viewer's export lists, newest first, filtered by status / number / trade mode (and ``where``,
+    further conditions on ExportInventory), with counts per status."""
+    base = [c for c in (_visible(viewer),) if c is not None] + list(where or [])
+    return inventory_page(session=session, model=ExportInventory, base=base, status=status, q=q,
+                          trade_mode=trade_mode, page=page)
 
 
 @dataclass
@@ -160,8 +109,7 @@ def _may_see(v: Viewer, docs: dict[str, list[Any]]) -> bool:
         for d in docs[kind]:
             if d.sender_enterprise_id == v.enterprise_id:
                 return True
-            named = {getattr(d, c, None) for c in ("ebp_code", "ebc_code", "agent_code", "owner_code",
-                                                   "logistics_code")}
+            named = {getattr(d, c, None) for c in NAMED}
             if named & v.codes:
                 return True
     return False
@@ -172,33 +120,13 @@ def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str |
     docs = _documents(session, order_no, ebp_code)
     if not any(docs[k] for k in ("order", "receipt", "inventory")) or not _may_see(viewer, docs):
         return None
-    events: list[Event] = []
-    keys: list[tuple[str, str]] = []
-    for kind, rows in docs.items():
-        mt = DOC_TYPE[kind]
-        for d in rows:
-            keys.append((mt, d.business_key))
-            if kind in ("arrival", "departure"):
-                continue
-            for step in d.app_history or []:
-                try:
-                    when = datetime.fromisoformat(step["at"])
-                except (KeyError, TypeError, ValueError):
-                    when = d.created_at
-                events.append(Event(at=when, kind="document", message_type=mt, info=d.business_key,
-                                    title=_APP_TYPE.get(str(step.get("app_type")), "Received (new)")))
+    events, keys = document_events(docs, DOC_TYPE, without_history=("arrival", "departure"))
     for kind, title in (("arrival", "Arrived at the supervised site"), ("departure", "Left the country")):
         for d in docs[kind]:
             events.append(Event(at=d.created_at, kind="site", title=title, message_type=DOC_TYPE[kind],
                                 info=d.business_key))
-    if keys:
-        conds = [(Receipt.declaration_type == t) & (Receipt.business_key == k) for t, k in keys
-                 if t not in ("CEB507", "CEB509")]
-        for r in session.scalars(select(Receipt).where(or_(*conds)).order_by(Receipt.id)) if conds else []:
-            events.append(Event(at=r.returned_at, kind="receipt", title="Receipt", message_type=r.message_type,
-                                code=r.return_status, info=r.return_info, source=r.source))
-    inventory = next((i for i in reversed(docs["inventory"]) if i.status != "deleted"), None) \
-        or (docs["inventory"][-1] if docs["inventory"] else None)
+    events += receipt_events(session, [(t, k) for t, k in keys if t not in ("CEB507", "CEB509")])
+    inventory = current_inventory(docs["inventory"])
     register: list[Any] = []
     if inventory is not None and inventory.invt_no:
         from kuajing.export_summary.models import RegisterEntry
@@ -208,6 +136,5 @@ def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str |
         for e in register:
             events.append(Event(at=e.recorded_at, kind="register", title="Entered in the no-invoice register (line {gnum})",
                                 params={"gnum": e.gnum}, info=e.goods_name))
-    order = {"document": 0, "site": 1, "receipt": 2, "register": 3}
-    events.sort(key=lambda e: (e.at, order[e.kind]))
+    sort_events(events, {"document": 0, "site": 1, "receipt": 2, "register": 3})
     return Timeline(order_no=order_no, documents=docs, inventory=inventory, register=register, events=events)

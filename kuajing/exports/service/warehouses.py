@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kuajing.audit import service as audit
 from kuajing.ceb import codes
+from kuajing.errors import AppError, FieldIssue
 from kuajing.exports import errors
 from kuajing.exports.choices import WarehouseService, WarehouseStatus
 from kuajing.exports.models import ExportOrder, OverseasWarehouse
@@ -68,6 +69,26 @@ def clean(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+REQUIRED = ("name", "country", "address", "area_m2", "operator_name", "ownership_share")
+
+
+def problems(values: dict[str, Any], *, required: tuple[str, ...] = ()) -> list[FieldIssue]:
+    """Every field problem of ``values`` at once (a form shows each beside its field), ``required`` fields
+    missing included; empty when :func:`clean` would accept them. Uniqueness of the name needs the database
+    and is left to :func:`create` / :func:`update`."""
+    issues: list[FieldIssue] = []
+    for key, value in values.items():
+        try:
+            clean({key: value})
+        except AppError as exc:
+            issues += exc.errors
+    given = {k for k, v in values.items() if v not in (None, "")}
+    bad = {i.path for i in issues}
+    issues += [FieldIssue(errors.C.warehouse_invalid, key, "This field is required.", None)
+               for key in required if key not in given and key not in bad]
+    return issues
+
+
 def _snapshot(w: OverseasWarehouse) -> dict[str, Any]:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k in FIELDS for v in [getattr(w, k)]}
 
@@ -83,7 +104,7 @@ def _unique(session: Session, enterprise_id: int, name: str, own_id: int | None)
 def create(*, session: Session, enterprise_id: int, values: dict[str, Any], actor: str) -> OverseasWarehouse:
     """Register an overseas warehouse of ``enterprise_id`` (audited)."""
     data = clean(values)
-    for required in ("name", "country", "address", "area_m2", "operator_name", "ownership_share"):
+    for required in REQUIRED:
         if required not in data:
             raise errors.warehouse_invalid(required, None, "This field is required.")
     _unique(session, enterprise_id, data["name"], None)

@@ -8,16 +8,14 @@ agent) — then it sees the parcel's whole timeline, with personal data masked. 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kuajing.db.types import mask, mask_name
-from kuajing.enterprises.models import Enterprise
 from kuajing.imports.models import (
     ImportOrder,
     ImportPayment,
@@ -29,76 +27,37 @@ from kuajing.imports.models import (
     Receipt,
     ReturnTracking,
 )
+from kuajing.imports.service.readside import (
+    PER_PAGE,
+    Event,
+    InventoryPage,
+    Viewer,
+    current_inventory,
+    document_events,
+    inventory_page,
+    receipt_events,
+    sort_events,
+    viewer,
+    visible,
+)
 
-PER_PAGE = 50
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Whose eyes: every parcel (zone-wide) or the parcels of one enterprise (its codes)."""
-
-    enterprise_id: int | None
-    codes: frozenset[str]
-    zone_wide: bool
-
-
-def viewer(*, session: Session, principal) -> Viewer:
-    """The viewer of ``principal`` (an enterprise's codes are its customs code and USCC)."""
-    if principal.is_zone_wide:
-        return Viewer(enterprise_id=None, codes=frozenset(), zone_wide=True)
-    codes: set[str] = set()
-    if principal.enterprise_id is not None:
-        ent = session.get(Enterprise, principal.enterprise_id)
-        if ent is not None:
-            codes = {c for c in (ent.customs_code, ent.uscc) if c}
-    return Viewer(enterprise_id=principal.enterprise_id, codes=frozenset(codes), zone_wide=False)
+__all__ = ["PER_PAGE", "Event", "InventoryPage", "ParcelHit", "Timeline", "Viewer", "inventories", "may_see",
+           "returns_of", "search", "timeline", "viewer"]
 
 
 def _inventory_visible(v: Viewer):
-    if v.zone_wide:
-        return None
-    conds = [Inventory.sender_enterprise_id == (v.enterprise_id or -1)]
-    if v.codes:
-        conds += [Inventory.agent_code.in_(v.codes), Inventory.ebc_code.in_(v.codes), Inventory.ebp_code.in_(v.codes),
-                  Inventory.logistics_code.in_(v.codes)]
-    return or_(*conds)
+    return visible(v, Inventory, ("agent_code", "ebc_code", "ebp_code", "logistics_code"))
 
 
 # --- declaration list -----------------------------------------------------------------------------------
 
 
-@dataclass
-class InventoryPage:
-    """A page of the declaration list with counts per status."""
-
-    rows: list[Inventory]
-    counts: dict[str, int]
-    total: int  # rows matching the filter
-    page: int
-    pages: int
-
-
 def inventories(*, session: Session, viewer: Viewer, status: str | None = None, q: str | None = None,
                 trade_mode: str | None = None, page: int = 1) -> InventoryPage:
     """The viewer's declaration lists, newest first, filtered by status / number / trade mode, with counts."""
-    base = []
-    visible = _inventory_visible(viewer)
-    if visible is not None:
-        base.append(visible)
-    if q:
-        base.append(or_(Inventory.order_no == q, Inventory.logistics_no == q, Inventory.invt_no == q,
-                        Inventory.pre_no == q, Inventory.cop_no == q))
-    if trade_mode:
-        base.append(Inventory.trade_mode == trade_mode)
-    counts = dict(session.execute(select(Inventory.status, func.count()).where(*base)
-                                  .group_by(Inventory.status)).all())
-    where = [*base, Inventory.status == status] if status else base
-    total = counts.get(status, 0) if status else sum(counts.values())
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(page, 1), pages)
-    rows = list(session.scalars(select(Inventory).where(*where).order_by(Inventory.id.desc())
-                                .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
-    return InventoryPage(rows=rows, counts=counts, total=total, page=page, pages=pages)
+    base = [c for c in (_inventory_visible(viewer),) if c is not None]
+    return inventory_page(session=session, model=Inventory, base=base, status=status, q=q, trade_mode=trade_mode,
+                          page=page)
 
 
 # --- parcel search --------------------------------------------------------------------------------------
@@ -158,20 +117,6 @@ def search(*, session: Session, viewer: Viewer, q: str, limit: int = 50) -> list
 
 
 @dataclass
-class Event:
-    """One line of a parcel's timeline."""
-
-    at: datetime
-    kind: str  # document / receipt / tax / return
-    title: str  # English msgid (translated by the template)
-    message_type: str | None = None
-    code: str | None = None  # returnStatus of a receipt
-    info: str | None = None  # untranslated detail (customs text, numbers)
-    source: str | None = None  # platform / customs
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Timeline:
     """A parcel: its documents (masked summaries) and every event, oldest first."""
 
@@ -202,7 +147,14 @@ def _documents(session: Session, order_no: str, ebp_code: str | None) -> dict[st
 
 _DOC_TYPE = {"order": "CEB311", "payment": "CEB411", "waybill": "CEB511", "waybill_status": "CEB513",
              "inventory": "CEB621", "cancel": "CEB623", "refund": "CEB625"}
-_APP_TYPE = {"1": "Received (new)", "2": "Received (change)", "3": "Received (delete)"}
+
+
+def _classify(r: Receipt) -> tuple[str, str]:
+    if r.message_type == "CEB816":
+        return "tax", "E-tax bill"
+    if r.message_type == "CEB818":
+        return "tax", "Tax status"
+    return "receipt", "Receipt"
 
 
 def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str | None = None) -> Timeline | None:
@@ -210,30 +162,9 @@ def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str |
     docs = _documents(session, order_no, ebp_code)
     if not any(docs.values()) or not may_see(session, viewer, order_no, ebp_code):
         return None
-    events: list[Event] = []
-    keys: list[tuple[str, str]] = []
-    for kind, rows in docs.items():
-        mt = _DOC_TYPE[kind]
-        for d in rows:
-            keys.append((mt, d.business_key))
-            for step in d.app_history or []:
-                try:
-                    when = datetime.fromisoformat(step["at"])
-                except (KeyError, TypeError, ValueError):
-                    when = d.created_at
-                events.append(Event(at=when, kind="document", title=_APP_TYPE.get(str(step.get("app_type")),
-                                                                                  "Received (new)"),
-                                    message_type=mt, info=d.business_key))
-    if keys:
-        conds = [(Receipt.declaration_type == t) & (Receipt.business_key == k) for t, k in keys]
-        for r in session.scalars(select(Receipt).where(or_(*conds)).order_by(Receipt.id)):
-            title = ("E-tax bill" if r.message_type == "CEB816" else "Tax status" if r.message_type == "CEB818"
-                     else "Receipt")
-            kind = "tax" if r.message_type in ("CEB816", "CEB818") else "receipt"
-            events.append(Event(at=r.returned_at, kind=kind, title=title, message_type=r.message_type,
-                                code=r.return_status, info=r.return_info, source=r.source))
-    inventory = next((i for i in reversed(docs["inventory"]) if i.status != "deleted"), None) \
-        or (docs["inventory"][-1] if docs["inventory"] else None)
+    events, keys = document_events(docs, _DOC_TYPE)
+    events += receipt_events(session, keys, classify=_classify)
+    inventory = current_inventory(docs["inventory"])
     if inventory is not None and inventory.tax_total is not None and inventory.declared_at is not None:
         events.append(Event(at=inventory.declared_at, kind="tax", title="Tax computed on declaration",
                             info=f"{inventory.tax_channel}",
@@ -257,7 +188,7 @@ def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str |
                             (tracking.finished_at, "Return finished"), (tracking.overdue_at, "Return overdue")):
             if when is not None:
                 events.append(Event(at=when, kind="return", title=title, info=tracking.stage))
-    events.sort(key=lambda e: (e.at, {"document": 0, "tax": 1, "receipt": 2, "return": 3}[e.kind]))
+    sort_events(events, {"document": 0, "tax": 1, "receipt": 2, "return": 3})
     source = inventory or (docs["order"][-1] if docs["order"] else None)
     buyer = {}
     if source is not None:
