@@ -339,11 +339,16 @@ def get_advance(request: Request, session: DbSession, advance_id: int = AdvanceI
                         request, locale)
 
 
+def visible_advance(session: DbSession, advance_id: int = AdvanceId,
+                    principal: Principal = Depends(require_roles(*ACTORS))) -> FxAdvance:
+    """The addressed advance, if the caller may act on it (404 before the body is even read)."""
+    return advances.get(session=session, advance_id=advance_id, enterprise_id=visible(principal))
+
+
 @router.post("/api/v1/fx/advances/{advance_id}/repay", summary="Record the repayment of an advance")
-def repay_advance(request: Request, body: RepayIn, session: DbSession, advance_id: int = AdvanceId,
+def repay_advance(request: Request, body: RepayIn, session: DbSession, row: FxAdvance = Depends(visible_advance),
                   principal: Principal = Depends(require_roles(*ACTORS)), locale: str = Depends(get_locale)) -> dict[str, Any]:
     """Sets the repayment date (not before the advance date)."""
-    row = advances.get(session=session, advance_id=advance_id, enterprise_id=visible(principal))
     return advance_json(advances.repay(session=session, row=row, repaid_on=body.repaid_on, actor=principal.actor),
                         request, locale)
 

@@ -109,24 +109,28 @@ def get_claim(request: Request, session: DbSession, claim_id: int = ClaimId,
                       request, locale)
 
 
+def visible_claim(session: DbSession, claim_id: int = ClaimId,
+                  principal: Principal = Depends(require_roles(*ACTORS))) -> RebateClaim:
+    """The addressed claim, if the caller may act on it (404 before the body is even read)."""
+    return service.get_claim(session=session, claim_id=claim_id, enterprise_id=visible(principal))
+
+
 @router.post("/api/v1/rebate/claims/{claim_id}/decision", summary="Record the tax office's decision")
-def decide(request: Request, body: DecisionIn, session: DbSession, claim_id: int = ClaimId,
+def decide(request: Request, body: DecisionIn, session: DbSession, row: RebateClaim = Depends(visible_claim),
            principal: Principal = Depends(require_roles(*ACTORS)), locale: str = Depends(get_locale)) -> dict[str, Any]:
     """Refunded or refused, with the date; the SLA state compares it with the target and the statutory date."""
     if body.status is ClaimStatus.accepted:
         raise validation_error([FieldIssue("rebate_bad_decision", "status", "A decision is refunded or rejected.",
                                            body.status.value)])
-    row = service.get_claim(session=session, claim_id=claim_id, enterprise_id=visible(principal))
     return claim_json(session, service.decide(session=session, claim=row, status=body.status,
                                               decided_on=body.decided_on, actor=principal.actor), request, locale)
 
 
 @router.post("/api/v1/rebate/claims/{claim_id}/sales", status_code=201, summary="Reconcile a pre-refund with a sale")
-def add_sale(request: Request, body: SaleIn, session: DbSession, claim_id: int = ClaimId,
+def add_sale(request: Request, body: SaleIn, session: DbSession, row: RebateClaim = Depends(visible_claim),
              principal: Principal = Depends(require_roles(*ACTORS)), locale: str = Depends(get_locale)) -> dict[str, Any]:
     """Goods of an HWC-YT pre-refund sold from the overseas warehouse; the claim shows sold / unsold and the
     reconciliation window (to April of the following year, R4.8)."""
-    row = service.get_claim(session=session, claim_id=claim_id, enterprise_id=visible(principal))
     service.add_sale(session=session, claim=row, sold_on=body.sold_on, value=body.value, reference=body.reference,
                      actor=principal.actor)
     return claim_json(session, row, request, locale)

@@ -56,9 +56,9 @@ def create(*, session: Session, enterprise_id: int, values: AdvanceIn, actor: st
     """Record an advance (audited)."""
     if values.repaid_on and values.repaid_on < values.advanced_on:
         raise errors.dates_inverted()
-    row = FxAdvance(enterprise_id=enterprise_id, advancer_kind=values.advancer_kind.value,
+    row = FxAdvance(enterprise_id=enterprise_id, advancer_kind=AdvancerKind(values.advancer_kind).value,
                     client_name=values.client_name, client_code=values.client_code, affiliated=values.affiliated,
-                    purpose=values.purpose.value, currency=data.customs_currency(values.currency),
+                    purpose=FeeKind(values.purpose).value, currency=data.customs_currency(values.currency),
                     amount=calc.cents(values.amount), advanced_on=values.advanced_on, repaid_on=values.repaid_on,
                     note=values.note, created_by=actor)
     session.add(row)
