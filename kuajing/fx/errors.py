@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from kuajing.errors import AppError, Conflict, FieldIssue, validation_error
+from kuajing.i18n import lazy
 
 
 class FxErrorCode(StrEnum):
@@ -25,35 +26,37 @@ class FxErrorCode(StrEnum):
     dates_inverted = "fx_dates_inverted"  # repaid before advanced
     currency_unknown = "fx_currency_unknown"
     excel_row_rejected = "fx_excel_row_rejected"
+    excel_not_a_date = "fx_excel_not_a_date"
+    amount_not_positive = "fx_amount_not_positive"
+    fee_kind_unknown = "fx_fee_kind_unknown"
 
 
 C = FxErrorCode
 
 
-def _not_found(code: str, what: str, path: str, value: Any) -> AppError:
-    return AppError(code, "Not found", status=404, detail="No {what} {value} is visible to you.",
-                    errors=[FieldIssue(code, path, "No {what} {value} is visible to you.", value,
-                                       {"what": what, "value": value})], what=what, value=value)
+def _not_found(code: str, message: str, path: str, value: Any) -> AppError:
+    return AppError(code, "Not found", status=404, detail=message,
+                    errors=[FieldIssue(code, path, message, value, {"value": value})], value=value)
 
 
 def proceeds_not_found(value: Any) -> AppError:
     """No such receipt (or another enterprise's, or no consent)."""
-    return _not_found(C.proceeds_not_found, "receipt", "proceeds_id", value)
+    return _not_found(C.proceeds_not_found, lazy("No receipt {value} is visible to you."), "proceeds_id", value)
 
 
 def advance_not_found(value: Any) -> AppError:
     """No such advance."""
-    return _not_found(C.advance_not_found, "advance", "advance_id", value)
+    return _not_found(C.advance_not_found, lazy("No advance {value} is visible to you."), "advance_id", value)
 
 
 def consent_not_found(value: Any) -> AppError:
     """No such consent."""
-    return _not_found(C.consent_not_found, "consent", "consent_id", value)
+    return _not_found(C.consent_not_found, lazy("No consent {value} is visible to you."), "consent_id", value)
 
 
 def import_not_found(value: Any) -> AppError:
     """No such upload."""
-    return _not_found(C.import_not_found, "upload", "import_id", value)
+    return _not_found(C.import_not_found, lazy("No upload {value} is visible to you."), "import_id", value)
 
 
 def reference_unknown(path: str, value: str) -> FieldIssue:

@@ -10,6 +10,7 @@ from kuajing.db.base import utcnow
 from kuajing.db.session import transaction
 from kuajing.errors import AppError
 from kuajing.fx.choices import ImportStatus
+from kuajing.fx.errors import FxErrorCode
 from kuajing.fx.models import FxImport
 from kuajing.fx.service import excel
 from kuajing.fx.service.proceeds import record
@@ -53,7 +54,7 @@ def process_import(*, session_factory: sessionmaker[Session], import_id: int, ch
                         problems = excel.app_error_rows(group, exc, locale)
                 if problems:
                     row.rejected += 1
-                    found.append({"row": group.rows[0], "column": "", "code": "fx_excel_row_rejected",
+                    found.append({"row": group.rows[0], "column": "", "code": FxErrorCode.excel_row_rejected.value,
                                   "message": gettext("Receipt {reference} (rows {rows}) was not recorded.", locale,
                                                      reference=group.order_no,
                                                      rows=", ".join(str(r) for r in group.rows)),

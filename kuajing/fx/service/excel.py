@@ -100,7 +100,7 @@ def cell_errors(group: OrderRows, locale: str) -> list[RowError]:
             elif v and col.kind == "dec" and parse_decimal(v) is None:
                 out.append(RowError(row_no, col.key, ExcelCode.not_a_number, gettext("Not a number.", locale), v))
         if head.get("receivedOn") and _date(head["receivedOn"]) is None:
-            out.append(RowError(row_no, "receivedOn", "fx_excel_not_a_date",
+            out.append(RowError(row_no, "receivedOn", errors.C.excel_not_a_date,
                                 gettext("Not a date (YYYY-MM-DD).", locale), head["receivedOn"]))
         if head != group.heads[0]:
             out.append(RowError(row_no, "", ExcelCode.head_differs,

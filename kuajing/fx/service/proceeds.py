@@ -133,15 +133,15 @@ def record(*, session: Session, enterprise_id: int, values: ProceedsIn, actor: s
     issues: list[FieldIssue] = []
     currency = data.customs_currency(values.currency, path=f"{p}currency")
     if Decimal(values.actual_amount) <= 0:
-        issues.append(FieldIssue("fx_amount_not_positive", f"{p}actual_amount", "Must be more than zero.",
+        issues.append(FieldIssue(errors.C.amount_not_positive, f"{p}actual_amount", "Must be more than zero.",
                                  str(values.actual_amount)))
     fees: list[tuple[str, Decimal]] = []
     for n, (kind, amount) in enumerate(values.fees):
         if kind not in FeeKind.__members__:
-            issues.append(FieldIssue("fx_fee_kind_unknown", f"{p}fees[{n}]/kind", "Unknown fee kind {value}.", kind,
+            issues.append(FieldIssue(errors.C.fee_kind_unknown, f"{p}fees[{n}]/kind", "Unknown fee kind {value}.", kind,
                                      {"value": kind}))
         elif Decimal(amount) < 0:
-            issues.append(FieldIssue("fx_amount_not_positive", f"{p}fees[{n}]/amount", "Must not be negative.",
+            issues.append(FieldIssue(errors.C.amount_not_positive, f"{p}fees[{n}]/amount", "Must not be negative.",
                                      str(amount)))
         else:
             fees.append((kind, Decimal(amount)))
@@ -154,7 +154,7 @@ def record(*, session: Session, enterprise_id: int, values: ProceedsIn, actor: s
         if order is None and inv is None:
             issues.append(errors.reference_unknown(f"{p}allocations[{n}]/reference", alloc.reference))
         elif Decimal(alloc.amount) <= 0:
-            issues.append(FieldIssue("fx_amount_not_positive", f"{p}allocations[{n}]/amount",
+            issues.append(FieldIssue(errors.C.amount_not_positive, f"{p}allocations[{n}]/amount",
                                      "Must be more than zero.", str(alloc.amount)))
         else:
             resolved.append((alloc, order, inv))
