@@ -12,7 +12,7 @@ from kuajing.accounts.deps import Principal, current_principal, require_roles
 from kuajing.errors import FieldIssue, validation_error
 from kuajing.fx.api import EntQuery, money, scope, today, visible
 from kuajing.i18n import gettext
-from kuajing.rebate import calc, service
+from kuajing.rebate import calc, errors, service
 from kuajing.rebate.choices import BusinessType, ClaimStatus, PaperDocument, RebateClass
 from kuajing.rebate.models import RebateClaim, RebateClassAssignment
 from kuajing.rebate.schemas import ClaimCreate, ClassIn, DecisionIn, SaleIn
@@ -120,7 +120,7 @@ def decide(request: Request, body: DecisionIn, session: DbSession, row: RebateCl
            principal: Principal = Depends(require_roles(*ACTORS)), locale: str = Depends(get_locale)) -> dict[str, Any]:
     """Refunded or refused, with the date; the SLA state compares it with the target and the statutory date."""
     if body.status is ClaimStatus.accepted:
-        raise validation_error([FieldIssue("rebate_bad_decision", "status", "A decision is refunded or rejected.",
+        raise validation_error([FieldIssue(errors.C.bad_decision, "status", "A decision is refunded or rejected.",
                                            body.status.value)])
     return claim_json(session, service.decide(session=session, claim=row, status=body.status,
                                               decided_on=body.decided_on, actor=principal.actor), request, locale)

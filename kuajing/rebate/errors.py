@@ -21,6 +21,7 @@ class RebateErrorCode(StrEnum):
     not_pre_refund = "rebate_not_pre_refund"  # sales only reconcile against an HWC-YT claim
     already_decided = "rebate_already_decided"
     bad_decision_date = "rebate_bad_decision_date"
+    bad_decision = "rebate_bad_decision"  # a decision is refunded or rejected
 
 
 C = RebateErrorCode
