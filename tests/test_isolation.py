@@ -249,10 +249,10 @@ def a_fx_records(client, db, a, ids) -> dict:
     from datetime import date
     from decimal import Decimal
 
+    from kuajing.data import service as data
     from kuajing.fx.service import advances, bank, excel, proceeds
     from kuajing.rebate import service as rebate
     from kuajing.rebate.choices import RebateClass
-    from kuajing.data import service as data
     from tests.fx.helpers import shipment
 
     data.load_seed(session=db)
