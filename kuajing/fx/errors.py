@@ -23,6 +23,7 @@ class FxErrorCode(StrEnum):
     person_required = "fx_person_required"  # a personal-account receipt without name / ID number
     bank_unknown = "fx_bank_unknown"  # consent to an enterprise that is not a bank / insurer
     consent_revoked = "fx_consent_revoked"  # revoking a consent twice
+    proceeds_in_use = "fx_proceeds_in_use"  # a receipt named by a consent cannot be deleted
     dates_inverted = "fx_dates_inverted"  # repaid before advanced
     currency_unknown = "fx_currency_unknown"
     excel_row_rejected = "fx_excel_row_rejected"
@@ -113,3 +114,9 @@ def dates_inverted() -> AppError:
 def currency_unknown(path: str, value: Any) -> FieldIssue:
     """Not a customs currency code nor an ISO code the platform knows."""
     return FieldIssue(C.currency_unknown, path, "Unknown currency {value}.", value, {"value": value})
+
+
+def proceeds_in_use(proceeds_id: int) -> AppError:
+    """A consent names the receipt: the bank's trail must stay complete."""
+    return Conflict(C.proceeds_in_use, "Receipt {proceeds_id} was shared with a bank under a consent; it cannot be "
+                    "deleted.", path="proceeds_id", value=proceeds_id, proceeds_id=proceeds_id)

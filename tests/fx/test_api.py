@@ -74,6 +74,10 @@ def test_a_wrong_gross_figure_and_over_allocation_are_field_problems(client, db)
     r = client.post("/api/v1/fx/proceeds", headers=h, json=NETTED)
     assert r.status_code == 409 and r.json()["code"] == "fx_duplicate_reference"
     assert db.scalar(select(func.count()).select_from(FxProceeds)) == 1
+    only = db.scalars(select(FxProceeds.id)).one()
+    assert client.delete(f"/api/v1/fx/proceeds/{only}", headers=h).status_code == 204
+    assert client.get(f"/api/v1/fx/proceeds/{only}", headers=h).status_code == 404
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "fx:proceeds:delete")) == 1
 
 
 def test_r6_7_ageing_flags_per_list(client, db):

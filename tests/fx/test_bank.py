@@ -89,6 +89,8 @@ def test_consent_gives_one_verifiable_bundle_and_revoking_stops_access(client, d
     assert _get(client, "/api/v1/fx/bank/bundles", banker).json()["total"] == 0
     again = client.post(f"/api/v1/fx/consents/{consent['id']}/revoke", headers=h)
     assert again.status_code == 409 and again.json()["code"] == "fx_consent_revoked"
+    gone = client.delete(f"/api/v1/fx/proceeds/{pid}", headers=h)  # the bank's trail stays complete
+    assert gone.status_code == 409 and gone.json()["code"] == "fx_proceeds_in_use"
     actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.stream == f"fx:enterprise:{ent.id}")
                               .order_by(AuditEvent.seq)))
     assert actions == ["fx:proceeds:create", "fx:consent:grant", "fx:bundle:deliver", "fx:consent:revoke"]

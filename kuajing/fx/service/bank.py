@@ -132,8 +132,8 @@ def _list_json(inv: ExportInventory) -> dict[str, Any]:
 
 
 def _departures(session: Session, inv: ExportInventory) -> list[dict[str, Any]]:
-    rows = session.scalars(select(ExportDeparture).join(ExportDepartureItem).where(
-        ExportDepartureItem.logistics_no == inv.logistics_no).distinct().order_by(ExportDeparture.id))
+    ids = select(ExportDepartureItem.departure_id).where(ExportDepartureItem.logistics_no == inv.logistics_no)
+    rows = session.scalars(select(ExportDeparture).where(ExportDeparture.id.in_(ids)).order_by(ExportDeparture.id))
     return [{"cop_no": d.cop_no, "logistics_code": d.logistics_code, "traf_mode": d.traf_mode, "traf_name": d.traf_name,
              "voyage_no": d.voyage_no, "bill_no": d.bill_no, "leave_time": d.leave_time,
              "logistics_nos": [i.logistics_no for i in d.items]} for d in rows]

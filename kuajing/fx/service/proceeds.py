@@ -230,7 +230,11 @@ def listing(*, session: Session, enterprise_id: int | None, date_from: date | No
 
 
 def delete(*, session: Session, row: FxProceeds, actor: str) -> None:
-    """Remove a receipt entered by mistake (audited with its content)."""
+    """Remove a receipt entered by mistake (audited with its content); not one a consent names (409)."""
+    from kuajing.fx.models import FxConsent
+
+    if session.scalar(select(FxConsent.id).where(FxConsent.proceeds_id == row.id).limit(1)) is not None:
+        raise errors.proceeds_in_use(row.id)
     before = snapshot(row)
     audit.record(session=session, action="fx:proceeds:delete", stream=stream(row.enterprise_id), actor=actor,
                  subject_id=f"proceeds:{row.id}", before=before)
