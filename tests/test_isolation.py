@@ -427,7 +427,7 @@ def test_a_bank_sees_enterprise_a_only_with_consent(app, client, db, world):
     db.commit()
     markers = [a.uscc, a.name_zh, a.customs_code, "ISO-A-ORD"]
     bundle = f"/api/v1/fx/bank/bundles/{fillers['proceeds_id']}"
-    opened = (bundle, "/api/v1/fx/bank/bundles?")
+    opened = (bundle, "/api/v1/fx/bank/bundles?", "/fx/bank?")  # the bundle, the list and the page of it
     routes = [(m, p) for m, p in discover(app) if (m, p) not in PUBLIC and re.match(r"^/(api/v1/)?(fx|rebate)", p)]
     assert len(routes) >= 15, routes
     for who, user_id in users.items():
@@ -444,7 +444,7 @@ def test_a_bank_sees_enterprise_a_only_with_consent(app, client, db, world):
                 assert response.status_code < 500, where
                 assert state(db, a)["counts"] == before["counts"] or url.startswith(bundle), where
                 if url.startswith(opened) and who == "consented bank":
-                    assert response.status_code == 200, where  # what the consent opens: that receipt's bundle
+                    assert response.status_code == 200, where  # what the consent opens: that receipt
                     continue
                 assert not [m for m in markers if m in response.text], f"{where}: leaks"
                 if "{" in path:
@@ -458,3 +458,6 @@ def test_a_bank_sees_enterprise_a_only_with_consent(app, client, db, world):
     db.commit()
     r = _send(client, "GET", bundle, {"cookies": s.cookies, "headers": {}, "csrf": None}, {})
     assert r.status_code == 404
+    for url in ("/api/v1/fx/bank/bundles", "/fx/bank"):
+        r = _send(client, "GET", url, {"cookies": s.cookies, "headers": {}, "csrf": None}, {})
+        assert r.status_code == 200 and "ISO-A-ORD" not in r.text, url
