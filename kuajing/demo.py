@@ -245,6 +245,11 @@ def load_demo(*, settings, session_factory, console, if_empty: bool = False, see
                 ("demo-platform-admin", "优品平台管理员", [Role.enterprise_admin], featured["platform"]),
                 ("demo-platform-clerk", "优品平台业务员", [Role.enterprise_user], featured["platform"]),
             ]
+            from kuajing.fx.service import demo as fx_demo  # a few FX / rebate records (docs/fx.md)
+
+            fx_bank = fx_demo.load(session=session, exporter=featured["platform"], logistics=featured["logistics"])
+            if fx_bank is not None:
+                people.append(("demo-bank", "银行结汇岗 · 演示", [Role.bank_insurer], fx_bank))
             task = progress.add_task("logins and API keys", total=len(people) + 4)
             for username, display, roles, ent in people:
                 password = secrets.token_urlsafe(12)

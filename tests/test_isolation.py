@@ -58,10 +58,11 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/quota"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",
     ("POST", "/api/v1/quota/lookup"): "quota lookup: ID number + name of the buyer, masked answer, rate-limited",
     ("GET", "/api/v1/exports/public-warehouses"): "public / certified overseas warehouses (published master data)",
+    ("GET", "/api/v1/fx/proceeds/template.xlsx"): "an empty Excel template",
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports|risk|evaluation|data-export)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports|risk|evaluation|data-export|fx|rebate)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 
@@ -263,6 +264,48 @@ def a_export_records(client, db, a, ids) -> dict:
     return {"warehouse_id": wh.id, "customs_declaration_id": decl.id, "inventory_id": inv.id}
 
 
+#: fx / rebate: A's receipt, advance, consent, Excel upload, export list and rebate claim
+FX_FILLERS = {"proceeds_id": 1, "advance_id": 1, "consent_id": 1, "import_id": 1, "inventory_id": 1, "claim_id": 1}
+
+
+def a_fx_records(client, db, a, ids) -> dict:
+    """A's receipt settling its order ISO-A-ORD and its list ISO-A-ORD-L, an advance, a consent to a bank, an
+    Excel upload and a rebate claim (all carrying the marker ISO-A-ORD)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from kuajing.data import service as data
+    from kuajing.fx.service import advances, bank, excel, proceeds
+    from kuajing.rebate import service as rebate
+    from kuajing.rebate.choices import RebateClass
+    from tests.fx.helpers import shipment
+
+    data.load_seed(session=db)
+    _order, inv = shipment(db, a, order_no="ISO-A-ORD-L", value="800", ie_date="20251010")
+    row = proceeds.record(session=db, enterprise_id=a.id, actor="test", values=proceeds.ProceedsIn(
+        bank_name="ISO-A-ORD bank", bank_reference="ISO-A-ORD-R", received_on=date(2025, 10, 20), currency="502",
+        actual_amount=Decimal("900"), payer_name="ISO-A-ORD payer", fees=[("storage", Decimal("100"))],
+        allocations=[proceeds.AllocationIn("ISO-A-ORD", Decimal("200")),
+                     proceeds.AllocationIn(inv.invt_no, Decimal("800"))]))
+    adv = advances.create(session=db, enterprise_id=a.id, actor="test", values=advances.AdvanceIn(
+        advancer_kind="logistics", client_name="ISO-A-ORD client", affiliated=False, purpose="storage",
+        currency="502", amount=Decimal("10"), advanced_on=date(2025, 1, 15)))
+    fin = make_enterprise(db, status="approved", n=7004, name_zh="包头丁方银行", roles=["finance"])
+    consent = bank.grant(session=db, enterprise_id=a.id, bank_enterprise_id=fin.id, proceeds_id=row.id,
+                         purpose="ISO-A-ORD", actor="test")
+    from tests.fx.test_excel import receipt, workbook
+
+    upload, _ = excel.submit(session=db, enterprise_id=a.id, actor="test", file_name="ISO-A-ORD.xlsx",
+                             content=workbook([receipt("ISO-A-ORD-X")]))
+    rebate.set_class(session=db, enterprise_id=a.id, rebate_class=RebateClass.two, valid_from=date(2025, 1, 1),
+                     basis=None, actor="test")
+    claim = rebate.create_claim(session=db, enterprise_id=a.id, actor="test", values=rebate.ClaimIn(
+        claim_no="ISO-A-ORD-C", accepted_on=date(2025, 9, 26), amount=Decimal("10")))
+    db.commit()
+    return {"proceeds_id": row.id, "advance_id": adv.id, "consent_id": consent.id, "import_id": upload.id,
+            "inventory_id": inv.id, "claim_id": claim.id}
+
+
 def a_certificate(db, a) -> dict:
     """A's registered signing certificate (企业证书备案)."""
     from kuajing.ceb.signing import generate_demo_keypair
@@ -316,7 +359,7 @@ def a_bonded_and_guarantee(db, a) -> dict:
 def test_every_route_is_classified(app):
     """A new in-scope route is either allow-listed as public or addressable by the proof."""
     ids = {"enterprise_id": 1, "api_key_id": 1, "declaration_id": 1, **BOOK_FILLERS, **IMPORT_FILLERS, **SUMMARY_FILLERS,
-           **CERTIFICATE_FILLERS, **EXPORT_FILLERS, **RISK_FILLERS}
+           **CERTIFICATE_FILLERS, **EXPORT_FILLERS, **RISK_FILLERS, **FX_FILLERS}
     for method, path in discover(app):
         if (method, path) in PUBLIC or not IN_SCOPE.match(path):
             assert (method, path) in PUBLIC or not path.startswith(("/api/", "/enterprises", "/account")), path
@@ -331,6 +374,7 @@ def test_enterprise_b_cannot_reach_enterprise_a(app, client, db, world):
                **a_bonded_and_guarantee(db, a), **a_import_records(client, db, a, ids),
                **a_summary_application(db, a), **a_certificate(db, a), **a_export_records(client, db, a, ids),
                **a_risk_records(db, a)}
+    fillers.update(a_fx_records(client, db, a, ids))
     markers = [a.uscc, a.name_zh, a.customs_code, "a-admin", "a-clerk", ids["a_prefix"], a.dxp_id, "ISO-A-ORD"]
     routes = [(m, p) for m, p in discover(app)
               if (m, p) not in PUBLIC and IN_SCOPE.match(p) and addressable(p, fillers)]
@@ -408,3 +452,55 @@ def test_credit_grades_own_only_for_enterprises_every_one_for_government(client,
     every = _send(client, "GET", "/api/v1/risk/credit", gov, {}).json()["items"]
     assert b.id in {g["enterprise_id"] for g in every}  # A is not approved (returned): only approved are graded
     assert _send(client, "GET", f"/api/v1/risk/credit/{a.id}", gov, {}).status_code == 200
+
+
+def test_a_bank_sees_enterprise_a_only_with_consent(app, client, db, world):
+    """A bank / insurer user reaches none of A's FX and rebate records through any route; the bundle of A's
+    receipt only while A's consent is live."""
+    from kuajing.fx.models import FxConsent
+
+    a, _b, ids, _sessions = world
+    fillers = {"enterprise_id": a.id, "api_key_id": ids["a_key"], **a_export_records(client, db, a, ids)}
+    fillers.update(a_fx_records(client, db, a, ids))
+    consent = db.get(FxConsent, fillers["consent_id"])
+    bank_id = consent.bank_enterprise_id
+    other = make_enterprise(db, status="approved", n=7005, name_zh="包头戊方保险", roles=["finance"])
+    users = {"consented bank": make_user(db, username="bank-a", roles=["bank_insurer"], enterprise_id=bank_id),
+             "other bank": make_user(db, username="bank-x", roles=["bank_insurer"], enterprise_id=other.id)}
+    db.commit()
+    markers = [a.uscc, a.name_zh, a.customs_code, "ISO-A-ORD"]
+    bundle = f"/api/v1/fx/bank/bundles/{fillers['proceeds_id']}"
+    opened = (bundle, "/api/v1/fx/bank/bundles?", "/fx/bank?")  # the bundle, the list and the page of it
+    routes = [(m, p) for m, p in discover(app) if (m, p) not in PUBLIC and re.match(r"^/(api/v1/)?(fx|rebate)", p)]
+    assert len(routes) >= 15, routes
+    for who, user_id in users.items():
+        s = login(db, user_id=user_id)
+        db.commit()
+        caller = {"cookies": s.cookies, "headers": {"X-CSRF-Token": s.csrf}, "csrf": s.csrf}
+        for method, path in routes:
+            for url in fill(path, fillers):
+                if "{" not in path:
+                    url = f"{url}?enterprise_id={a.id}"
+                before = state(db, a)
+                response = _send(client, method, url, caller, body_for(method, path, a.id))
+                where = f"{who}: {method} {url} → {response.status_code}"
+                assert response.status_code < 500, where
+                assert state(db, a)["counts"] == before["counts"] or url.startswith(bundle), where
+                if url.startswith(opened) and who == "consented bank":
+                    assert response.status_code == 200, where  # what the consent opens: that receipt
+                    continue
+                assert not [m for m in markers if m in response.text], f"{where}: leaks"
+                if "{" in path:
+                    assert response.status_code in (403, 404), where
+    # revoked: the consented bank sees nothing any more
+    from kuajing.fx.service import bank as bank_service
+
+    bank_service.revoke(session=db, consent=db.get(FxConsent, fillers["consent_id"]), actor="test")
+    db.commit()
+    s = login(db, user_id=users["consented bank"])
+    db.commit()
+    r = _send(client, "GET", bundle, {"cookies": s.cookies, "headers": {}, "csrf": None}, {})
+    assert r.status_code == 404
+    for url in ("/api/v1/fx/bank/bundles", "/fx/bank"):
+        r = _send(client, "GET", url, {"cookies": s.cookies, "headers": {}, "csrf": None}, {})
+        assert r.status_code == 200 and "ISO-A-ORD" not in r.text, url

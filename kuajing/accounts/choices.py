@@ -16,6 +16,7 @@ class Role(StrEnum):
     commerce_supervisor = "commerce_supervisor"  # 商务局监管
     customs_officer = "customs_officer"  # 海关 (sandbox)
     auditor = "auditor"  # 审计
+    bank_insurer = "bank_insurer"  # 银行/保险 (sees an enterprise's settlement data only with its consent)
 
     @property
     def label(self) -> str:
@@ -35,6 +36,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.commerce_supervisor: lazy("Commerce bureau supervisor"),
     Role.customs_officer: lazy("Customs officer (sandbox)"),
     Role.auditor: lazy("Auditor"),
+    Role.bank_insurer: lazy("Bank / insurer"),
 }
 
 ROLE_COLOURS: dict[Role, str] = {
@@ -44,6 +46,7 @@ ROLE_COLOURS: dict[Role, str] = {
     Role.commerce_supervisor: "green",
     Role.customs_officer: "orange",
     Role.auditor: "grey",
+    Role.bank_insurer: "green",
 }
 
 #: Roles that see every enterprise of the zone (they carry no enterprise).
@@ -53,6 +56,10 @@ ZONE_WIDE_ROLES: frozenset[Role] = frozenset(
 
 #: Roles bound to one enterprise (a user or key with one of them must have an enterprise_id).
 ENTERPRISE_ROLES: frozenset[Role] = frozenset({Role.enterprise_user, Role.enterprise_admin})
+
+#: Roles of a bank or insurer (银行/保险): bound to the institution's own registry entry (an enterprise with the
+#: registry role ``finance``); they see other enterprises' data only where that enterprise consented (kuajing.fx).
+BANK_ROLES: frozenset[Role] = frozenset({Role.bank_insurer})
 
 #: Roles an API key may carry (keys always belong to one enterprise).
 API_KEY_ROLES: frozenset[Role] = ENTERPRISE_ROLES

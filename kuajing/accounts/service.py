@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kuajing.accounts.choices import API_KEY_ROLES, ENTERPRISE_ROLES, ZONE_WIDE_ROLES, Role
+from kuajing.accounts.choices import API_KEY_ROLES, BANK_ROLES, ENTERPRISE_ROLES, ZONE_WIDE_ROLES, Role
 from kuajing.accounts.errors import AccountLocked, AccountsError, ApiKeyRejected
 from kuajing.accounts.models import ApiKey, User, WebSession, join_roles
 from kuajing.audit import service as audit
@@ -146,10 +146,10 @@ def role_issues(*, session: Session, roles, enterprise_id: int | None, path: str
     if issues:
         return issues
     role_set = set(roles)
-    if role_set & ENTERPRISE_ROLES and role_set & ZONE_WIDE_ROLES:
+    if role_set & (ENTERPRISE_ROLES | BANK_ROLES) and role_set & ZONE_WIDE_ROLES:
         issues.append(FieldIssue(AccountsError.role_not_allowed, path,
                                  "Enterprise roles and zone-wide roles cannot be combined.", sorted(role_set)))
-    elif role_set & ENTERPRISE_ROLES and enterprise_id is None:
+    elif role_set & (ENTERPRISE_ROLES | BANK_ROLES) and enterprise_id is None:
         issues.append(FieldIssue(AccountsError.enterprise_required, "enterprise_id",
                                  "An enterprise role needs an enterprise."))
     elif role_set <= ZONE_WIDE_ROLES and enterprise_id is not None:

@@ -49,7 +49,14 @@ def test_load_demo(settings, session_factory, tmp_path):
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     data = json.loads(saved.read_text())
     assert {row["role"] for row in data["logins"]} == {"zone_operator", "commerce_supervisor", "customs_officer",
-                                                        "auditor", "enterprise_admin", "enterprise_user"}
+                                                        "auditor", "enterprise_admin", "enterprise_user",
+                                                        "bank_insurer"}
+    with session_factory() as db:  # the FX demo: the §6 netting receipt (88,000 → 100,000 restored), shown to the bank
+        from kuajing.fx.models import FxConsent, FxProceeds
+
+        netted = db.scalars(select(FxProceeds).where(FxProceeds.bank_reference == "BOC-DEMO-2025-0001")).one()
+        assert (netted.actual_amount, netted.export_amount) == (88000, 100000)
+        assert db.scalar(select(func.count()).select_from(FxConsent)) == 1
     assert len(data["api_keys"]) == 4 and all(k["key"].startswith("kj_test_") for k in data["api_keys"])
     text = console.export_text()
     assert data["logins"][0]["password"] in text and data["api_keys"][0]["key"] in text

@@ -172,6 +172,24 @@ CASES = [
     # R11.6: warn before the CAC thresholds (from the day Order 16 took effect)
     ("R11.6 warning before", "pi.warning_ratio", "2024-03-21", NOT_IN_FORCE),
     ("R11.6 warning", "pi.warning_ratio", "2024-03-22", Decimal("0.80")),
+    # R6.7: trade-credit ageing bounds (30 days advance, 90 days deferred, report within 30 days)
+    ("R6.7 advance before", "fx.advance_receipt_days", "2016-04-07", NOT_IN_FORCE),
+    ("R6.7 advance first", "fx.advance_receipt_days", "2016-04-08", 30),
+    ("R6.7 deferred before", "fx.deferred_receipt_days", "2016-04-07", NOT_IN_FORCE),
+    ("R6.7 deferred first", "fx.deferred_receipt_days", "2016-04-08", 90),
+    ("R6.7 report before", "fx.trade_credit_report_days", "2016-04-07", NOT_IN_FORCE),
+    ("R6.7 report first", "fx.trade_credit_report_days", "2016-04-08", 30),
+    # R7.5: paperless classes 1-3, class 4 paper documents
+    ("R7.5 paperless before", "rebate.paperless_classes", "2016-06-30", NOT_IN_FORCE),
+    ("R7.5 paperless first", "rebate.paperless_classes", "2016-07-01", ("1", "2", "3")),
+    ("R7.5 paper before", "rebate.class4_paper_documents", "2016-06-30", NOT_IN_FORCE),
+    ("R7.5 paper first", "rebate.class4_paper_documents", "2016-07-01",
+     ("export_declaration", "purchase_vat_invoice", "export_invoice", "proceeds_evidence", "transport_documents")),
+    # R4.8: 9810 pre-refund on departure (HWC-YT) from SAT 2025 No.3, reconciled to April of the next year
+    ("R4.8 pre-refund before", "rebate.hwc_yt_pre_refund", "2025-01-26", NOT_IN_FORCE),
+    ("R4.8 pre-refund first", "rebate.hwc_yt_pre_refund", "2025-01-27", True),
+    ("R4.8 window before", "rebate.hwc_yt_reconcile_until_month", "2025-01-26", NOT_IN_FORCE),
+    ("R4.8 window first", "rebate.hwc_yt_reconcile_until_month", "2025-01-27", 4),
 ]
 
 

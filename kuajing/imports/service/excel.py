@@ -309,7 +309,7 @@ def read_rows(content: bytes, *, locale: str = "zh_Hans", spec: SheetSpec | None
                 raise validation_error([FieldIssue(ExcelCode.too_many_rows, "file",
                                                    "At most {n} rows per file; split the file.", None,
                                                    {"n": MAX_ROWS})])
-            group_key = (values.get("ebpCode", ""), values.get("orderNo", ""))
+            group_key = (values.get(spec.group_keys[0], ""), values.get(spec.group_keys[1], ""))
             group = orders.get(group_key)
             if group is None:
                 group = orders[group_key] = OrderRows(ebp_code=group_key[0], order_no=group_key[1])
@@ -497,6 +497,7 @@ class SheetSpec:
     direction: str = "import"  # BaseTransfer of the messages sent to intake
     raw_prefix: str = "excel"  # idempotency key prefix of the file's messages
     sheet: str = SHEET
+    group_keys: tuple[str, str] = ("ebpCode", "orderNo")  # rows with the same values form one record
 
     @property
     def by_key(self) -> dict[str, Column]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:08:43.005411
+Create Date: 2026-11-28 00:29:41.376812
 """
 from alembic import op
 import sqlalchemy as sa
@@ -584,6 +584,90 @@ def upgrade() -> None:
     with op.batch_alter_table('export_summary_reminders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_export_summary_reminders_enterprise_id'), ['enterprise_id'], unique=False)
 
+    op.create_table('fx_advances',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('advancer_kind', sa.String(length=12), nullable=False),
+    sa.Column('client_name', sa.String(length=200), nullable=False),
+    sa.Column('client_code', sa.String(length=18), nullable=True),
+    sa.Column('affiliated', sa.Boolean(), nullable=False),
+    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('advanced_on', sa.Date(), nullable=False),
+    sa.Column('repaid_on', sa.Date(), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('report', sa.JSON(), nullable=True),
+    sa.Column('reported_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_fx_advances_amount_positive')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_fx_advances_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_advances'))
+    )
+    with op.batch_alter_table('fx_advances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_advances_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('fx_imports',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('file_name', sa.String(length=200), nullable=False),
+    sa.Column('file_sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('total_rows', sa.Integer(), nullable=False),
+    sa.Column('processed_rows', sa.Integer(), nullable=False),
+    sa.Column('accepted', sa.Integer(), nullable=False),
+    sa.Column('rejected', sa.Integer(), nullable=False),
+    sa.Column('errors', sa.JSON(), nullable=False),
+    sa.Column('failure', sa.Text(), nullable=True),
+    sa.Column('locale', sa.String(length=10), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_fx_imports_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_imports')),
+    sa.UniqueConstraint('enterprise_id', 'file_sha256', name=op.f('uq_fx_imports_enterprise_id_file_sha256'))
+    )
+    with op.batch_alter_table('fx_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_imports_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('fx_proceeds',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('payee_kind', sa.String(length=12), nullable=False),
+    sa.Column('person_name', kuajing.db.types.EncryptedStr(), nullable=True),
+    sa.Column('person_id_number', kuajing.db.types.EncryptedStr(), nullable=True),
+    sa.Column('person_index', sa.String(length=64), nullable=True),
+    sa.Column('bank_name', sa.String(length=100), nullable=False),
+    sa.Column('bank_reference', sa.String(length=60), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('actual_amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('export_amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('service_amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('tax_amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('fees', sa.JSON(), nullable=False),
+    sa.Column('payer_name', sa.String(length=200), nullable=False),
+    sa.Column('payer_country', sa.String(length=3), nullable=True),
+    sa.Column('evidence_ref', sa.String(length=200), nullable=True),
+    sa.Column('quota_exempt', sa.Boolean(), nullable=False),
+    sa.Column('usd_equivalent', kuajing.db.types.Money(), nullable=True),
+    sa.Column('source', sa.String(length=8), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.CheckConstraint('actual_amount > 0', name=op.f('ck_fx_proceeds_actual_positive')),
+    sa.CheckConstraint('export_amount = actual_amount + service_amount + tax_amount', name=op.f('ck_fx_proceeds_restored_adds_up')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_fx_proceeds_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_proceeds')),
+    sa.UniqueConstraint('enterprise_id', 'bank_reference', name=op.f('uq_fx_proceeds_enterprise_id_bank_reference'))
+    )
+    with op.batch_alter_table('fx_proceeds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_proceeds_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_proceeds_person_index'), ['person_index'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_proceeds_received_on'), ['received_on'], unique=False)
+
     op.create_table('import_delegations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('principal_enterprise_id', sa.Integer(), nullable=False),
@@ -660,6 +744,22 @@ def upgrade() -> None:
     with op.batch_alter_table('quota_reservations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quota_reservations_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quota_reservations_status'), ['status'], unique=False)
+
+    op.create_table('rebate_classes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('rebate_class', sa.String(length=1), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.Column('basis', sa.String(length=200), nullable=True),
+    sa.Column('recorded_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_rebate_classes_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rebate_classes')),
+    sa.UniqueConstraint('enterprise_id', 'valid_from', name=op.f('uq_rebate_classes_enterprise_id_valid_from'))
+    )
+    with op.batch_alter_table('rebate_classes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rebate_classes_enterprise_id'), ['enterprise_id'], unique=False)
 
     op.create_table('received_messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1302,6 +1402,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_export_waybills_sender_enterprise_id'), ['sender_enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_export_waybills_status'), ['status'], unique=False)
 
+    op.create_table('fx_consents',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('bank_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('proceeds_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('purpose', sa.String(length=200), nullable=False),
+    sa.Column('granted_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('granted_by', sa.String(length=120), nullable=False),
+    sa.Column('revoked_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.String(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['bank_enterprise_id'], ['enterprises.id'], name=op.f('fk_fx_consents_bank_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_fx_consents_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['proceeds_id'], ['fx_proceeds.id'], name=op.f('fk_fx_consents_proceeds_id_fx_proceeds')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_consents'))
+    )
+    with op.batch_alter_table('fx_consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_consents_bank_enterprise_id'), ['bank_enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_consents_enterprise_id'), ['enterprise_id'], unique=False)
+
     op.create_table('import_inventories',
     sa.Column('order_no', sa.String(length=60), nullable=False),
     sa.Column('ebp_code', sa.String(length=18), nullable=False),
@@ -1885,6 +2004,27 @@ def upgrade() -> None:
     with op.batch_alter_table('export_waybill_link_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_export_waybill_link_items_logistics_no'), ['logistics_no'], unique=False)
 
+    op.create_table('fx_allocations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('proceeds_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reference', sa.String(length=60), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_fx_allocations_amount_positive')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_fx_allocations_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['inventory_id'], ['export_inventories.id'], name=op.f('fk_fx_allocations_inventory_id_export_inventories')),
+    sa.ForeignKeyConstraint(['order_id'], ['export_orders.id'], name=op.f('fk_fx_allocations_order_id_export_orders')),
+    sa.ForeignKeyConstraint(['proceeds_id'], ['fx_proceeds.id'], name=op.f('fk_fx_allocations_proceeds_id_fx_proceeds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_allocations'))
+    )
+    with op.batch_alter_table('fx_allocations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_allocations_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_allocations_inventory_id'), ['inventory_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_allocations_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_allocations_proceeds_id'), ['proceeds_id'], unique=False)
+
     op.create_table('import_inventory_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('inventory_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -1964,6 +2104,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_import_return_tracking_inventory_id'), ['inventory_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_return_tracking_invt_no'), ['invt_no'], unique=False)
 
+    op.create_table('rebate_claims',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('claim_no', sa.String(length=40), nullable=False),
+    sa.Column('business_type', sa.String(length=8), nullable=False),
+    sa.Column('accepted_on', sa.Date(), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('rebate_class', sa.String(length=1), nullable=False),
+    sa.Column('paperless', sa.Boolean(), nullable=False),
+    sa.Column('paper_documents', sa.JSON(), nullable=False),
+    sa.Column('statutory_due', sa.Date(), nullable=False),
+    sa.Column('target_due', sa.Date(), nullable=True),
+    sa.Column('citations', sa.JSON(), nullable=False),
+    sa.Column('booking_note_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('departed_on', sa.Date(), nullable=True),
+    sa.Column('reconcile_until', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_rebate_claims_amount_positive')),
+    sa.ForeignKeyConstraint(['booking_note_id'], ['export_orders.id'], name=op.f('fk_rebate_claims_booking_note_id_export_orders')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_rebate_claims_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rebate_claims')),
+    sa.UniqueConstraint('enterprise_id', 'claim_no', name=op.f('uq_rebate_claims_enterprise_id_claim_no'))
+    )
+    with op.batch_alter_table('rebate_claims', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rebate_claims_accepted_on'), ['accepted_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rebate_claims_enterprise_id'), ['enterprise_id'], unique=False)
+
     op.create_table('bonded_movements',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('warehouse_id', sa.Integer(), nullable=False),
@@ -2016,11 +2187,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bonded_reservations_stock_id'), ['stock_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bonded_reservations_warehouse_id'), ['warehouse_id'], unique=False)
 
+    op.create_table('rebate_sales',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('claim_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sold_on', sa.Date(), nullable=False),
+    sa.Column('value', kuajing.db.types.Money(), nullable=False),
+    sa.Column('reference', sa.String(length=60), nullable=True),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.CheckConstraint('value > 0', name=op.f('ck_rebate_sales_value_positive')),
+    sa.ForeignKeyConstraint(['claim_id'], ['rebate_claims.id'], name=op.f('fk_rebate_sales_claim_id_rebate_claims'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rebate_sales'))
+    )
+    with op.batch_alter_table('rebate_sales', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rebate_sales_claim_id'), ['claim_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('rebate_sales', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rebate_sales_claim_id'))
+
+    op.drop_table('rebate_sales')
     with op.batch_alter_table('bonded_reservations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bonded_reservations_warehouse_id'))
         batch_op.drop_index(batch_op.f('ix_bonded_reservations_stock_id'))
@@ -2036,6 +2226,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_bonded_movements_document_no'))
 
     op.drop_table('bonded_movements')
+    with op.batch_alter_table('rebate_claims', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rebate_claims_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_rebate_claims_accepted_on'))
+
+    op.drop_table('rebate_claims')
     with op.batch_alter_table('import_return_tracking', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_return_tracking_invt_no'))
         batch_op.drop_index(batch_op.f('ix_import_return_tracking_inventory_id'))
@@ -2046,6 +2241,13 @@ def downgrade() -> None:
     op.drop_table('import_order_items')
     op.drop_table('import_inventory_refund_items')
     op.drop_table('import_inventory_items')
+    with op.batch_alter_table('fx_allocations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_allocations_proceeds_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_allocations_order_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_allocations_inventory_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_allocations_enterprise_id'))
+
+    op.drop_table('fx_allocations')
     with op.batch_alter_table('export_waybill_link_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_waybill_link_items_logistics_no'))
 
@@ -2174,6 +2376,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_inventories_agent_code'))
 
     op.drop_table('import_inventories')
+    with op.batch_alter_table('fx_consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_consents_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_consents_bank_enterprise_id'))
+
+    op.drop_table('fx_consents')
     with op.batch_alter_table('export_waybills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_waybills_status'))
         batch_op.drop_index(batch_op.f('ix_export_waybills_sender_enterprise_id'))
@@ -2313,6 +2520,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_received_messages_guid'))
 
     op.drop_table('received_messages')
+    with op.batch_alter_table('rebate_classes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rebate_classes_enterprise_id'))
+
+    op.drop_table('rebate_classes')
     with op.batch_alter_table('quota_reservations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quota_reservations_status'))
         batch_op.drop_index(batch_op.f('ix_quota_reservations_account_id'))
@@ -2329,6 +2540,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_delegations_agent_enterprise_id'))
 
     op.drop_table('import_delegations')
+    with op.batch_alter_table('fx_proceeds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_proceeds_received_on'))
+        batch_op.drop_index(batch_op.f('ix_fx_proceeds_person_index'))
+        batch_op.drop_index(batch_op.f('ix_fx_proceeds_enterprise_id'))
+
+    op.drop_table('fx_proceeds')
+    with op.batch_alter_table('fx_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_imports_enterprise_id'))
+
+    op.drop_table('fx_imports')
+    with op.batch_alter_table('fx_advances', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_advances_enterprise_id'))
+
+    op.drop_table('fx_advances')
     with op.batch_alter_table('export_summary_reminders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_summary_reminders_enterprise_id'))
 

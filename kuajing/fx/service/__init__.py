@@ -1,0 +1,1 @@
+"""FX services: proceeds (收汇), advances (代垫), the bank view with consent, and the Excel upload of proceeds."""
