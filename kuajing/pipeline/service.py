@@ -31,6 +31,7 @@ class TickResult:
     export_lists_registered: int = 0
     summary_reminders: int = 0
     folder_files: int = 0
+    stats_folded: int = 0
 
     @property
     def busy(self) -> bool:
@@ -72,4 +73,7 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
         log.warning("export summary job skipped: %s", exc)
     else:
         result.export_lists_registered, result.summary_reminders = done.lists_registered, done.reminders
+    from kuajing.stats.jobs import fold_tick
+
+    result.stats_folded = fold_tick(session_factory=session_factory)  # statistics facts → aggregates
     return result
