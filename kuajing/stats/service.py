@@ -177,11 +177,14 @@ def fold(*, session: Session, limit: int = 20000) -> int:
     if session.get_bind().dialect.name == "postgresql":
         claimed, _upserts = session.execute(text(_fold_sql_postgresql(limit))).one()
         return int(claimed)
-    facts = session.execute(select(StatsFact).where(StatsFact.value_cny.is_not(None)).order_by(StatsFact.id)
-                            .limit(limit)).scalars().all()
+    # SQLite: claim by DELETE … RETURNING — the write lock comes first, so two folders never read the same rows
+    claim = (select(StatsFact.id).where(StatsFact.value_cny.is_not(None)).order_by(StatsFact.id).limit(limit)
+             .scalar_subquery())
+    cols = [getattr(StatsFact, c) for c in ("month", "direction", "mode", "district", "park", "enterprise_id",
+                                            "country", "hs_heading", "value_cny", "parcels", "lines")]
+    facts = session.execute(delete(StatsFact).where(StatsFact.id.in_(claim)).returning(*cols)).all()
     if not facts:
         return 0
-    session.execute(delete(StatsFact).where(StatsFact.id.in_([f.id for f in facts])))
     for model, dims in _DIMS.items():
         sums: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0, 0])
         for f in facts:

@@ -24,10 +24,9 @@ def figures(db, zone, session_factory):
                 items=[("3304990000", "116", D("2400.00"))])
     export_list(db, ent=zone["C"], mode="9710", released_at=at(2026, 10, 9),
                 items=[("6110200000", "304", D("4000.00"), "142"), ("6110110000", "304", D("500.00"), "142")])
-    wh = warehouses.create(session=db, enterprise_id=zone["C"].id, actor="test", values={
+    warehouses.create(session=db, enterprise_id=zone["C"].id, actor="test", values={
         "name": "包头羊绒德国公共仓", "country": "304", "address": "Hamburg", "area_m2": "1200",
-        "operator_name": "包头统计丙有限公司", "ownership_share": "100"})
-    wh.public_certified = True
+        "operator_name": "包头统计丙有限公司", "ownership_share": "100", "public_certified": True})
     db.commit()
     service.fold_all(session_factory=session_factory)
     return zone
