@@ -326,6 +326,7 @@ def bench_stats(
     batch: int = typer.Option(500_000, help="lists per generate_series batch and facts per fold batch"),
     repeat: int = typer.Option(7, help="runs of each query (median and max reported)"),
     keep: bool = typer.Option(False, "--keep", help="keep the kuajing_bench_stats_<pid> database"),
+    reuse: str = typer.Option(None, "--reuse", help="time the queries again on a database kept by --keep"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
 ) -> None:
     """Dashboard queries (12-month window, no filter / one filter) over N released lists on PostgreSQL."""
@@ -335,18 +336,19 @@ def bench_stats(
 
     from kuajing.stats import bench
 
-    result = bench.run(lists=lists, batch=batch, repeat=repeat, keep=keep, console=console)
+    result = bench.run(lists=lists, batch=batch, repeat=repeat, keep=keep, reuse=reuse, console=console)
     if as_json:
         print(json.dumps(result, indent=2, default=str, ensure_ascii=False))
         return
+    built = (f"{result['facts']:,} facts; generated in {result['generate_s']} s, folded in {result['fold_s']} s "
+             f"({result['fold_facts_per_s']:,} facts/s)") if "facts" in result else f"reused {result['database']}"
     table = Table("query", "filter", "median ms", "max ms",
-                  title=f"kuajing bench stats — {result['lists']:,} lists, {result['facts']:,} facts; generated in "
-                  f"{result['generate_s']} s, folded in {result['fold_s']} s ({result['fold_facts_per_s']:,} facts/s)")
+                  title=f"kuajing bench stats — {result['lists']:,} lists, {built}")
     for t in result["timings"]:
         table.add_row(t["query"], t["filter"], f"{t['median_ms']:.1f}", f"{t['max_ms']:.1f}")
     console.print(table)
     console.print(f"aggregate rows: {result['aggregate_rows']}; database {result['database_size']}; "
-                  f"worst query {result['worst_ms']} ms")
+                  f"worst query {result['worst_ms']} ms; load average {result['load_average']} on {result['cpus']} CPUs")
 
 
 # --- statistics -----------------------------------------------------------------------------------

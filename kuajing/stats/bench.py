@@ -61,23 +61,37 @@ def _progress(console):
                     TimeRemainingColumn(), console=console)
 
 
+AGGREGATES = ("stats_agg_enterprise", "stats_agg_country", "stats_agg_product", "stats_agg_country_zone",
+              "stats_agg_product_zone")
+
+
 def run(*, lists: int = 10_000_000, batch: int = 500_000, months: int = 36, repeat: int = 7,
-        admin_url: str | None = None, keep: bool = False, console=None) -> dict:
-    """Build the data set, fold it, time the queries; returns the figures."""
+        admin_url: str | None = None, keep: bool = False, reuse: str | None = None, console=None) -> dict:
+    """Build the data set, fold it, time the queries; returns the figures. ``reuse`` names a database kept by an
+    earlier run (``keep``): only the queries are timed again (e.g. when the machine is quieter)."""
     from rich.console import Console
-    from sqlalchemy.orm import Session
 
     from kuajing.db.migrate import upgrade
     from kuajing.db.session import make_engine, make_sessionmaker
-    from kuajing.stats import service, targets
+    from kuajing.stats import service
 
     console = console or Console()
     admin_url = admin_url or os.environ.get("KUAJING_BENCH_ADMIN_URL") or DEFAULT_ADMIN_URL
-    name = f"kuajing_bench_stats_{os.getpid()}"
-    url = create_database(admin_url, name)
-    result: dict = {"database": name, "lists": lists, "months": months}
+    if reuse:
+        from kuajing.imports.bench import _plain_url, _sa_url
+
+        name, keep = reuse, True
+        url = _sa_url(_plain_url(admin_url).rsplit("/", 1)[0] + "/" + reuse)
+    else:
+        name = f"kuajing_bench_stats_{os.getpid()}"
+        url = create_database(admin_url, name)
+    result: dict = {"database": name, "lists": lists, "months": months, "cpus": os.cpu_count()}
     engine = make_engine(url)
     try:
+        if reuse:
+            with engine.connect() as conn:
+                result["lists"] = conn.execute(text("SELECT sum(parcels) FROM stats_agg_enterprise")).scalar_one()
+            return _time_queries(engine, result, months=months, repeat=repeat, console=console)
         upgrade(url)
         start = date(2024, 1, 1)
         t0 = time.perf_counter()
@@ -102,47 +116,56 @@ def run(*, lists: int = 10_000_000, batch: int = 500_000, months: int = 36, repe
         result["fold_facts_per_s"] = round(result["facts"] / max(result["fold_s"], 1e-9))
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("stats_agg_enterprise", "stats_agg_country", "stats_agg_product"):
+            for table in AGGREGATES:
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
-            result["aggregate_rows"] = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                                        for t in ("stats_agg_enterprise", "stats_agg_country", "stats_agg_product")}
-            result["database_size"] = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")
-                                                   ).scalar_one()
-        end = date(2024 + (months - 1) // 12, (months - 1) % 12 + 1, 1)
-        today = date(end.year, end.month, 15)
-        filters = {"none": {}, "mode=9610": {"mode": "9610"}, "district=150207": {"district": "150207"},
-                   "direction=export": {"direction": "export"}}
-        queries = {
-            "targets": lambda s, f: targets.progress(session=s, today=today),
-            "monthly trend": lambda s, f: service.trend(session=s, filters=f),
-            "mode mix": lambda s, f: service.mode_mix(session=s, filters=f),
-            "top-10 countries": lambda s, f: service.top_countries(session=s, filters=f),
-            "top-10 products": lambda s, f: service.top_products(session=s, filters=f),
-            "district ranking": lambda s, f: service.district_ranking(session=s, filters=f),
-        }
-        timings = []
-        with _progress(console) as progress:
-            task = progress.add_task("time the dashboard queries", total=len(queries) * len(filters))
-            for qname, fn in queries.items():
-                for fname, kw in filters.items():
-                    if qname == "targets" and fname != "none":
-                        progress.advance(task)
-                        continue
-                    f = service.Filters(end=end, months=12, **kw)
-                    samples = []
-                    with Session(engine) as s:
-                        for _ in range(repeat):
-                            t0 = time.perf_counter()
-                            fn(s, f)
-                            samples.append((time.perf_counter() - t0) * 1000)
-                            s.rollback()
-                    timings.append({"query": qname, "filter": fname, "median_ms": round(statistics.median(samples), 1),
-                                    "max_ms": round(max(samples), 1)})
-                    progress.advance(task)
-        result["timings"] = timings
-        result["worst_ms"] = max(t["max_ms"] for t in timings)
-        return result
+        return _time_queries(engine, result, months=months, repeat=repeat, console=console)
     finally:
         engine.dispose()
         if not keep:
             drop_database(admin_url, name)
+
+
+def _time_queries(engine, result: dict, *, months: int, repeat: int, console) -> dict:
+    from sqlalchemy.orm import Session
+
+    from kuajing.stats import service, targets
+
+    with engine.connect() as conn:
+        result["aggregate_rows"] = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in AGGREGATES}
+        result["database_size"] = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")
+                                               ).scalar_one()
+    end = date(2024 + (months - 1) // 12, (months - 1) % 12 + 1, 1)
+    today = date(end.year, end.month, 15)
+    filters = {"none": {}, "mode=9610": {"mode": "9610"}, "district=150207": {"district": "150207"},
+               "direction=export": {"direction": "export"}}
+    queries = {
+        "targets": lambda s, f: targets.progress(session=s, today=today),
+        "monthly trend": lambda s, f: service.trend(session=s, filters=f),
+        "mode mix": lambda s, f: service.mode_mix(session=s, filters=f),
+        "top-10 countries": lambda s, f: service.top_countries(session=s, filters=f),
+        "top-10 products": lambda s, f: service.top_products(session=s, filters=f),
+        "district ranking": lambda s, f: service.district_ranking(session=s, filters=f),
+    }
+    timings = []
+    with _progress(console) as progress:
+        task = progress.add_task("time the dashboard queries", total=len(queries) * len(filters))
+        for qname, fn in queries.items():
+            for fname, kw in filters.items():
+                if qname == "targets" and fname != "none":
+                    progress.advance(task)
+                    continue
+                f = service.Filters(end=end, months=12, **kw)
+                samples = []
+                with Session(engine) as s:
+                    for _ in range(repeat):
+                        t0 = time.perf_counter()
+                        fn(s, f)
+                        samples.append((time.perf_counter() - t0) * 1000)
+                        s.rollback()
+                timings.append({"query": qname, "filter": fname, "median_ms": round(statistics.median(samples), 1),
+                                "max_ms": round(max(samples), 1)})
+                progress.advance(task)
+    result["timings"] = timings
+    result["worst_ms"] = max(t["max_ms"] for t in timings)
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return result

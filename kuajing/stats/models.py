@@ -59,6 +59,7 @@ class AggEnterprise(_Measures, Base):
     """Monthly totals by direction, mode, district, park and enterprise (企业维度汇总)."""
 
     __tablename__ = "stats_agg_enterprise"
+    __table_args__ = (Index("ix_stats_agg_enterprise_district", "district", "month"),)
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     direction: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -72,6 +73,7 @@ class AggCountry(_Measures, Base):
     """Monthly totals by direction, mode, district and country (国别维度汇总)."""
 
     __tablename__ = "stats_agg_country"
+    __table_args__ = (Index("ix_stats_agg_country_district", "district", "month"),)
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     direction: Mapped[str] = mapped_column(String(6), primary_key=True)
@@ -84,11 +86,34 @@ class AggProduct(_Measures, Base):
     """Monthly totals by direction, mode, district and HS heading (商品维度汇总; chapter = first 2 digits)."""
 
     __tablename__ = "stats_agg_product"
+    __table_args__ = (Index("ix_stats_agg_product_district", "district", "month"),)
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     direction: Mapped[str] = mapped_column(String(6), primary_key=True)
     mode: Mapped[str] = mapped_column(String(4), primary_key=True)
     district: Mapped[str] = mapped_column(String(12), primary_key=True)
+    hs_heading: Mapped[str] = mapped_column(String(4), primary_key=True)
+
+
+class AggCountryZone(_Measures, Base):
+    """Zone-wide rollup of :class:`AggCountry` without the district (read when no district filter is set)."""
+
+    __tablename__ = "stats_agg_country_zone"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(6), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(4), primary_key=True)
+    country: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
+class AggProductZone(_Measures, Base):
+    """Zone-wide rollup of :class:`AggProduct` without the district (read when no district filter is set)."""
+
+    __tablename__ = "stats_agg_product_zone"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(6), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(4), primary_key=True)
     hs_heading: Mapped[str] = mapped_column(String(4), primary_key=True)
 
 

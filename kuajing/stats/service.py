@@ -24,7 +24,15 @@ from kuajing.enterprises.models import Enterprise
 from kuajing.errors import AppError
 from kuajing.stats import calc, errors
 from kuajing.stats.choices import DIRECTIONS, MODES
-from kuajing.stats.models import UNKNOWN, AggCountry, AggEnterprise, AggProduct, StatsFact
+from kuajing.stats.models import (
+    UNKNOWN,
+    AggCountry,
+    AggCountryZone,
+    AggEnterprise,
+    AggProduct,
+    AggProductZone,
+    StatsFact,
+)
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -138,6 +146,8 @@ _DIMS = {
     AggEnterprise: ("month", "direction", "mode", "district", "park", "enterprise_id"),
     AggCountry: ("month", "direction", "mode", "district", "country"),
     AggProduct: ("month", "direction", "mode", "district", "hs_heading"),
+    AggCountryZone: ("month", "direction", "mode", "country"),
+    AggProductZone: ("month", "direction", "mode", "hs_heading"),
 }
 _MEASURES = ("value_cny", "parcels", "lines")
 
@@ -156,8 +166,8 @@ def _fold_sql_postgresql(limit: int) -> str:
         f"WHERE value_cny IS NOT NULL ORDER BY id LIMIT {int(limit)} FOR UPDATE SKIP LOCKED) "
         "RETURNING month, direction, mode, district, park, enterprise_id, country, hs_heading, value_cny, parcels, "
         f"lines), {', '.join(parts)} "
-        "SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM a0) + (SELECT count(*) FROM a1) "
-        "+ (SELECT count(*) FROM a2)")
+        "SELECT (SELECT count(*) FROM claimed), "
+        + " + ".join(f"(SELECT count(*) FROM a{i})" for i in range(len(_DIMS))))
 
 
 def _convert_waiting(session: Session, limit: int) -> None:
@@ -254,7 +264,7 @@ def rebuild(*, session: Session, progress=None, batch: int = 2000) -> dict[str, 
     On PostgreSQL the fact queue is locked first, so releases committing meanwhile are counted exactly once."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE stats_facts IN SHARE ROW EXCLUSIVE MODE"))
-    for model in (StatsFact, AggEnterprise, AggCountry, AggProduct):
+    for model in (StatsFact, *_DIMS):
         session.execute(delete(model))
     counts = {"import": 0, "export": 0, "facts": 0}
     rates, enterprises = _Rates(session), {}
@@ -340,7 +350,7 @@ def _where(model, f: Filters, *, window: bool = True):
         cond.append(model.direction == f.direction)
     if f.mode:
         cond.append(model.mode == f.mode)
-    if f.district:
+    if f.district:  # the zone-wide rollups have no district: callers pick the full table then
         cond.append(model.district == f.district)
     return and_(*cond)
 
@@ -379,7 +389,7 @@ def mode_mix(*, session: Session, filters: Filters) -> list[dict]:
 
 def top_countries(*, session: Session, filters: Filters, n: int = 10) -> list[dict]:
     """Top-``n`` countries (国别) by value over the window."""
-    m = AggCountry
+    m = AggCountry if filters.district else AggCountryZone
     total = func.sum(m.value_cny)
     rows = session.execute(select(m.country, total, func.sum(m.parcels)).where(_where(m, filters))
                            .group_by(m.country).order_by(total.desc(), m.country).limit(n)).all()
@@ -388,7 +398,7 @@ def top_countries(*, session: Session, filters: Filters, n: int = 10) -> list[di
 
 def top_products(*, session: Session, filters: Filters, n: int = 10) -> list[dict]:
     """Top-``n`` HS headings (商品品目) by value over the window, with their chapter (章)."""
-    m = AggProduct
+    m = AggProduct if filters.district else AggProductZone
     total = func.sum(m.value_cny)
     rows = session.execute(select(m.hs_heading, total, func.sum(m.lines)).where(_where(m, filters))
                            .group_by(m.hs_heading).order_by(total.desc(), m.hs_heading).limit(n)).all()

@@ -16,7 +16,14 @@ from kuajing import events
 from kuajing.exports.models import ExportInventory, ExportInventoryItem
 from kuajing.imports.models import Inventory, InventoryItem
 from kuajing.stats import service
-from kuajing.stats.models import AggCountry, AggEnterprise, AggProduct, StatsFact
+from kuajing.stats.models import (
+    AggCountry,
+    AggCountryZone,
+    AggEnterprise,
+    AggProduct,
+    AggProductZone,
+    StatsFact,
+)
 from tests.stats.helpers import at, export_list, import_list
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -129,6 +136,14 @@ def test_incremental_aggregates_equal_a_plain_recomputation(db, zone, session_fa
     expected = recompute(db)
     assert aggregates(db) == {k: {kk: vv for kk, vv in v.items() if vv not in (D(0), (D(0), 0))}
                               for k, v in expected.items()}
+    # the zone-wide rollups (no district) equal the district tables summed over districts
+    for full, zone_, dim in ((AggCountry, AggCountryZone, "country"), (AggProduct, AggProductZone, "hs_heading")):
+        def sums(model, dim=dim):
+            q = select(model.month, model.direction, model.mode, getattr(model, dim), func.sum(model.value_cny),
+                       func.sum(model.parcels), func.sum(model.lines)).group_by(
+                model.month, model.direction, model.mode, getattr(model, dim))
+            return {tuple(r[:4]): (D(r[4]), r[5], r[6]) for r in db.execute(q).all()}
+        assert sums(full) == sums(zone_) and sums(full)
 
 
 def test_backfill_rebuilds_the_same_figures_and_is_idempotent(db, zone, session_factory):

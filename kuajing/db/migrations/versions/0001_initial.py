@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:07:45.937891
+Create Date: 2026-11-27 23:31:22.097639
 """
 from alembic import op
 import sqlalchemy as sa
@@ -217,6 +217,19 @@ def upgrade() -> None:
     sa.Column('lines', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'country', name=op.f('pk_stats_agg_country'))
     )
+    with op.batch_alter_table('stats_agg_country', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_agg_country_district', ['district', 'month'], unique=False)
+
+    op.create_table('stats_agg_country_zone',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'country', name=op.f('pk_stats_agg_country_zone'))
+    )
     op.create_table('stats_agg_enterprise',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('direction', sa.String(length=6), nullable=False),
@@ -229,6 +242,9 @@ def upgrade() -> None:
     sa.Column('lines', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'park', 'enterprise_id', name=op.f('pk_stats_agg_enterprise'))
     )
+    with op.batch_alter_table('stats_agg_enterprise', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_agg_enterprise_district', ['district', 'month'], unique=False)
+
     op.create_table('stats_agg_product',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('direction', sa.String(length=6), nullable=False),
@@ -239,6 +255,19 @@ def upgrade() -> None:
     sa.Column('parcels', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'hs_heading', name=op.f('pk_stats_agg_product'))
+    )
+    with op.batch_alter_table('stats_agg_product', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_agg_product_district', ['district', 'month'], unique=False)
+
+    op.create_table('stats_agg_product_zone',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('hs_heading', sa.String(length=4), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'hs_heading', name=op.f('pk_stats_agg_product_zone'))
     )
     op.create_table('stats_facts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -2244,8 +2273,19 @@ def downgrade() -> None:
 
     op.drop_table('api_keys')
     op.drop_table('stats_facts')
+    op.drop_table('stats_agg_product_zone')
+    with op.batch_alter_table('stats_agg_product', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_agg_product_district')
+
     op.drop_table('stats_agg_product')
+    with op.batch_alter_table('stats_agg_enterprise', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_agg_enterprise_district')
+
     op.drop_table('stats_agg_enterprise')
+    op.drop_table('stats_agg_country_zone')
+    with op.batch_alter_table('stats_agg_country', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_agg_country_district')
+
     op.drop_table('stats_agg_country')
     with op.batch_alter_table('quota_lookups', schema=None) as batch_op:
         batch_op.drop_index('ix_quota_lookups_caller_at')
