@@ -366,6 +366,20 @@ def stats_refresh(batch: int = typer.Option(20000, help="facts per transaction")
     console.print(f"folded {n} facts; waiting: {left['facts']} (of which {left['waiting_for_rate']} for an exchange rate)")
 
 
+@stats_app.command("compact")
+def stats_compact() -> None:
+    """Rewrite the aggregate tables without dead row versions (PostgreSQL VACUUM FULL; a quiet-hour job)."""
+    from kuajing.db.session import make_engine
+    from kuajing.stats import service
+
+    engine = make_engine(_settings().effective_database_url)
+    try:
+        pages = service.compact(engine=engine)
+    finally:
+        engine.dispose()
+    console.print("compacted " + (", ".join(f"{t}: {p} pages" for t, p in pages.items()) or "the database file"))
+
+
 @stats_app.command("backfill")
 def stats_backfill() -> None:
     """Rebuild the statistics from the released declaration lists (idempotent; one transaction)."""

@@ -183,6 +183,8 @@ def _convert_waiting(session: Session, limit: int) -> None:
 def fold(*, session: Session, limit: int = 20000) -> int:
     """Fold up to ``limit`` facts into the aggregates and delete them; returns how many facts were folded.
     Safe beside concurrent writers (they only insert) and other folders (claimed rows are skipped)."""
+    if session.scalar(select(StatsFact.id).limit(1)) is None:
+        return 0  # idle: no write, no lock (the tick calls this every round)
     _convert_waiting(session, limit)
     if session.get_bind().dialect.name == "postgresql":
         claimed, _upserts = session.execute(text(_fold_sql_postgresql(limit))).one()
@@ -439,3 +441,21 @@ def by_park(*, session: Session, filters: Filters) -> list[dict]:
     rows = session.execute(select(m.park, total, func.sum(m.parcels), func.count(func.distinct(m.enterprise_id)))
                            .where(_where(m, filters)).group_by(m.park).order_by(total.desc())).all()
     return [{"park": k, "value_cny": _d(v), "parcels": int(p or 0), "enterprises": int(e)} for k, v, p, e in rows]
+
+
+AGGREGATE_TABLES = tuple(model.__tablename__ for model in _DIMS)
+
+
+def compact(*, engine) -> dict[str, int]:
+    """Maintenance (``kuajing stats compact``): rewrite the aggregate tables without their dead row versions
+    (PostgreSQL ``VACUUM (FULL, ANALYZE)``; a brief exclusive lock per table — run it at a quiet hour).
+    Returns the pages of each table afterwards (PostgreSQL) or {} (SQLite: ``VACUUM`` of the file)."""
+    pages: dict[str, int] = {}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name != "postgresql":
+            conn.execute(text("VACUUM"))
+            return pages
+        for table in AGGREGATE_TABLES:
+            conn.execute(text(f"VACUUM (FULL, ANALYZE) {table}"))
+            pages[table] = conn.execute(text("SELECT relpages FROM pg_class WHERE relname = :t"), {"t": table}).scalar_one()
+    return pages

@@ -32,6 +32,9 @@ def test_backfill_refresh_and_bulletin(settings, db, zone, tmp_path):
     assert service.totals(session=db, filters=f)["export_cny"] == D("7654.32")
     result = _run(settings, "stats", "refresh")
     assert result.returncode == 0 and "folded 0 facts; waiting: 0" in result.stdout, result.stdout + result.stderr
+    result = _run(settings, "stats", "compact")
+    assert result.returncode == 0 and "compacted" in result.stdout, result.stdout + result.stderr
+    assert service.totals(session=db, filters=f)["export_cny"] == D("7654.32")
     result = _run(settings, "bulletin", "--month", "2026-10", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     pdf = tmp_path / "bulletin-2026-10.pdf"

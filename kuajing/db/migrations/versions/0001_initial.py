@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:31:22.097639
+Create Date: 2026-11-28 00:15:56.366430
 """
 from alembic import op
 import sqlalchemy as sa
@@ -215,7 +215,8 @@ def upgrade() -> None:
     sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
     sa.Column('parcels', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'country', name=op.f('pk_stats_agg_country'))
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'country', name=op.f('pk_stats_agg_country')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
     )
     with op.batch_alter_table('stats_agg_country', schema=None) as batch_op:
         batch_op.create_index('ix_stats_agg_country_district', ['district', 'month'], unique=False)
@@ -228,7 +229,8 @@ def upgrade() -> None:
     sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
     sa.Column('parcels', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'country', name=op.f('pk_stats_agg_country_zone'))
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'country', name=op.f('pk_stats_agg_country_zone')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
     )
     op.create_table('stats_agg_enterprise',
     sa.Column('month', sa.Date(), nullable=False),
@@ -240,7 +242,8 @@ def upgrade() -> None:
     sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
     sa.Column('parcels', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'park', 'enterprise_id', name=op.f('pk_stats_agg_enterprise'))
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'park', 'enterprise_id', name=op.f('pk_stats_agg_enterprise')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
     )
     with op.batch_alter_table('stats_agg_enterprise', schema=None) as batch_op:
         batch_op.create_index('ix_stats_agg_enterprise_district', ['district', 'month'], unique=False)
@@ -254,7 +257,8 @@ def upgrade() -> None:
     sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
     sa.Column('parcels', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'hs_heading', name=op.f('pk_stats_agg_product'))
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'hs_heading', name=op.f('pk_stats_agg_product')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
     )
     with op.batch_alter_table('stats_agg_product', schema=None) as batch_op:
         batch_op.create_index('ix_stats_agg_product_district', ['district', 'month'], unique=False)
@@ -267,7 +271,8 @@ def upgrade() -> None:
     sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
     sa.Column('parcels', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'hs_heading', name=op.f('pk_stats_agg_product_zone'))
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'hs_heading', name=op.f('pk_stats_agg_product_zone')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
     )
     op.create_table('stats_facts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
