@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from kuajing.stats import calc, registry, service, targets
 from kuajing.stats.choices import INDICATOR_LABELS, SURVEY_CHANNEL_LABELS, TARGET_STATUS_LABELS
 
+log = logging.getLogger(__name__)
 FONT_FAMILY = "Noto Sans CJK SC"
 MODE_NAMES = {"1210": "1210 网购保税进口/出口", "9610": "9610 直购进口/一般出口", "9710": "9710 B2B直接出口",
               "9810": "9810 出口海外仓"}
@@ -53,7 +55,12 @@ def risk_summary(session: Session, start: date, end: date) -> dict:
         raise
     if not hasattr(risk, "summary"):
         return {"installed": False}
-    data = risk.summary(session=session, start=start, end=end, district=None)
+    try:
+        with session.begin_nested():  # a failing risk query must not abort the bulletin's transaction
+            data = risk.summary(session=session, start=start, end=end, district=None)
+    except Exception as exc:  # the bulletin still renders; the section says the risk data is unavailable
+        log.warning("risk summary unavailable: %s", exc)
+        return {"installed": True, "error": type(exc).__name__}
     return {"installed": True, **data}
 
 
@@ -251,7 +258,9 @@ def workbook(data: dict) -> bytes:
             t["share_pct"], STATUS_NAMES[t["status"]]] for t in data["targets"]["targets"]])
     sheet("调查口径", ["渠道", "金额（元，估计）"], [[CHANNEL_ZH.get(k, k), v] for k, v in data["survey"].items()])
     risks = data["risks"]
-    if risks.get("installed"):
+    if risks.get("error"):
+        sheet("风险提示", ["风险数据暂不可用"], [])
+    elif risks.get("installed"):
         sheet("风险提示", ["规则", "对象", "发现时间", "状态"],
               [[r.get("rule"), r.get("subject"), str(r.get("opened_at")), r.get("status")] for r in risks.get("top", [])])
     else:

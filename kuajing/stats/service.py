@@ -455,6 +455,7 @@ def compact(*, engine) -> dict[str, int]:
         if conn.dialect.name != "postgresql":
             conn.execute(text("VACUUM"))
             return pages
+        conn.execute(text("SET lock_timeout = '60s'"))  # behind a long reader: fail, do not queue everyone behind it
         for table in AGGREGATE_TABLES:
             conn.execute(text(f"VACUUM (FULL, ANALYZE) {table}"))
             pages[table] = conn.execute(text("SELECT relpages FROM pg_class WHERE relname = :t"), {"t": table}).scalar_one()

@@ -38,7 +38,16 @@ def _run(*args: str, data: bytes | None = None) -> str:
     return subprocess.run(args, input=data, capture_output=True, check=True).stdout.decode()
 
 
-def test_bulletin_pdf_text_fonts_and_charts(db, october, tmp_path):
+@pytest.fixture
+def no_risk_module(monkeypatch):
+    """The bulletin as it reads before the risk module is installed (``import kuajing.risk.service`` fails)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kuajing.risk.service", None)
+    monkeypatch.setitem(sys.modules, "kuajing.risk", None)
+
+
+def test_bulletin_pdf_text_fonts_and_charts(db, october, tmp_path, no_risk_module):
     data = bulletin.collect(session=db, month=date(2026, 10, 1), today=date(2026, 11, 27))
     # 12,345.67 + 30,000.00 = 42,345.67 CNY = 4.23 万元; October 2025: 21,172.84 → growth 100.0%;
     # September 2026: 20,000.00 → month on month +111.7% (42,345.67 / 20,000 − 1 = 1.11728 → 111.7);
@@ -63,7 +72,7 @@ def test_bulletin_pdf_text_fonts_and_charts(db, october, tmp_path):
     assert len(images) >= 2  # the trend and mode-mix charts
 
 
-def test_bulletin_workbook(db, october):
+def test_bulletin_workbook(db, october, no_risk_module):
     data = bulletin.collect(session=db, month=date(2026, 10, 1), today=date(2026, 11, 27))
     wb = load_workbook(io.BytesIO(bulletin.workbook(data)))
     assert wb.sheetnames == ["概览", "月度趋势", "监管方式", "国别前十", "商品前十", "旗县区排名", "目标进度", "调查口径",
