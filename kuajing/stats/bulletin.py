@@ -47,6 +47,13 @@ def district_name(code: str, var_dir: Path | None = None) -> str:
 
 def risk_summary(session: Session, start: date, end: date) -> dict:
     """The risk module's summary of the period, or ``{"installed": False}`` when it is not installed."""
+    import pkgutil
+
+    import kuajing
+
+    # installed = a package of this kuajing (as the app discovers routers and models), never a stray import path
+    if not any(m.name == "risk" and m.ispkg for m in pkgutil.iter_modules(kuajing.__path__)):
+        return {"installed": False}
     try:
         from kuajing.risk import service as risk
     except ModuleNotFoundError as exc:
