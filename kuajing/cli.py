@@ -21,6 +21,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
+stats_app = typer.Typer(help="Statistics (统计监测): fold the fact queue, rebuild the aggregates.", no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
 users_app = typer.Typer(help="People's accounts (the first zone operator of a new installation).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 risk_app = typer.Typer(help="Risk prevention: rules scan, credit grades, data-export counters.", no_args_is_help=True)
@@ -363,6 +365,122 @@ def risk_data_export(year: int = typer.Argument(..., min=2000, max=2100)) -> Non
     for name, t in s["thresholds"].items():
         if isinstance(t, dict) and "level" in t:
             console.print(f"  {name}: {t['count']} / {t['threshold']} (warning from {t['warn_at']}) {t['level']}")
+
+
+@bench_app.command("stats")
+def bench_stats(
+    lists: int = typer.Option(10_000_000, help="released lists whose facts are generated"),
+    batch: int = typer.Option(500_000, help="lists per generate_series batch and facts per fold batch"),
+    repeat: int = typer.Option(7, help="runs of each query (median and max reported)"),
+    keep: bool = typer.Option(False, "--keep", help="keep the kuajing_bench_stats_<pid> database"),
+    reuse: str = typer.Option(None, "--reuse", help="time the queries again on a database kept by --keep"),
+    as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
+) -> None:
+    """Dashboard queries (12-month window, no filter / one filter) over N released lists on PostgreSQL."""
+    import json
+
+    from rich.table import Table
+
+    from kuajing.stats import bench
+
+    result = bench.run(lists=lists, batch=batch, repeat=repeat, keep=keep, reuse=reuse, console=console)
+    if as_json:
+        print(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+        return
+    built = (f"{result['facts']:,} facts; generated in {result['generate_s']} s, folded in {result['fold_s']} s "
+             f"({result['fold_facts_per_s']:,} facts/s)") if "facts" in result else f"reused {result['database']}"
+    table = Table("query", "filter", "median ms", "max ms",
+                  title=f"kuajing bench stats — {result['lists']:,} lists, {built}")
+    for t in result["timings"]:
+        table.add_row(t["query"], t["filter"], f"{t['median_ms']:.1f}", f"{t['max_ms']:.1f}")
+    console.print(table)
+    console.print(f"aggregate rows: {result['aggregate_rows']}; database {result['database_size']}; "
+                  f"worst query {result['worst_ms']} ms; load average {result['load_average']} on {result['cpus']} CPUs")
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+@stats_app.command("refresh")
+def stats_refresh(batch: int = typer.Option(20000, help="facts per transaction")) -> None:
+    """Fold every waiting statistics fact into the aggregates (the pipeline tick does this continuously)."""
+    from kuajing.stats import service
+
+    factory = _session_factory(_settings())
+    n = service.fold_all(session_factory=factory, limit=batch)
+    with factory() as session:
+        left = service.pending(session=session)
+    console.print(f"folded {n} facts; waiting: {left['facts']} (of which {left['waiting_for_rate']} for an exchange rate)")
+
+
+@stats_app.command("compact")
+def stats_compact() -> None:
+    """Rewrite the aggregate tables without dead row versions (PostgreSQL VACUUM FULL; a quiet-hour job)."""
+    from kuajing.db.session import make_engine
+    from kuajing.stats import service
+
+    engine = make_engine(_settings().effective_database_url)
+    try:
+        pages = service.compact(engine=engine)
+    finally:
+        engine.dispose()
+    console.print("compacted " + (", ".join(f"{t}: {p} pages" for t, p in pages.items()) or "the database file"))
+
+
+@stats_app.command("backfill")
+def stats_backfill() -> None:
+    """Rebuild the statistics from the released declaration lists (idempotent; one transaction)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from kuajing.db.session import transaction
+    from kuajing.stats import service
+
+    factory = _session_factory(_settings())
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("released lists", total=None)
+        with transaction(factory) as session:
+            counts = service.rebuild(session=session, progress=lambda d, n: progress.update(
+                task, description=f"released {d} lists: {n}"))
+    console.print(f"rebuilt from {counts['import']} import and {counts['export']} export lists ({counts['facts']} facts)")
+
+
+@app.command()
+def bulletin(month: str = typer.Option(..., help="YYYY-MM"),
+             out: Path = typer.Option(Path("."), help="a directory (both files), or a .pdf / .xlsx file")) -> None:
+    """The monthly information bulletin (信息通报) of a month as PDF and Excel."""
+    from datetime import date
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kuajing.db.base import utcnow
+    from kuajing.errors import AppError
+    from kuajing.stats import bulletin as bul
+    from kuajing.stats import service
+
+    settings = _settings()
+    try:
+        first = service.parse_month(month)
+    except AppError:
+        console.print(f"[red]not a month[/red]: {month!r} (use YYYY-MM)")
+        raise typer.Exit(2) from None
+    if out.suffix in (".pdf", ".xlsx"):
+        targets = {out.suffix: out}
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        targets = {s: out / f"bulletin-{first:%Y-%m}{s}" for s in (".pdf", ".xlsx")}
+    factory = _session_factory(settings)
+    today: date = utcnow().astimezone(settings.tz).date()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("collect the figures", total=1 + len(targets))
+        with factory() as session:
+            data = bul.collect(session=session, month=first, today=today, var_dir=settings.var_dir)
+        progress.advance(task)
+        for suffix, path in targets.items():
+            progress.update(task, description=f"write {path.name}")
+            path.write_bytes(bul.pdf(data) if suffix == ".pdf" else bul.workbook(data))
+            progress.advance(task)
+    for path in targets.values():
+        console.print(f"wrote [bold]{path}[/bold]")
 
 
 def _safe_url(url: str) -> str:

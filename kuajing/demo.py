@@ -272,6 +272,10 @@ def load_demo(*, settings, session_factory, console, if_empty: bool = False, see
     if parcels:
         load_demo_parcels(settings=settings, session_factory=session_factory, console=console, parties=senders,
                           count=parcels, seed=seed)
+    from kuajing.stats import demo as stats_demo  # statistics: backfill, survey figures, brands, warehouses
+
+    with transaction(session_factory) as session:
+        stats_demo.load(session=session, today=now.astimezone(settings.tz).date(), seed=seed)
     path = _credentials_file(settings, {"seed": seed, "generated_at": now.isoformat(), "logins": logins,
                                         "api_keys": keys})
     summary = Table(title=f"Demo zone loaded: {len(rows)} enterprises")

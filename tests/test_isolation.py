@@ -62,7 +62,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 }
 
 #: Routes that belong to the proof: everything under /api/v1, /enterprises, /account and /registry.
-IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports|risk|evaluation|data-export|fx|rebate)")
+IN_SCOPE = re.compile(r"^/(api/v1/|enterprises|account|registry|ceb|imports|bonded|customs|quota|tax|export-summary|no-invoice-register|certificates|exports|risk|evaluation|data-export|fx|rebate|stats)")
 
 REVIEW_ACTIONS = ("submit", "approve", "return", "suspend", "reinstate", "revoke", "update", "bogus")
 

@@ -33,6 +33,7 @@ class TickResult:
     summary_reminders: int = 0
     folder_files: int = 0
     risk_checked: int = 0  # declaration lists the risk rules ran on (kuajing.risk)
+    stats_folded: int = 0
 
     @property
     def busy(self) -> bool:
@@ -80,4 +81,7 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
         result.risk_checked = run_risk_rules(session_factory=session_factory, now=now)  # queued by subscribers
     except AppError as exc:  # e.g. a threshold rule not in force: the rest of the pipeline goes on
         log.warning("risk rules skipped: %s", exc)
+    from kuajing.stats.jobs import fold_tick
+
+    result.stats_folded = fold_tick(session_factory=session_factory)  # statistics facts → aggregates
     return result

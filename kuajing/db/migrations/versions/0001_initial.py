@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:29:41.376812
+Create Date: 2026-11-28 00:47:11.154498
 """
 from alembic import op
 import sqlalchemy as sa
@@ -268,6 +268,94 @@ def upgrade() -> None:
     with op.batch_alter_table('risk_queue', schema=None) as batch_op:
         batch_op.create_index('ix_risk_queue_pending', ['processed_at', 'id'], unique=False)
 
+    op.create_table('stats_agg_country',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('district', sa.String(length=12), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'country', name=op.f('pk_stats_agg_country')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
+    )
+    with op.batch_alter_table('stats_agg_country', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_agg_country_district', ['district', 'month'], unique=False)
+
+    op.create_table('stats_agg_country_zone',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'country', name=op.f('pk_stats_agg_country_zone')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
+    )
+    op.create_table('stats_agg_enterprise',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('district', sa.String(length=12), nullable=False),
+    sa.Column('park', sa.String(length=40), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'park', 'enterprise_id', name=op.f('pk_stats_agg_enterprise')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
+    )
+    with op.batch_alter_table('stats_agg_enterprise', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_agg_enterprise_district', ['district', 'month'], unique=False)
+
+    op.create_table('stats_agg_product',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('district', sa.String(length=12), nullable=False),
+    sa.Column('hs_heading', sa.String(length=4), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'district', 'hs_heading', name=op.f('pk_stats_agg_product')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
+    )
+    with op.batch_alter_table('stats_agg_product', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_agg_product_district', ['district', 'month'], unique=False)
+
+    op.create_table('stats_agg_product_zone',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('hs_heading', sa.String(length=4), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.BigInteger(), nullable=False),
+    sa.Column('lines', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'direction', 'mode', 'hs_heading', name=op.f('pk_stats_agg_product_zone')),
+    postgresql_with={'fillfactor': 50, 'autovacuum_vacuum_scale_factor': 0.02}
+    )
+    op.create_table('stats_facts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('inventory_id', sa.BigInteger(), nullable=False),
+    sa.Column('event', sa.String(length=10), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('mode', sa.String(length=4), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('hs_heading', sa.String(length=4), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('district', sa.String(length=12), nullable=False),
+    sa.Column('park', sa.String(length=40), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', kuajing.db.types.Money(), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=True),
+    sa.Column('parcels', sa.Integer(), nullable=False),
+    sa.Column('lines', sa.Integer(), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_facts'))
+    )
     op.create_table('api_keys',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -892,6 +980,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_risk_parcel_facts_declared_at'), ['declared_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_risk_parcel_facts_district'), ['district'], unique=False)
         batch_op.create_index(batch_op.f('ix_risk_parcel_facts_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('stats_brands',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('owner_enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('markets', sa.JSON(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('registered_on', sa.Date(), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_enterprise_id'], ['enterprises.id'], name=op.f('fk_stats_brands_owner_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_brands'))
+    )
+    with op.batch_alter_table('stats_brands', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_brands_name', ['name'], unique=True)
+        batch_op.create_index(batch_op.f('ix_stats_brands_owner_enterprise_id'), ['owner_enterprise_id'], unique=False)
+
+    op.create_table('stats_survey_estimates',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('direction', sa.String(length=6), nullable=False),
+    sa.Column('channel', sa.String(length=24), nullable=False),
+    sa.Column('value_cny', kuajing.db.types.Money(), nullable=False),
+    sa.Column('parcels', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('reported_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_stats_survey_estimates_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_survey_estimates')),
+    sa.UniqueConstraint('enterprise_id', 'month', 'direction', 'channel', name=op.f('uq_stats_survey_estimates_enterprise_id_month_direction_channel'))
+    )
+    with op.batch_alter_table('stats_survey_estimates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stats_survey_estimates_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stats_survey_estimates_month'), ['month'], unique=False)
 
     op.create_table('tax_bills',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -2488,6 +2612,16 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tax_bills_agent_month')
 
     op.drop_table('tax_bills')
+    with op.batch_alter_table('stats_survey_estimates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stats_survey_estimates_month'))
+        batch_op.drop_index(batch_op.f('ix_stats_survey_estimates_enterprise_id'))
+
+    op.drop_table('stats_survey_estimates')
+    with op.batch_alter_table('stats_brands', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stats_brands_owner_enterprise_id'))
+        batch_op.drop_index('ix_stats_brands_name')
+
+    op.drop_table('stats_brands')
     with op.batch_alter_table('risk_parcel_facts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_risk_parcel_facts_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_risk_parcel_facts_district'))
@@ -2628,6 +2762,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_enterprise_id'))
 
     op.drop_table('api_keys')
+    op.drop_table('stats_facts')
+    op.drop_table('stats_agg_product_zone')
+    with op.batch_alter_table('stats_agg_product', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_agg_product_district')
+
+    op.drop_table('stats_agg_product')
+    with op.batch_alter_table('stats_agg_enterprise', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_agg_enterprise_district')
+
+    op.drop_table('stats_agg_enterprise')
+    op.drop_table('stats_agg_country_zone')
+    with op.batch_alter_table('stats_agg_country', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_agg_country_district')
+
+    op.drop_table('stats_agg_country')
     with op.batch_alter_table('risk_queue', schema=None) as batch_op:
         batch_op.drop_index('ix_risk_queue_pending')
 
