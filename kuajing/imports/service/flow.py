@@ -714,19 +714,22 @@ MAX_RECORDS_PER_MESSAGE = 100
 
 
 def _batches(rows: list[OutboxMessage], per_message: int) -> list[list[OutboxMessage]]:
-    """Outbox rows in send order, cut into messages: consecutive rows of one type and one transmitting
-    enterprise (BaseTransfer) share a message, up to the type's record limit."""
-    out: list[list[OutboxMessage]] = []
-    keys: list[tuple] = []
+    """Outbox rows cut into messages: rows of one type and one transmitting enterprise (BaseTransfer) share
+    a message (in id order), up to the type's record limit. Messages of the three documents go first, then
+    the others, each in the order of their first row — so a list never leaves before its documents."""
+    groups: dict[tuple, list[list[OutboxMessage]]] = {}
+    order: list[tuple[int, int, list[OutboxMessage]]] = []
     for row in rows:
         limit = min(per_message, spec_of(row.message_type).records_max or 1)
         key = (row.message_type, _transfer_key(row))
-        if out and keys[-1] == key and len(out[-1]) < limit:
-            out[-1].append(row)
+        open_ = groups.setdefault(key, [])
+        if open_ and len(open_[-1]) < limit:
+            open_[-1].append(row)
         else:
-            out.append([row])
-            keys.append(key)
-    return out
+            batch = [row]
+            open_.append(batch)
+            order.append((0 if row.message_type in FORWARDED else 1, row.id, batch))
+    return [batch for _rank, _first, batch in sorted(order, key=lambda t: (t[0], t[1]))]
 
 
 def _transfer_key(row: OutboxMessage) -> bytes:
