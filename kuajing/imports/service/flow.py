@@ -139,7 +139,8 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
             orders.add((doc.order_no, doc.ebp_code))
         elif message_type == "CEB511":
             orders.add((doc.order_no, None))
-    match_orders(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when)
+    if orders:
+        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when)
 
 
 # --- the match --------------------------------------------------------------------------------------
@@ -232,10 +233,13 @@ def _documents(session: Session, inv: Inventory):
     return order, payment, waybill
 
 
-def try_match(*, session: Session, order_no: str, ebp_code: str | None = None, now: datetime | None = None,
-              identity_verified: bool = False) -> list[Inventory]:
-    """Match every waiting list of ``order_no`` whose set is complete; declare the ones that match."""
-    return match_orders(session=session, orders=[(order_no, ebp_code)], now=now, identity_verified=identity_verified)
+def try_match(*, session: Session, order_no: str | None = None, ebp_code: str | None = None,
+              now: datetime | None = None, identity_verified: bool = False,
+              orders: list[tuple[str, str | None]] | None = None) -> list[Inventory]:
+    """Match every waiting list of ``order_no`` (or of each ``(order_no, ebp_code)`` in ``orders``, set-based:
+    see :func:`match_orders`) whose set is complete; declare the ones that match."""
+    wanted = list(orders) if orders is not None else [(order_no, ebp_code)]
+    return match_orders(session=session, orders=wanted, now=now, identity_verified=identity_verified)
 
 
 def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now: datetime | None = None,
