@@ -337,9 +337,19 @@ def rematch(*, session: Session, limit: int = 500, now: datetime | None = None) 
                has_order, has_payment, has_waybill)
         .order_by(Inventory.id).limit(limit)
     ).all()
-    with audit.deferred(session):
-        return len(match_orders(session=session, orders=[(order_no, ebp_code) for order_no, ebp_code in rows],
-                                now=now))
+    if not rows:
+        return 0
+    from kuajing.db.session import is_retryable
+
+    try:
+        with session.begin_nested(), audit.deferred(session):
+            return len(match_orders(session=session, orders=[(order_no, ebp_code) for order_no, ebp_code in rows],
+                                    now=now))
+    except Exception as exc:  # a deadlock with concurrent intake: nothing of the sweep is kept; the next tick retries
+        if not is_retryable(exc):
+            raise
+        log.info("rematch rolled back after a transient conflict: %s", exc)
+        return 0
 
 
 # --- tax, quota, stock ------------------------------------------------------------------------------
