@@ -263,6 +263,13 @@ def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now:
     if not lists:
         return []
     found = _documents_of(session, lists)
+    complete = [inv for inv in lists if all(d is not None for d in found(inv))]
+    bonded_lines = [(inv.ems_no or "", line.item_record_no or line.item_no or "")
+                    for inv in complete if inv.trade_mode == "1210" for line in inv.items]
+    if len(complete) > 1 and bonded_lines:  # several lists: take their stock locks at once, in one order
+        from kuajing.bonded import service as bonded
+
+        bonded.lock_stock(session=session, lines=bonded_lines)
     done = []
     for inv in lists:
         order, payment, waybill = found(inv)
