@@ -10,6 +10,7 @@ See ``docs/audit.md``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import hmac
@@ -24,7 +25,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, String, column, event, func, insert, select, text, update, values
 from sqlalchemy.orm import Session
 
 from kuajing.audit.choices import ProblemKind
@@ -172,38 +173,166 @@ def _ensure_head(session: Session, stream: str) -> None:
     )
 
 
-def record(*, session: Session, action: str, stream: str, actor: str, subject_id: str | None = None,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, at=None) -> AuditEvent:
-    """Record a state change ``action`` ("source:subject:action") in ``stream`` in the session's transaction."""
+def _prepare(action: str, stream: str, actor: str, subject_id: Any, before: Any, after: Any, at) -> dict[str, Any]:
+    """Validate one event and turn its snapshots into plain data (no database)."""
     _validate(action, stream, actor, subject_id, at)
     before_plain = _plain_snapshot("before", before)
     after_plain = _plain_snapshot("after", after)
-    at = (at or utcnow()).astimezone(UTC)
-    subject = None if subject_id is None else str(subject_id)
+    return {"stream": stream, "action": action, "actor": actor,
+            "subject_id": None if subject_id is None else str(subject_id), "at": (at or utcnow()).astimezone(UTC),
+            "before": before_plain, "after": after_plain, "has_before": before is not None,
+            "has_after": after is not None}
 
-    # The write comes first: on SQLite it takes the database's write lock before we read the head.
-    _ensure_head(session, stream)
-    head = session.execute(
-        select(AuditStreamHead.seq, AuditStreamHead.last_hash)
-        .where(AuditStreamHead.stream == stream)
-        .with_for_update()
-    ).one()
-    seq = head.seq + 1
-    digest = event_hash(stream=stream, seq=seq, action=action, actor=actor, subject_id=subject, at=at,
-                        before=before_plain, after=after_plain, prev_hash=head.last_hash)
-    session.execute(
-        update(AuditStreamHead).where(AuditStreamHead.stream == stream)
-        .values(seq=seq, last_hash=digest).execution_options(synchronize_session=False)
-    )
-    event = AuditEvent(
-        stream=stream, seq=seq, action=action, actor=actor, subject_id=subject, at=at,
-        before_json=None if before is None else canonical_json(before_plain),
-        after_json=None if after is None else canonical_json(after_plain),
-        prev_hash=head.last_hash, hash=digest,
-    )
-    session.add(event)
+
+def _lock_heads_pg(session: Session, streams: list[str]) -> dict[str, tuple[int, str]]:
+    """PostgreSQL: create missing heads and lock every head of ``streams`` in ONE statement (sorted, so two
+    writers of overlapping streams lock in the same order); returns stream → (seq, last_hash)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    ordered = sorted(set(streams))
+    stmt = insert(AuditStreamHead).values([{"stream": s, "seq": 0, "last_hash": GENESIS} for s in ordered])
+    # DO UPDATE (to the same value) both creates a missing head and locks an existing one, and returns it
+    stmt = stmt.on_conflict_do_update(index_elements=["stream"], set_={"seq": AuditStreamHead.seq})
+    rows = session.execute(stmt.returning(AuditStreamHead.stream, AuditStreamHead.seq, AuditStreamHead.last_hash))
+    return {r.stream: (r.seq, r.last_hash) for r in rows}
+
+
+def _lock_heads(session: Session, streams: list[str]) -> dict[str, tuple[int, str]]:
+    if session.get_bind().dialect.name == "postgresql":
+        return _lock_heads_pg(session, streams)
+    heads = {}
+    for stream in sorted(set(streams)):
+        # The write comes first: on SQLite it takes the database's write lock before we read the head.
+        _ensure_head(session, stream)
+        head = session.execute(
+            select(AuditStreamHead.seq, AuditStreamHead.last_hash)
+            .where(AuditStreamHead.stream == stream)
+            .with_for_update()
+        ).one()
+        heads[stream] = (head.seq, head.last_hash)
+    return heads
+
+
+def _write_events(session: Session, prepared: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Chain ``prepared`` events onto their streams' heads and write them: heads locked once per stream,
+    one multi-row INSERT of the events, one head update per stream."""
+    heads = _lock_heads(session, [p["stream"] for p in prepared])
+    rows: list[dict[str, Any]] = []
+    for p in prepared:
+        seq, prev = heads[p["stream"]]
+        seq += 1
+        digest = event_hash(stream=p["stream"], seq=seq, action=p["action"], actor=p["actor"],
+                            subject_id=p["subject_id"], at=p["at"], before=p["before"], after=p["after"],
+                            prev_hash=prev)
+        heads[p["stream"]] = (seq, digest)
+        rows.append({"stream": p["stream"], "seq": seq, "action": p["action"], "actor": p["actor"],
+                     "subject_id": p["subject_id"], "at": p["at"],
+                     "before_json": canonical_json(p["before"]) if p["has_before"] else None,
+                     "after_json": canonical_json(p["after"]) if p["has_after"] else None,
+                     "prev_hash": prev, "hash": digest})
+    moved = sorted({p["stream"] for p in prepared})
+    if len(moved) > 1 and session.get_bind().dialect.name == "postgresql":  # every head in one UPDATE … FROM
+        new = values(column("stream", String), column("seq", BigInteger), column("last_hash", String),
+                     name="moved").data([(stream, *heads[stream]) for stream in moved])
+        session.execute(
+            update(AuditStreamHead).where(AuditStreamHead.stream == new.c.stream)
+            .values(seq=new.c.seq, last_hash=new.c.last_hash).execution_options(synchronize_session=False)
+        )
+    else:
+        for stream in moved:
+            seq, digest = heads[stream]
+            session.execute(
+                update(AuditStreamHead).where(AuditStreamHead.stream == stream)
+                .values(seq=seq, last_hash=digest).execution_options(synchronize_session=False)
+            )
+    ids = session.scalars(insert(AuditEvent).returning(AuditEvent.id, sort_by_parameter_order=True), rows).all()
+    events = []
+    for row, id_ in zip(rows, ids, strict=True):
+        event = AuditEvent(**row)
+        event.id = id_
+        events.append(event)
+    return events
+
+
+def record(*, session: Session, action: str, stream: str, actor: str, subject_id: str | None = None,
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None, at=None) -> AuditEvent | None:
+    """Record a state change ``action`` ("source:subject:action") in ``stream`` in the session's transaction.
+
+    Returns the event as written (a plain object with its id, seq and hash; not tracked by the session).
+    Inside :func:`deferred` the event is validated now and written when the scope ends (returns None).
+    """
+    prepared = _prepare(action, stream, actor, subject_id, before, after, at)
+    buffer = session.info.get(_DEFERRED)
+    if buffer is not None:
+        buffer.events.append(prepared)
+        return None
+    session.flush()  # the caller's pending changes go first, as they always did
+    return _write_events(session, [prepared])[0]
+
+
+# --- deferred (batched) recording -----------------------------------------------------------------
+
+_DEFERRED = "kuajing.audit.deferred"
+
+
+@dataclass
+class _Buffer:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    marks: dict[int, int] = field(default_factory=dict)  # id(savepoint transaction) → events before it
+
+
+@contextlib.contextmanager
+def deferred(session: Session):
+    """Batch the events recorded in this block: each is validated (and timed) when recorded, and all are
+    written together when the block ends — every stream head locked once, in stream order, after the
+    business rows, one multi-row INSERT. Events recorded inside a SAVEPOINT that is rolled back are
+    dropped with it; if the block raises, nothing is written. Nested blocks join the outer one. The
+    chain is exactly the one :func:`record` would have written event by event."""
+    if session.info.get(_DEFERRED) is not None:
+        yield
+        return
+    buffer = _Buffer()
+    session.info[_DEFERRED] = buffer
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_DEFERRED, None)
+        raise
+    session.info.pop(_DEFERRED, None)
+    if buffer.events:
+        session.flush()
+        _write_events(session, buffer.events)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    buffer = session.info.get(_DEFERRED)
+    if buffer is not None and transaction.nested:
+        buffer.marks[id(transaction)] = len(buffer.events)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    buffer = session.info.get(_DEFERRED)
+    if buffer is None:
+        return
+    mark = buffer.marks.pop(id(previous_transaction), None)
+    if mark is not None:
+        del buffer.events[mark:]
+    elif previous_transaction.nested is False and previous_transaction.parent is None:
+        buffer.events.clear()  # the whole transaction rolled back
+
+
+def record_many(*, session: Session, events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Record a batch of events (each a dict of :func:`record`'s keyword arguments) in the session's
+    transaction: in list order within each stream, every stream head locked once (in stream order), one
+    multi-row INSERT. The chain is the same as recording them one by one."""
+    prepared = [_prepare(e["action"], e["stream"], e["actor"], e.get("subject_id"), e.get("before"),
+                         e.get("after"), e.get("at")) for e in events]
+    if not prepared:
+        return []
     session.flush()
-    return event
+    return _write_events(session, prepared)
 
 
 def stream_name(kind: str, key: str) -> str:

@@ -363,6 +363,23 @@ def stock_in(*, session: Session, warehouse_code: str, lines: Sequence[EntryLine
 # --- declarations ----------------------------------------------------------------------------------
 
 
+def lock_stock(*, session: Session, lines: Sequence[tuple[str, str]]) -> None:
+    """Lock the bonded stock rows of ``(warehouse_code, item_no)`` pairs in one statement, in id order
+    (PostgreSQL). A transaction that reserves for several lists (a message of lists) takes all its stock
+    locks up front in one global order, so two such transactions queue instead of deadlocking."""
+    pairs = sorted({(w, i) for w, i in lines if w and i})
+    if not pairs or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        select(BondedStock.id)
+        .join(BondedItem, BondedItem.id == BondedStock.item_id)
+        .join(BondedWarehouse, BondedWarehouse.id == BondedItem.warehouse_id)
+        .where(BondedWarehouse.code.in_({w for w, _ in pairs}), BondedItem.item_no.in_({i for _, i in pairs}),
+               BondedStock.customs_status == CustomsStatus.bonded.value)
+        .order_by(BondedStock.id).with_for_update(of=BondedStock)
+    ).all()
+
+
 def reserve(*, session: Session, warehouse_code: str, item_no: str, quantity: Decimal, reference: str, actor: str,
             enterprise_id: int | None = None) -> BondedDecision:
     """Reserve bonded stock on declaration; ``bonded_insufficient_stock`` (nothing written) when not enough is available."""

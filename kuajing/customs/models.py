@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kuajing.db.base import Base, BigIntPK, utcnow
 from kuajing.db.types import EncryptedStr, Money, UTCDateTime
@@ -62,6 +62,9 @@ class SandboxReceipt(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     declaration_id: Mapped[int | None] = mapped_column(
         ForeignKey("customs_sandbox_declarations.id", ondelete="SET NULL"), index=True)
+    #: the declaration answered (set before its id is known, so a batch of new declarations and their
+    #: receipts is written in one flush, one INSERT per table)
+    declaration: Mapped[SandboxDeclaration | None] = relationship()
     message_type: Mapped[str] = mapped_column(String(8))  # 回执类型 CEB312 … CEB816 / 818 / 900
     return_status: Mapped[str | None] = mapped_column(String(10))  # 回执状态
     xml: Mapped[bytes] = mapped_column(LargeBinary)  # the built message

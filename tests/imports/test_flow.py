@@ -112,3 +112,37 @@ def test_over_the_single_limit_is_rejected_with_the_official_code(client, db, zo
     assert inv.status == "limit_rejected"  # policy-rules E8: two items over 5,000
     pulled = client.get("/ceb/receipts", headers=zone.agent.headers).json()["items"]
     assert pulled[-1]["return_status"] == "-621005"
+
+
+def test_the_pump_sends_one_message_per_type_and_applies_customs_answers_in_one_batch(client, db, session_factory,
+                                                                                    zone):
+    for n in (1, 2, 3):  # three parcels: twelve outbox rows, three of each type from one sender
+        send_parcel(client, zone, n)
+    db.expire_all()
+    lists = db.scalars(select(Inventory).order_by(Inventory.id)).all()
+    assert [inv.status for inv in lists] == ["declared"] * 3
+
+    customs = FakeCustoms()
+    result = pump(session_factory=session_factory, transport=customs)
+    assert result.sent == 12  # outbox rows, sent as one message per type (3 records each)
+    assert sorted(t for t, _ in customs.sent) == ["CEB311", "CEB411", "CEB511", "CEB621"]
+    for message_type, data in customs.sent:
+        assert len(parse(data, validate=False).records) == 3, message_type
+    sent = parse(dict(customs.sent)["CEB621"], validate=False)
+    assert [r.head.pre_no for r in sent.records] == [inv.pre_no for inv in lists]
+
+    # the answers of all three lists, 120 → 399 → 800, applied in one exchange batch
+    numbers = {inv.id: f"01002024I00000000{n}" for n, inv in enumerate(lists, start=1)}
+    customs.queue = [build(Message(message_type="CEB622", records=[classes("CEB622").record(
+        guid="A" * 36, customs_code="0100", ebp_code=inv.ebp_code, ebc_code=inv.ebc_code, agent_code=inv.agent_code,
+        cop_no=inv.cop_no, pre_no=inv.pre_no, invt_no=numbers[inv.id], return_status=s,
+        return_time="20240601120000000", return_info=f"status {s}")])) for s in ("120", "399", "800") for inv in lists]
+    assert pump(session_factory=session_factory, transport=customs).applied == 9
+    db.expire_all()
+    done = db.scalars(select(Inventory).order_by(Inventory.id)).all()
+    assert [(inv.status, inv.invt_no) for inv in done] == [
+        ("released", f"01002024I00000000{n}") for n in (1, 2, 3)]
+    for inv in done:
+        assert quota.reservation(session=db, reference=inv.quota_reference).status == "consumed"
+    statuses = [i["return_status"] for i in client.get("/ceb/receipts", headers=zone.agent.headers).json()["items"]]
+    assert statuses == ["2"] * 3 + ["120"] * 3 + ["399"] * 3 + ["800"] * 3

@@ -113,8 +113,13 @@ def _draw(config: SandboxConfig, key: str) -> bool:
     return random.Random(f"{config.seed}:{key}").random() < config.inspection_rate
 
 
-def _queue(session: Session, message: Message, *, declaration_id: int | None, status: str | None) -> None:
+def _queue(session: Session, message: Message, *, declaration_id: int | None, status: str | None,
+           declaration: SandboxDeclaration | None = None) -> None:
     xml = ceb.build(message)
+    if declaration is not None:  # possibly not flushed yet: the ORM fills declaration_id when it writes both
+        session.add(SandboxReceipt(declaration=declaration, message_type=message.message_type,
+                                   return_status=status, xml=xml))
+        return
     session.add(SandboxReceipt(declaration_id=declaration_id, message_type=message.message_type,
                                return_status=status, xml=xml))
 
@@ -130,7 +135,7 @@ def _receipt(session: Session, decl: SandboxDeclaration, status: str, info: str,
     elif decl.message_type == "CEB711":
         keys = {"preNo": decl.pre_no or ""}
     message = ceb.receipt_for(decl.message_type, record, status, info[:1000], now, **keys)
-    _queue(session, message, declaration_id=decl.id, status=status)
+    _queue(session, message, declaration_id=decl.id, status=status, declaration=decl)
 
 
 def _refuse(session: Session, message_type: str, record, code: str, info: str, now: datetime, **keys) -> None:
@@ -230,8 +235,12 @@ def receive(*, session: Session, message: bytes, message_type: str, now: datetim
     if _signature_refused(session, msg, message, now, config):  # signature hook (kuajing.certificates)
         session.flush()
         return message_id
-    for record in msg.records:
-        handler(session, msg.message_type, record, now, config, message_id)
+    _prefetch(session, msg)
+    try:
+        for record in msg.records:
+            handler(session, msg.message_type, record, now, config, message_id)
+    finally:
+        session.info.pop(_PREFETCHED, None)
     session.flush()
     return message_id
 
@@ -260,10 +269,46 @@ def _signature_refused(session: Session, msg: Message, message: bytes, now: date
     return True
 
 
+_PREFETCHED = "kuajing.customs.sandbox.declarations"
+
+
 def _existing(session: Session, message_type: str, key: str) -> SandboxDeclaration | None:
+    known = session.info.get(_PREFETCHED)
+    if known is not None and (message_type, key) in known:
+        return known[(message_type, key)]
     return session.execute(select(SandboxDeclaration).where(SandboxDeclaration.message_type == message_type,
                                                             SandboxDeclaration.business_key == key)
                            .with_for_update()).scalar_one_or_none()
+
+
+def _remember(session: Session, decl: SandboxDeclaration) -> None:
+    """A declaration just added: later records of the same message find it (as a query would after a flush)."""
+    known = session.info.get(_PREFETCHED)
+    if known is not None:
+        known[(decl.message_type, decl.business_key)] = decl
+
+
+def _prefetch(session: Session, msg: Message) -> None:
+    """The declarations the message's records name, locked in one query (set-based receive)."""
+    keys: set[tuple[str, str]] = set()
+    for record in msg.records:
+        head = record.head if hasattr(record, "head") else record
+        if msg.message_type in DOCUMENT_TYPES:
+            keys.add((msg.message_type, _document_key(msg.message_type, head)[0]))
+        elif msg.message_type == "CEB621":
+            keys.add(("CEB621", f"{head.ebp_code}|{head.order_no}"))
+    known: dict[tuple[str, str], SandboxDeclaration | None] = dict.fromkeys(keys)
+    by_type: dict[str, list[str]] = {}
+    for mtype, key in sorted(keys):
+        by_type.setdefault(mtype, []).append(key)
+    for mtype, wanted in by_type.items():
+        for start in range(0, len(wanted), 500):
+            rows = session.execute(select(SandboxDeclaration).where(
+                SandboxDeclaration.message_type == mtype, SandboxDeclaration.business_key.in_(wanted[start:start + 500]))
+                .order_by(SandboxDeclaration.id).with_for_update()).scalars()
+            for decl in rows:
+                known[(mtype, decl.business_key)] = decl
+    session.info[_PREFETCHED] = known
 
 
 def _is_live(decl: SandboxDeclaration) -> bool:
@@ -299,6 +344,7 @@ def _receive_document(session, message_type, record, now, config, message_id) ->
         decl = SandboxDeclaration(message_type=message_type, business_key=key, received_at=now,
                                   status=S.declaring)
         session.add(decl)
+        _remember(session, decl)
     decl.transport_message_id = message_id
     decl.guid = head.guid
     decl.order_no, decl.logistics_no, decl.enterprise_code = order_no, logistics_no, enterprise
@@ -308,7 +354,6 @@ def _receive_document(session, message_type, record, now, config, message_id) ->
     decl.buyer_key = blind_index(buyer) if buyer else None
     decl.buyer_masked = mask(buyer) if buyer else None
     decl.payload = json.dumps(_jsonable(record), ensure_ascii=False)
-    session.flush()
     if app_type == "3":
         _set(decl, S.accepted, "删除成功", next_status=None, now=now, config=config)
         _receipt(session, decl, S.accepted, "删除成功", now)
@@ -349,6 +394,7 @@ def _receive_list(session, message_type, record, now, config, message_id) -> Non
                                   payload="{}", transport_message_id=message_id, guid=head.guid)
         session.add(decl)
         session.flush()
+        _remember(session, decl)
     elif live:  # a change (appType 2) while still declaring: free what the first version reserved
         _adjust_quota(session, decl, -(decl.amount or Decimal("0.00")))
     decl.transport_message_id = message_id
@@ -623,7 +669,6 @@ def _issue_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime) -
                           value_added_tax=quote.vat, consumption_tax=quote.consumption_tax, status="1",
                           month=now.astimezone(SHANGHAI).strftime("%Y-%m"))
     session.add(bill)
-    session.flush()
     cls = ceb.classes("CEB816")
     tax_head = cls.head(guid=new_guid(), return_time=return_time(now), invt_no=decl.invt_no, tax_no=bill.tax_no,
                         customs_tax=quote.duty, value_added_tax=quote.vat, consumption_tax=quote.consumption_tax,
@@ -823,6 +868,12 @@ class SandboxCustoms:
         """Mark a queued message delivered."""
         with transaction(self.session_factory) as session:
             session.execute(update(SandboxReceipt).where(SandboxReceipt.id == int(message_id))
+                            .values(delivered_at=self.clock()))
+
+    def ack_many(self, *, message_ids: list[str]) -> None:
+        """Mark many queued messages delivered (one statement)."""
+        with transaction(self.session_factory) as session:
+            session.execute(update(SandboxReceipt).where(SandboxReceipt.id.in_([int(m) for m in message_ids]))
                             .values(delivered_at=self.clock()))
 
     def reject(self, *, message_id: str, reason: str) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuajing import events
 from kuajing.audit import service as audit
-from kuajing.ceb import Message, build, parse
+from kuajing.ceb import Message, build, parse, spec_of
 from kuajing.ceb.models import BaseTransfer
 from kuajing.ceb.receipt import SHANGHAI
 from kuajing.db.base import utcnow
@@ -139,8 +139,8 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
             orders.add((doc.order_no, doc.ebp_code))
         elif message_type == "CEB511":
             orders.add((doc.order_no, None))
-    for order_no, ebp_code in sorted(orders, key=lambda t: (t[0], t[1] or "")):
-        try_match(session=session, order_no=order_no, ebp_code=ebp_code, now=when)
+    if orders:
+        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when)
 
 
 # --- the match --------------------------------------------------------------------------------------
@@ -209,7 +209,6 @@ def _set_status(session: Session, inv: Inventory, status: InventoryStatus, *, ac
     inv.status = status.value
     if info is not None:
         inv.last_info = info
-    session.flush()
     audit.record(session=session, action=f"import:inventory:{action}", stream=f"import:inventory:{inv.business_key}",
                  actor=ACTOR, subject_id=inv.business_key, before=before,
                  after={"status": inv.status, "customs_status": inv.customs_status, **(extra or {})})
@@ -234,29 +233,53 @@ def _documents(session: Session, inv: Inventory):
     return order, payment, waybill
 
 
-def try_match(*, session: Session, order_no: str, ebp_code: str | None = None, now: datetime | None = None,
-              identity_verified: bool = False) -> list[Inventory]:
-    """Match every waiting list of ``order_no`` whose set is complete; declare the ones that match."""
+def try_match(*, session: Session, order_no: str | None = None, ebp_code: str | None = None,
+              now: datetime | None = None, identity_verified: bool = False,
+              orders: list[tuple[str, str | None]] | None = None) -> list[Inventory]:
+    """Match every waiting list of ``order_no`` (or of each ``(order_no, ebp_code)`` in ``orders``, set-based:
+    see :func:`match_orders`) whose set is complete; declare the ones that match."""
+    wanted = list(orders) if orders is not None else [(order_no, ebp_code)]
+    return match_orders(session=session, orders=wanted, now=now, identity_verified=identity_verified)
+
+
+def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now: datetime | None = None,
+                 identity_verified: bool = False) -> list[Inventory]:
+    """:func:`try_match` for many orders at once: the waiting lists of all of them in one query (locked on
+    PostgreSQL, in id order), their orders, payments and waybills in one query per document type."""
     now = now or utcnow()
-    q = select(Inventory).where(Inventory.order_no == order_no, Inventory.app_status == "2",
+    if not orders:
+        return []
+    wanted = {(o, e) for o, e in orders}
+    any_platform = {o for o, e in orders if e is None}
+    q = select(Inventory).where(Inventory.order_no.in_(sorted({o for o, _ in orders})), Inventory.app_status == "2",
                                 Inventory.status.in_([InventoryStatus.awaiting_documents.value,
                                                       InventoryStatus.mismatch.value]))
-    if ebp_code is not None:
-        q = q.where(Inventory.ebp_code == ebp_code)
     if session.get_bind().dialect.name == "postgresql":
         # two documents committing at once must not both declare the list: the second waits, then sees
         # the list no longer waiting (READ COMMITTED re-checks the row) and leaves it alone
         q = q.with_for_update()
+    lists = [inv for inv in session.scalars(q.order_by(Inventory.id)).all()
+             if inv.order_no in any_platform or (inv.order_no, inv.ebp_code) in wanted]
+    if not lists:
+        return []
+    found = _documents_of(session, lists)
+    complete = [inv for inv in lists if all(d is not None for d in found(inv))]
+    bonded_lines = [(inv.ems_no or "", line.item_record_no or line.item_no or "")
+                    for inv in complete if inv.trade_mode == "1210" for line in inv.items]
+    if len(complete) > 1 and bonded_lines:  # several lists: take their stock locks at once, in one order
+        from kuajing.bonded import service as bonded
+
+        bonded.lock_stock(session=session, lines=bonded_lines)
     done = []
-    for inv in session.scalars(q.order_by(Inventory.id)).all():
-        order, payment, waybill = _documents(session, inv)
+    for inv in lists:
+        order, payment, waybill = found(inv)
         if order is None or payment is None or waybill is None:
             continue
         inv.documents_complete_at = inv.documents_complete_at or now
-        found = match(_order_doc(order), _payment_doc(payment), _waybill_doc(waybill), _inventory_doc(inv),
-                      identity_verified=identity_verified)
-        if found:
-            stored = [stored_mismatch(m) for m in found]
+        mismatches = match(_order_doc(order), _payment_doc(payment), _waybill_doc(waybill), _inventory_doc(inv),
+                           identity_verified=identity_verified)
+        if mismatches:
+            stored = [stored_mismatch(m) for m in mismatches]
             if inv.mismatches == stored and inv.status == InventoryStatus.mismatch.value:
                 continue  # nothing new to say
             inv.mismatches = stored
@@ -271,6 +294,33 @@ def try_match(*, session: Session, order_no: str, ebp_code: str | None = None, n
             declare(session=session, inventory=inv, order=order, now=now)
         done.append(inv)
     return done
+
+
+def _documents_of(session: Session, lists: list[Inventory]):
+    """The order, payment and waybill of each list: one query per document type for all of them."""
+    from sqlalchemy.orm import selectinload
+
+    order_keys = sorted({f"{inv.ebp_code}:{inv.order_no}" for inv in lists})
+    waybill_keys = sorted({f"{inv.logistics_code}:{inv.logistics_no}" for inv in lists})
+    order_nos = sorted({inv.order_no for inv in lists})
+    orders = {o.business_key: o for o in session.scalars(
+        _live(ImportOrder, ImportOrder.business_key.in_(order_keys)).options(selectinload(ImportOrder.items)))}
+    payments: dict[tuple[str, str], ImportPayment] = {}
+    for p in session.scalars(_live(ImportPayment, ImportPayment.order_no.in_(order_nos))
+                             .order_by(ImportPayment.id.desc())):
+        payments.setdefault((p.order_no, p.ebp_code), p)  # the newest, as before
+    waybills = {w.business_key: w for w in session.scalars(
+        _live(ImportWaybill, ImportWaybill.business_key.in_(waybill_keys)))}
+    missing_items = [inv for inv in lists if "items" not in inv.__dict__]
+    if missing_items:  # the lines of lists not loaded yet, in one query
+        session.scalars(select(Inventory).where(Inventory.id.in_([inv.id for inv in missing_items]))
+                        .options(selectinload(Inventory.items))).all()
+
+    def found(inv: Inventory):
+        return (orders.get(f"{inv.ebp_code}:{inv.order_no}"), payments.get((inv.order_no, inv.ebp_code)),
+                waybills.get(f"{inv.logistics_code}:{inv.logistics_no}"))
+
+    return found
 
 
 def rematch(*, session: Session, limit: int = 500, now: datetime | None = None) -> int:
@@ -294,10 +344,19 @@ def rematch(*, session: Session, limit: int = 500, now: datetime | None = None) 
                has_order, has_payment, has_waybill)
         .order_by(Inventory.id).limit(limit)
     ).all()
-    matched = 0
-    for order_no, ebp_code in rows:
-        matched += len(try_match(session=session, order_no=order_no, ebp_code=ebp_code, now=now))
-    return matched
+    if not rows:
+        return 0
+    from kuajing.db.session import is_retryable
+
+    try:
+        with session.begin_nested(), audit.deferred(session):
+            return len(match_orders(session=session, orders=[(order_no, ebp_code) for order_no, ebp_code in rows],
+                                    now=now))
+    except Exception as exc:  # a deadlock with concurrent intake: nothing of the sweep is kept; the next tick retries
+        if not is_retryable(exc):
+            raise
+        log.info("rematch rolled back after a transient conflict: %s", exc)
+        return 0
 
 
 # --- tax, quota, stock ------------------------------------------------------------------------------
@@ -447,12 +506,13 @@ _RANK = {InventoryStatus.declared: 0, InventoryStatus.customs_accepted: 1, Inven
          InventoryStatus.released: 5, InventoryStatus.closed: 6}
 
 
-def _apply_list_receipt(session: Session, rec, when: datetime) -> Inventory | None:
+def _apply_list_receipt(session: Session, rec, when: datetime, found: _Found | None = None) -> Inventory | None:
+    found = found or _Found()
     inv = None
     if rec.pre_no:
-        inv = session.scalars(select(Inventory).where(Inventory.pre_no == rec.pre_no)).first()
+        inv = found.inventory(session, "pre_no", rec.pre_no)
     if inv is None and rec.invt_no:
-        inv = session.scalars(select(Inventory).where(Inventory.invt_no == rec.invt_no)).first()
+        inv = found.inventory(session, "invt_no", rec.invt_no)
     if inv is None:
         return None
     code = str(rec.return_status)
@@ -513,11 +573,91 @@ class Applied:
     matched: int = 0  # records that found their document
 
 
+class _Found:
+    """Documents of a batch of customs messages, looked up with one query per kind (set-based), then by key."""
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str], object] = {}  # (declaration type, business key) → document
+        self.lists: dict[tuple[str, str], Inventory] = {}  # ("pre_no" | "invt_no", value) → list
+        self.known: set[tuple[str, str]] = set()  # keys looked up (found or not)
+
+    def prefetch(self, session: Session, messages: list[Message]) -> None:
+        keys: dict[str, set[str]] = {}
+        numbers: dict[str, set[str]] = {"pre_no": set(), "invt_no": set()}
+        for msg in messages:
+            if msg.message_type in RECEIPT_KEYS:
+                decl_type, key_of = RECEIPT_KEYS[msg.message_type]
+                keys.setdefault(decl_type, set()).update(key_of(rec) for rec in msg.records)
+            elif msg.message_type == "CEB622":
+                for rec in msg.records:
+                    if rec.pre_no:
+                        numbers["pre_no"].add(rec.pre_no)
+                    if rec.invt_no:
+                        numbers["invt_no"].add(rec.invt_no)
+            elif msg.message_type in ("CEB816", "CEB818"):
+                for rec in msg.records:
+                    head = rec.head if hasattr(rec, "head") else rec
+                    if head.invt_no:
+                        numbers["invt_no"].add(head.invt_no)
+        for decl_type, wanted in keys.items():
+            model = DOC_TYPES[decl_type].model
+            for chunk in _chunks(sorted(wanted)):
+                for doc in session.scalars(select(model).where(model.business_key.in_(chunk))):
+                    self.docs.setdefault((decl_type, doc.business_key), doc)
+            self.known.update((decl_type, k) for k in wanted)
+        for column, wanted in numbers.items():
+            attr = getattr(Inventory, column)
+            for chunk in _chunks(sorted(wanted)):
+                for inv in session.scalars(select(Inventory).where(attr.in_(chunk)).order_by(Inventory.id)):
+                    self.lists.setdefault((column, getattr(inv, column)), inv)
+            self.known.update((column, v) for v in wanted)
+
+    def document(self, session: Session, decl_type: str, key: str):
+        if (decl_type, key) not in self.known:
+            model = DOC_TYPES[decl_type].model
+            return session.scalars(select(model).where(model.business_key == key)).first()
+        return self.docs.get((decl_type, key))
+
+    def inventory(self, session: Session, column: str, value: str) -> Inventory | None:
+        if (column, value) not in self.known:
+            return session.scalars(select(Inventory).where(getattr(Inventory, column) == value)).first()
+        inv = self.lists.get((column, value))
+        if inv is None and column == "invt_no":  # numbered by an earlier receipt of this batch
+            inv = next((i for i in self.lists.values() if i.invt_no == value), None)
+        return inv
+
+
+def _chunks(items: list[str], size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def apply_customs_message(*, session: Session, data: bytes, now: datetime | None = None) -> Applied:
     """Apply a receipt or e-tax bill from customs: states, quota, stock, and a receipt for the sender to pull."""
     now = now or utcnow()
     load_plugins()
     msg = parse(bytes(data), validate=False)
+    found = _Found()
+    found.prefetch(session, [msg])
+    out = _apply_message(session, msg, now, found)
+    session.flush()
+    return out
+
+
+def apply_customs_messages(*, session: Session, messages: list[bytes], now: datetime | None = None) -> list[Applied]:
+    """Apply a batch of customs messages in order, as :func:`apply_customs_message` would one by one, with
+    the documents they name looked up set-based (one query per kind for the whole batch)."""
+    now = now or utcnow()
+    load_plugins()
+    parsed = [parse(bytes(data), validate=False) for data in messages]
+    found = _Found()
+    found.prefetch(session, parsed)
+    out = [_apply_message(session, msg, now, found) for msg in parsed]
+    session.flush()
+    return out
+
+
+def _apply_message(session: Session, msg: Message, now: datetime, found: _Found) -> Applied:
     out = Applied(message_type=msg.message_type)
     for rec in msg.records:
         out.records += 1
@@ -525,8 +665,7 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
         if msg.message_type in RECEIPT_KEYS:
             decl_type, key_of = RECEIPT_KEYS[msg.message_type]
             key = key_of(rec)
-            model = DOC_TYPES[decl_type].model
-            doc = session.scalars(select(model).where(model.business_key == key)).first()
+            doc = found.document(session, decl_type, key)
             if doc is not None:
                 code = str(rec.return_status)
                 before = {"status": doc.status, "customs_status": doc.customs_status}
@@ -534,14 +673,13 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
                 target = CUSTOMS_DOCUMENT_STATUS.get(code) or (DocumentStatus.rejected if code.startswith("-") else None)
                 if target is not None and doc.status != DocumentStatus.deleted.value:
                     doc.status = target.value
-                session.flush()
                 audit.record(session=session, action=f"import:{DOC_TYPES[decl_type].name.replace('_', '-')}:customs",
                              stream=f"import:{DOC_TYPES[decl_type].name}:{key}"[:200], actor=ACTOR, subject_id=key,
                              before=before, after={"status": doc.status, "customs_status": code})
                 owner = doc.sender_enterprise_id
         elif msg.message_type == "CEB622":
             decl_type = "CEB621"
-            inv = _apply_list_receipt(session, rec, now)
+            inv = _apply_list_receipt(session, rec, now, found)
             if inv is not None:
                 owner, key = inv.sender_enterprise_id, inv.business_key
         elif msg.message_type in ("CEB624", "CEB626"):
@@ -556,13 +694,13 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
                 returns.apply_customs_answer(session=session, doc=doc, message_type=decl_type,
                                              code=str(rec.return_status), info=str(rec.return_info or ""), when=now)
         elif msg.message_type in CUSTOMS_APPLY:  # receipts of types another domain registered (exports)
-            found = CUSTOMS_APPLY[msg.message_type](session=session, rec=rec, now=now)
-            if found is not None:
-                owner, key, decl_type = found
+            applied = CUSTOMS_APPLY[msg.message_type](session=session, rec=rec, now=now)
+            if applied is not None:
+                owner, key, decl_type = applied
         elif msg.message_type in ("CEB816", "CEB818"):
             decl_type = "CEB621"
             head = rec.head if hasattr(rec, "head") else rec
-            inv = session.scalars(select(Inventory).where(Inventory.invt_no == head.invt_no)).first()
+            inv = found.inventory(session, "invt_no", head.invt_no) if head.invt_no else None
             _tax_bill(session, inv, head)
             if inv is not None:
                 owner, key = inv.sender_enterprise_id, inv.business_key
@@ -573,7 +711,6 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
         single = Message(message_type=msg.message_type, guid=msg.guid, records=[rec])
         receipts.store(session=session, enterprise_id=owner, declaration_type=decl_type, business_key=key,
                        receipt_message=single, when=now, source="customs")
-    session.flush()
     return out
 
 
@@ -593,37 +730,89 @@ class PumpResult:
 MAX_ATTEMPTS = 10
 
 
-def send_pending(*, session_factory: sessionmaker[Session], transport, limit: int = 200) -> tuple[int, int]:
-    """Send pending outbox rows (oldest first); each is marked sent in its own committed transaction."""
+#: Records per outbound message when the pump merges pending outbox rows of one type (the CEB maximum).
+MAX_RECORDS_PER_MESSAGE = 100
+
+
+def _batches(rows: list[OutboxMessage], per_message: int) -> list[list[OutboxMessage]]:
+    """Outbox rows cut into messages: rows of one type and one transmitting enterprise (BaseTransfer) share
+    a message (in id order), up to the type's record limit. Messages of the three documents go first, then
+    the others, each in the order of their first row — so a list never leaves before its documents."""
+    groups: dict[tuple, list[list[OutboxMessage]]] = {}
+    order: list[tuple[int, int, list[OutboxMessage]]] = []
+    for row in rows:
+        limit = min(per_message, spec_of(row.message_type).records_max or 1)
+        key = (row.message_type, _transfer_key(row))
+        open_ = groups.setdefault(key, [])
+        if open_ and len(open_[-1]) < limit:
+            open_[-1].append(row)
+        else:
+            batch = [row]
+            open_.append(batch)
+            order.append((0 if row.message_type in FORWARDED else 1, row.id, batch))
+    return [batch for _rank, _first, batch in sorted(order, key=lambda t: (t[0], t[1]))]
+
+
+def _transfer_key(row: OutboxMessage) -> bytes:
+    data = bytes(row.payload)
+    start = data.find(b"<ceb:BaseTransfer")
+    end = data.find(b"</ceb:BaseTransfer>", start)
+    return data[start:end] if start >= 0 and end > start else b""
+
+
+def _merged(rows: list[OutboxMessage]) -> bytes:
+    """One message carrying the records of ``rows`` (built from the stored single-record messages, signed)."""
+    if len(rows) == 1:
+        return bytes(rows[0].payload)
+    parsed = [parse(bytes(r.payload), validate=False) for r in rows]
+    first = parsed[0]
+    msg = Message(message_type=first.message_type, records=[rec for m in parsed for rec in m.records])
+    msg.base_transfer = first.base_transfer
+    msg.base_subscribes = first.base_subscribes
+    if msg.spec.signature == "required":
+        from kuajing.ceb.examples import placeholder_signature
+
+        msg.signature = placeholder_signature()
+    return _sign(build(msg, validate=False), msg.message_type)
+
+
+def send_pending(*, session_factory: sessionmaker[Session], transport, limit: int = 1000,
+                 per_message: int = MAX_RECORDS_PER_MESSAGE) -> tuple[int, int]:
+    """Send pending outbox rows (oldest first), up to ``per_message`` records of one type per message;
+    the rows of each message are marked sent in one committed transaction. Returns (rows sent, rows failed)."""
     sent = failed = 0
     with session_factory() as session:
         q = (select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(limit))
         if session.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        for row in session.scalars(q).all():
+        for rows in _batches(list(session.scalars(q).all()), max(1, per_message)):
             try:
-                transport.send(message=row.payload, message_type=row.message_type)
-            except Exception as exc:  # transport down: keep it for the next run
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"
-                failed += 1
+                transport.send(message=_merged(rows), message_type=rows[0].message_type)
+            except Exception as exc:  # transport down: keep them for the next run
+                for row in rows:
+                    row.attempts += 1
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if row.attempts >= MAX_ATTEMPTS:
+                        row.status = "failed"
+                failed += len(rows)
             else:
-                row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
-                sent += 1
+                at = utcnow()
+                for row in rows:
+                    row.status, row.sent_at, row.attempts = "sent", at, row.attempts + 1
+                sent += len(rows)
             session.commit()  # at least once: a crash between send and commit resends, customs dedupes
     return sent, failed
 
 
-def pump(*, session_factory: sessionmaker[Session], transport, limit: int = 200) -> PumpResult:
+def pump(*, session_factory: sessionmaker[Session], transport, limit: int = 1000) -> PumpResult:
     """One pump run: send the outbox, then apply everything customs sent (ack / reject per message)."""
     from kuajing.customs.jobs import exchange
 
     result = PumpResult()
     result.sent, result.failed = send_pending(session_factory=session_factory, transport=transport, limit=limit)
     done = exchange(session_factory=session_factory, transport=transport,
-                    apply=lambda session, data: apply_customs_message(session=session, data=data))
+                    apply=lambda session, data: apply_customs_message(session=session, data=data),
+                    apply_batch=lambda session, datas: apply_customs_messages(session=session, messages=datas))
     result.applied, result.apply_failed = done.applied, done.failed
     return result
 

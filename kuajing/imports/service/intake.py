@@ -269,9 +269,144 @@ def _issue_text(issues: list[Issue]) -> str:
     return "；".join(f"{i.path}: {i.message_zh}" if i.path else i.message_zh for i in issues)[:900]
 
 
+@dataclass
+class _Item:
+    """One record of the message being received, with what intake derived from it."""
+
+    index: int
+    record: Any
+    head: Any
+    key: str
+    data: dict
+    digest: str
+    issues: list[Issue] | None
+
+
+def _existing_docs(session: Session, dt: DocType, keys: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        for doc in session.scalars(select(dt.model).where(dt.model.business_key.in_(chunk))):
+            found[doc.business_key] = doc
+    return found
+
+
+def _one(session: Session, dt: DocType, it: _Item, doc, ent: Enterprise, message: Message, rm: ReceivedMessage,
+         received_at: datetime, sig, cache: dict, result: IntakeResult) -> RecordVerdict:
+    """One record, written inside its own SAVEPOINT (replays, changes, deletions, rejections, races)."""
+    record, head, key, data, digest, issues, index = it.record, it.head, it.key, it.data, it.digest, it.issues, it.index
+    if (doc is not None and doc.content_hash == digest and doc.status != DocumentStatus.deleted.value
+            and str(head.app_type) in ("1", "2")):
+        orig = receipts.original(session=session, declaration_type=dt.message_type, business_key=key,
+                                 content_hash=digest)
+        if orig is not None and orig.enterprise_id == ent.id:
+            return _verdict_from_row(orig, replayed=True)
+    try:
+        if sig.refused:  # signature hook: one signature covers the whole message, so every record
+            raise _Reject(sig.code, sig.detail)
+        if issues:
+            raise _Reject(code_of(dt, "invalid"), _issue_text(issues))
+        with session.begin_nested():
+            if not _authorised(session, ent, dt.senders(head), dt.message_type, received_at, cache):
+                raise _Reject(code_of(dt, "not_authorised"),
+                              "/".join(c for c in dt.senders(head) if c))
+            doc, action = _write(session, dt, record, head, key, digest, data, doc, ent, message, rm, received_at,
+                                 index=index)
+            receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status="2",
+                                                info=receipts.ACCEPTED_INFO, when=received_at,
+                                                **_receipt_keys(dt.message_type, head, doc, received_at))
+            row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
+                                 business_key=key, receipt_message=receipt_msg, when=received_at,
+                                 source="platform", content_hash=digest, received_message_id=rm.id)
+            session.flush()
+        result.accepted_ids.append((dt.message_type, doc.id))
+        return RecordVerdict(business_key=key, status="accepted", code="2", info=receipts.ACCEPTED_INFO,
+                             receipt=receipt_msg.records[0], receipt_id=row.id)
+    except (_Reject, IntegrityError) as exc:
+        code = exc.code if isinstance(exc, _Reject) else code_of(dt, "duplicate")
+        detail = exc.detail if isinstance(exc, _Reject) else key
+        info = receipts.info_for(dt.message_type, code, detail)
+        receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status=code, info=info,
+                                            when=received_at,
+                                            **_receipt_keys(dt.message_type, head, None, received_at))
+        row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
+                             business_key=key, receipt_message=receipt_msg, when=received_at, source="platform",
+                             received_message_id=rm.id)
+        session.flush()
+        return RecordVerdict(business_key=key, status="rejected", code=code, info=info,
+                             receipt=receipt_msg.records[0], receipt_id=row.id)
+
+
+def _write_new(session: Session, dt: DocType, batch: list[_Item], ent: Enterprise, message: Message,
+               rm: ReceivedMessage, when: datetime) -> list[tuple[Any, RecordVerdict]] | None:
+    """Write new records (appType 1, key not taken, already checked) together: one SAVEPOINT, one flush of
+    the documents (a multi-row INSERT per table), one of the receipts. None when a concurrent writer took
+    one of the keys meanwhile (nothing of the batch is kept; the caller goes record by record)."""
+    try:
+        with session.begin_nested():
+            docs = []
+            for it in batch:
+                doc = dt.model(business_key=it.key, **dt.columns(it.head))
+                stored = dict(it.data)
+                if message.base_transfer is not None:
+                    stored["_baseTransfer"] = message.base_transfer.to_dict()
+                doc.record = json.dumps(stored, ensure_ascii=False)
+                doc.sender_enterprise_id = ent.id
+                doc.status = dt.initial_status or (InventoryStatus.awaiting_documents.value if isinstance(doc, Inventory)
+                                                   else DocumentStatus.accepted.value)
+                doc.customs_status = None
+                doc.app_type, doc.app_status = "1", str(it.head.app_status)
+                doc.app_history = [{"app_type": "1", "app_status": str(it.head.app_status), "guid": message.guid,
+                                    "content_hash": it.digest, "at": when.isoformat()}]
+                doc.message_guid, doc.received_message_id, doc.content_hash = message.guid, rm.id, it.digest
+                if dt.lines is not None:
+                    doc.items = dt.lines(it.record)
+                docs.append(doc)
+            session.add_all(docs)
+            session.flush()
+            out = []
+            for it, doc in zip(batch, docs, strict=True):
+                if isinstance(doc, Inventory) and not doc.pre_no:
+                    head = it.head
+                    doc.pre_no = head.pre_no if head.pre_no and len(head.pre_no) == 18 else _pre_no(when, doc.id)
+                    doc.cop_no = doc.cop_no or doc.pre_no
+                if dt.reset is not None:
+                    dt.reset(doc, it.head, when)
+                audit.record(session=session, action=f"{dt.domain}:{dt.name.replace('_', '-')}:accept",
+                             stream=f"{dt.domain}:{dt.name}:{it.key}"[:200], actor=f"enterprise:{ent.uscc}",
+                             subject_id=it.key, before=None,
+                             after={"status": doc.status, "app_type": doc.app_type, "content_hash": it.digest,
+                                    "message_guid": message.guid})
+                receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=it.record, status="2",
+                                                    info=receipts.ACCEPTED_INFO, when=when,
+                                                    **_receipt_keys(dt.message_type, it.head, doc, when))
+                row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
+                                     business_key=it.key, receipt_message=receipt_msg, when=when,
+                                     source="platform", content_hash=it.digest, received_message_id=rm.id)
+                out.append((doc, row, receipt_msg))
+            session.flush()
+    except IntegrityError:
+        return None
+    return [(doc, RecordVerdict(business_key=it.key, status="accepted", code="2", info=receipts.ACCEPTED_INFO,
+                                receipt=receipt_msg.records[0], receipt_id=row.id))
+            for it, (doc, row, receipt_msg) in zip(batch, out, strict=True)]
+
+
 def accept(*, session: Session, message: Message, principal, received_at: datetime, raw: bytes | None = None,
            channel: str = "ceb", record_issues: dict[int, list[Issue]] | None = None) -> IntakeResult:
-    """Receive one message from ``principal`` and answer a verdict per record (never commits)."""
+    """Receive one message from ``principal`` and answer a verdict per record (never commits).
+
+    The audit events of the whole message are written in one batch at the end (audit.deferred); those of
+    a record whose savepoint is rolled back are dropped with it.
+    """
+    with audit.deferred(session):
+        return _accept(session=session, message=message, principal=principal, received_at=received_at, raw=raw,
+                       channel=channel, record_issues=record_issues)
+
+
+def _accept(*, session: Session, message: Message, principal, received_at: datetime, raw: bytes | None,
+            channel: str, record_issues: dict[int, list[Issue]] | None) -> IntakeResult:
     if principal is None or principal.enterprise_id is None:
         raise errors.no_enterprise()
     load_plugins()
@@ -308,58 +443,51 @@ def accept(*, session: Session, message: Message, principal, received_at: dateti
     result = IntakeResult(message_type=dt.message_type, receipt_type=RECEIPT_OF[dt.message_type])
     cache: dict[str, Enterprise | None] = {}
     ids: list[int] = []
+    items = []
     for index, record in enumerate(message.records, start=1):
         head = head_of(dt.message_type, record)
-        key = dt.key(head)
         data = record_to_json(dt.message_type, record)
-        digest = content_hash(dt.message_type, data)
-        issues = (record_issues or {}).get(index)
-        doc = None if issues or sig.refused else session.scalars(select(dt.model).where(dt.model.business_key == key)).first()
-        if (doc is not None and doc.content_hash == digest and doc.status != DocumentStatus.deleted.value
-                and str(head.app_type) in ("1", "2")):
-            orig = receipts.original(session=session, declaration_type=dt.message_type, business_key=key,
-                                     content_hash=digest)
-            if orig is not None and orig.enterprise_id == ent.id:
-                verdict = _verdict_from_row(orig, replayed=True)
+        items.append(_Item(index, record, head, dt.key(head), data, content_hash(dt.message_type, data),
+                           (record_issues or {}).get(index)))
+    # every existing document the message names, in one query (set-based); then each record is decided in
+    # Python and the new ones are written together (one INSERT per table), see _write_new
+    existing = {} if sig.refused else _existing_docs(session, dt, [it.key for it in items if not it.issues])
+    seen: dict[str, int] = {}
+    for it in items:
+        seen[it.key] = seen.get(it.key, 0) + 1
+    fresh: list[_Item] = []
+
+    def flush_fresh() -> None:
+        if not fresh:
+            return
+        verdicts = _write_new(session, dt, fresh, ent, message, rm, received_at)
+        if verdicts is None:  # a concurrent writer took one of the keys: record by record, as the slow path
+            for item in fresh:
+                doc = session.scalars(select(dt.model).where(dt.model.business_key == item.key)).first()
+                verdicts_one = _one(session, dt, item, doc, ent, message, rm, received_at, sig, cache, result)
+                result.records.append(verdicts_one)
+                ids.append(verdicts_one.receipt_id)
+        else:
+            for doc, verdict in verdicts:
+                result.accepted_ids.append((dt.message_type, doc.id))
                 result.records.append(verdict)
-                ids.append(orig.id)
-                continue
-        try:
-            if sig.refused:  # signature hook: one signature covers the whole message, so every record
-                raise _Reject(sig.code, sig.detail)
-            if issues:
-                raise _Reject(code_of(dt, "invalid"), _issue_text(issues))
-            with session.begin_nested():
-                if not _authorised(session, ent, dt.senders(head), dt.message_type, received_at, cache):
-                    raise _Reject(code_of(dt, "not_authorised"),
-                                  "/".join(c for c in dt.senders(head) if c))
-                doc, action = _write(session, dt, record, head, key, digest, data, doc, ent, message, rm, received_at,
-                                     index=index)
-                receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status="2",
-                                                    info=receipts.ACCEPTED_INFO, when=received_at,
-                                                    **_receipt_keys(dt.message_type, head, doc, received_at))
-                row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
-                                     business_key=key, receipt_message=receipt_msg, when=received_at,
-                                     source="platform", content_hash=digest, received_message_id=rm.id)
-                session.flush()
-            result.accepted_ids.append((dt.message_type, doc.id))
-            verdict = RecordVerdict(business_key=key, status="accepted", code="2", info=receipts.ACCEPTED_INFO,
-                                    receipt=receipt_msg.records[0], receipt_id=row.id)
-        except (_Reject, IntegrityError) as exc:
-            code = exc.code if isinstance(exc, _Reject) else code_of(dt, "duplicate")
-            detail = exc.detail if isinstance(exc, _Reject) else key
-            info = receipts.info_for(dt.message_type, code, detail)
-            receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=record, status=code, info=info,
-                                                when=received_at,
-                                                **_receipt_keys(dt.message_type, head, None, received_at))
-            row = receipts.store(session=session, enterprise_id=ent.id, declaration_type=dt.message_type,
-                                 business_key=key, receipt_message=receipt_msg, when=received_at, source="platform",
-                                 received_message_id=rm.id)
-            session.flush()
-            verdict = RecordVerdict(business_key=key, status="rejected", code=code, info=info,
-                                    receipt=receipt_msg.records[0], receipt_id=row.id)
+                ids.append(verdict.receipt_id)
+        fresh.clear()
+
+    for it in items:
+        doc = None if it.issues or sig.refused else existing.get(it.key)
+        if (not sig.refused and not it.issues and doc is None and str(it.head.app_type) == "1"
+                and seen[it.key] == 1 and dt.check_new is None and dt.message_type not in ("CEB623", "CEB625")
+                and _authorised(session, ent, dt.senders(it.head), dt.message_type, received_at, cache)):
+            fresh.append(it)
+            continue
+        flush_fresh()
+        if seen[it.key] > 1 and not it.issues and not sig.refused:  # an earlier record of this message may have it
+            doc = session.scalars(select(dt.model).where(dt.model.business_key == it.key)).first()
+        verdict = _one(session, dt, it, doc, ent, message, rm, received_at, sig, cache, result)
         result.records.append(verdict)
         ids.append(verdict.receipt_id)
+    flush_fresh()
     rm.receipt_ids = ids
     rm.accepted_count = sum(1 for v in result.records if v.status == "accepted" and not v.replayed)
     session.flush()

@@ -1,0 +1,57 @@
+"""Batched recording: record_many and the deferred block write the same chain as record() one by one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kuajing.audit import service as audit
+from kuajing.audit.models import AuditEvent, AuditStreamHead
+
+
+def test_record_many_chains_like_one_by_one_and_verifies(db, key):
+    events = audit.record_many(session=db, events=[
+        {"action": "a:b:c", "stream": "s1", "actor": "x", "subject_id": "1", "after": {"n": 1}},
+        {"action": "a:b:c", "stream": "s2", "actor": "x", "subject_id": "2", "after": {"n": 2}},
+        {"action": "a:b:d", "stream": "s1", "actor": "x", "subject_id": "1", "before": {"n": 1}, "after": {"n": 3}},
+    ])
+    assert [(e.stream, e.seq) for e in events] == [("s1", 1), ("s2", 1), ("s1", 2)]
+    assert events[2].prev_hash == events[0].hash and events[1].prev_hash == audit.GENESIS
+    one = audit.record(session=db, action="a:b:e", stream="s1", actor="x")
+    assert (one.seq, one.prev_hash) == (3, events[2].hash)
+    head = db.get(AuditStreamHead, "s1")
+    assert (head.seq, head.last_hash) == (3, one.hash)
+    db.commit()
+    assert audit.verify_all(session=db, key=key).ok
+
+
+def test_deferred_block_writes_at_its_end_and_drops_rolled_back_savepoints(db, key):
+    with audit.deferred(db):
+        audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 1})
+        try:
+            with db.begin_nested():
+                audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 2})
+                raise ValueError("rolled back")
+        except ValueError:
+            pass
+        with db.begin_nested():
+            audit.record(session=db, action="a:b:c", stream="s2", actor="x", after={"n": 3})
+        savepoint = db.begin_nested()
+        audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 4})
+        savepoint.rollback()
+        audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 5})
+        assert db.scalars(select(AuditEvent)).all() == []  # nothing written before the block ends
+    rows = db.scalars(select(AuditEvent).order_by(AuditEvent.stream, AuditEvent.seq)).all()
+    assert [(r.stream, r.seq, r.after["n"]) for r in rows] == [("s1", 1, 1), ("s1", 2, 5), ("s2", 1, 3)]
+    db.commit()
+    assert audit.verify_all(session=db, key=key).ok
+
+
+def test_deferred_block_that_raises_writes_nothing(db):
+    try:
+        with audit.deferred(db):
+            audit.record(session=db, action="a:b:c", stream="s1", actor="x")
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert db.scalars(select(AuditEvent)).all() == []
+    assert audit.record(session=db, action="a:b:c", stream="s1", actor="x").seq == 1  # not deferred any more
