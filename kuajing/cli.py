@@ -1,4 +1,4 @@
-"""The ``kuajing`` command line: serve, demo, db, data, audit, bench, users …"""
+"""The ``kuajing`` command line: serve, worker, demo, db, data, audit, bench, users …"""
 
 from __future__ import annotations
 
@@ -191,6 +191,47 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
             break
         if not result.busy:
             time.sleep(interval or settings.pipeline_interval_seconds)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(None, help="task threads (KUAJING_WORKER_CONCURRENCY; 1 on SQLite)"),
+    dispatcher: bool = typer.Option(True, "--dispatcher/--no-dispatcher",
+                                    help="also run the dispatcher thread (outbox relay, customs poll, schedule; "
+                                         "one worker leads)"),
+    loglevel: str = typer.Option("INFO", help="Celery log level"),
+) -> None:
+    """Run a Celery worker of the scale-out pipeline (KUAJING_PIPELINE_MODE=celery, KUAJING_BROKER_URL)."""
+    import logging
+    import os
+    import socket
+
+    from kuajing.pipeline import metrics
+
+    settings = _settings()
+    metrics.setup(settings)  # before any metric exists
+    metrics.install_session_hooks()
+    logging.basicConfig(level=getattr(logging, loglevel.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
+    from kuajing.pipeline.celery_app import create_celery
+    from kuajing.pipeline.dispatcher import Dispatcher
+    from kuajing.pipeline.tasks import Runtime
+
+    runtime = Runtime(settings, session_factory=_session_factory(settings))
+    celery = create_celery(settings, runtime=runtime)
+    threads = 1 if not runtime.postgres else (concurrency or settings.worker_concurrency)
+    running = Dispatcher(celery_app=celery, runtime=runtime) if dispatcher else None
+    if running is not None:
+        running.start()
+    console.print(f"[green]kuajing worker[/green] pid {os.getpid()}: queue {settings.pipeline_queue}, "
+                  f"{threads} thread(s), dispatcher {'on' if running else 'off'}, broker {_safe_url(settings.broker_url)}")
+    try:
+        celery.Worker(pool="threads" if threads > 1 else "solo", concurrency=threads, loglevel=loglevel,
+                      queues=[settings.pipeline_queue], hostname=f"kuajing-{os.getpid()}@{socket.gethostname()}",
+                      without_gossip=True, without_mingle=True, without_heartbeat=True, optimization="fair").start()
+    finally:
+        if running is not None:
+            running.stop()
 
 
 # --- users ----------------------------------------------------------------------------------------
