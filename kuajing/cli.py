@@ -327,7 +327,10 @@ def bench_import(
     clients: int = typer.Option(8, help="concurrent keep-alive HTTP clients"),
     mix_1210: float = typer.Option(0.5, "--mix-1210", help="share of 1210 (bonded) parcels, the rest 9610"),
     mode: str = typer.Option("embedded", help="embedded (pipeline thread in the server), pump (kuajing pump "
-                             "--loop beside it) or both (two runs)"),
+                             "--loop beside it), both (two runs) or scaleout (API processes + Celery workers "
+                             "over RabbitMQ)"),
+    workers: str = typer.Option("1", help="scaleout: worker processes, or a list to compare (e.g. 1,2)"),
+    apis: int = typer.Option(2, help="scaleout: kuajing serve processes"),
     keep: bool = typer.Option(False, "--keep", help="keep the kuajing_bench_<pid> database and var dir"),
     profile: bool = typer.Option(False, "--profile", help="sample the server with py-spy (PATH or /tmp/pyspy)"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead of a table"),
@@ -340,7 +343,14 @@ def bench_import(
     from kuajing.imports import bench
 
     results = []
-    for each in (("embedded", "pump") if mode == "both" else (mode,)):
+    if mode == "scaleout":  # kuajing/pipeline/bench.py: same traffic, the scale-out deployment
+        from kuajing.pipeline import bench as scaleout
+
+        for n in (int(w) for w in workers.split(",")):
+            results.append(scaleout.run(seconds=seconds, clients=clients, mix_1210=mix_1210, workers=n, apis=apis,
+                                        keep=keep, progress=not as_json, console=console))
+        bench = scaleout  # its rows() adds the scale-out figures
+    for each in (("embedded", "pump") if mode == "both" else () if mode == "scaleout" else (mode,)):
         results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
                                  profile=profile, progress=not as_json, console=console))
     if as_json:

@@ -184,13 +184,14 @@ class Senders:
     tally: bench.Tally = field(default_factory=bench.Tally)
     busy: int = 0  # 503 answers (back-pressure or transient conflicts)
     busy_retry_after: int = 0  # of which carried a Retry-After header
+    busy_codes: dict[str, int] = field(default_factory=dict)  # problem codes of the 503s
     connection_errors: int = 0
     posted: int = 0  # messages answered 200
     refused: list[str] = field(default_factory=list)  # other 4xx answers (should stay empty)
 
 
 def send_all(*, postings: list[bench.Posting], keys: list[str], base_urls: list[str], clients: int = 4,
-             stop: threading.Event | None = None, retry_cap: float = 2.0, on_posted=None) -> Senders:
+             stop: threading.Event | None = None, retry_cap: float = 2.0, on_posted=None, on_busy=None) -> Senders:
     """Post every message (keep-alive clients, round-robin over the API nodes), each until answered 200."""
     work: queue.Queue = queue.Queue()
     for posting in postings:
@@ -198,7 +199,7 @@ def send_all(*, postings: list[bench.Posting], keys: list[str], base_urls: list[
     out = Senders()
     stop = stop or threading.Event()
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=_sender, args=(n, base_urls, keys, work, out, stop, t0, retry_cap, on_posted),
+    threads = [threading.Thread(target=_sender, args=(n, base_urls, keys, work, out, stop, t0, retry_cap, on_posted, on_busy),
                                 daemon=True) for n in range(clients)]
     for t in threads:
         t.start()
@@ -208,7 +209,7 @@ def send_all(*, postings: list[bench.Posting], keys: list[str], base_urls: list[
 
 
 def _sender(n: int, base_urls: list[str], keys: list[str], work: queue.Queue, out: Senders, stop: threading.Event,
-            t0: float, retry_cap: float, on_posted) -> None:
+            t0: float, retry_cap: float, on_posted, on_busy) -> None:
     import httpx
 
     node = n % len(base_urls)
@@ -237,6 +238,9 @@ def _sender(n: int, base_urls: list[str], keys: list[str], work: queue.Queue, ou
                     with tally.lock:
                         out.busy += 1
                         out.busy_retry_after += "retry-after" in resp.headers
+                        out.busy_codes[resp.json().get("code", "")] = out.busy_codes.get(resp.json().get("code", ""), 0) + 1
+                    if on_busy is not None:
+                        on_busy(out)
                     time.sleep(min(retry_cap, float(resp.headers.get("retry-after", "1"))))
                     continue
                 with tally.lock:
