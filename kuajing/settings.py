@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     pipeline_mode: Literal["inprocess", "celery"] = "inprocess"
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"  # celery mode; Redis: redis://127.0.0.1:6379/0
     pipeline_queue: str = "kuajing.pipeline"  # the broker queue of the pipeline tasks (one per deployment)
+    pipeline_queue_quorum: bool = False  # RabbitMQ: declare it as a quorum queue (replicated over the cluster)
     pipeline_in_process: bool = True  # inprocess mode: run the pipeline in a thread of the web process
     pipeline_interval_seconds: float = 1.0  # pause between two idle pipeline ticks
     relay_batch: int = 200  # celery mode: outbox rows (or customs messages) per task

@@ -35,7 +35,8 @@ def create_celery(settings, *, runtime=None):
         transport_options["visibility_timeout"] = max(60, int(settings.redispatch_after_seconds))
     app.conf.update(
         task_default_queue=settings.pipeline_queue,
-        task_queues=[Queue(settings.pipeline_queue, durable=True)],
+        task_queues=[Queue(settings.pipeline_queue, durable=True,
+                           queue_arguments={"x-queue-type": "quorum"} if settings.pipeline_queue_quorum else None)],
         task_serializer="json", accept_content=["json"], result_serializer="json",
         task_ignore_result=True,
         task_acks_late=True,  # acknowledged after the handler's transaction committed
