@@ -223,6 +223,7 @@ def _sender(n: int, base_urls: list[str], keys: list[str], work: queue.Queue, ou
             except queue.Empty:
                 return
             start = time.perf_counter()
+            resp = None
             while not stop.is_set():
                 try:
                     resp = clients[node].post("/ceb", content=posting.data, headers={"X-API-Key": keys[posting.sender]})

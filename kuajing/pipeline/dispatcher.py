@@ -53,12 +53,15 @@ def subject_of(data: bytes, message_id: str) -> str:
 class Dispatcher:
     """Relay + poll + schedule (see the module docstring); ``step()`` is one leader pass."""
 
-    def __init__(self, *, celery_app, runtime, idle_seconds: float = 0.1, poll_limit: int = 2000):
+    def __init__(self, *, celery_app, runtime, idle_seconds: float = 0.1, poll_limit: int = 500,
+                 poll_seconds: float = 0.5):
         self.app = celery_app
         self.runtime = runtime
         self.settings = runtime.settings
         self.idle_seconds = idle_seconds
         self.poll_limit = poll_limit
+        self.poll_seconds = poll_seconds  # poll at least this often; at once again after a poll that dispatched
+        self._next_poll = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock_conn = None
@@ -131,7 +134,10 @@ class Dispatcher:
         t0 = time.perf_counter()
         relayed = self.relay()
         t1 = time.perf_counter()
-        dispatched = self.poll()
+        dispatched = 0
+        if time.monotonic() >= self._next_poll:  # polling re-reads what is in flight: not on every pass
+            dispatched = self.poll()
+            self._next_poll = time.monotonic() + (0 if dispatched else self.poll_seconds)
         t2 = time.perf_counter()
         if relayed:
             metrics.observe_stage("relay", t1 - t0)
