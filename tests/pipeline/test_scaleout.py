@@ -4,6 +4,7 @@ RabbitMQ) on a fresh PostgreSQL database of their own (whatever database the sui
 * the crash test (kuajing/pipeline/crashtest.py): parcels posted while a worker and an API process are
   killed with SIGKILL and restarted; every accepted record reaches its final state exactly once (receipts,
   quota and bonded ledger movements, audit events counted against the expectation);
+* Redis as the broker instead of RabbitMQ: the same outcome;
 * the overload test: with the workers stopped the queue passes its bound, intake answers 503 busy_retry
   with Retry-After, the senders wait and send again, the workers come back, and every parcel whose records
   were accepted is released exactly once.
@@ -55,5 +56,22 @@ def test_overload_answers_503_with_retry_after_and_drops_nothing():
         left = deploy.wait_drained(dep.url, timeout=300, expected_lists=60)
         assert not any(v for k, v in left.items() if k != "lists"), left
         assert crashtest.verify(dep.url, accepted=set(out.tally.accepted_at), parcels=60) == []
+    finally:
+        deploy.teardown(dep)
+
+
+def test_redis_as_the_broker():
+    """The same deployment with Redis instead of RabbitMQ (KUAJING_BROKER_URL=redis://…): every parcel released
+    exactly once."""
+    dep = deploy.start(apis=1, workers=1, name=f"kuajing_redis_{os.getpid()}",
+                       broker_url=os.environ.get("KUAJING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    try:
+        postings, _info = bench.make_postings(parcels=12, parties=dep.zone.parties, signer=dep.zone.signer,
+                                              mix_1210=0.5, seed=5)
+        out = deploy.send_all(postings=postings, keys=dep.zone.keys, base_urls=dep.base_urls, clients=2)
+        assert out.tally.accepted == 12 and out.refused == []
+        left = deploy.wait_drained(dep.url, timeout=240, expected_lists=12)
+        assert not any(v for k, v in left.items() if k != "lists"), left
+        assert crashtest.verify(dep.url, accepted=set(out.tally.accepted_at), parcels=12) == []
     finally:
         deploy.teardown(dep)
