@@ -254,18 +254,37 @@ class Dispatcher:
         batch = max(1, self.settings.relay_batch // 4)
         chunk: list[list[list[str]]] = []
         size = 0
-        with self.app.producer_or_acquire() as producer:
-            for group in groups.values():
-                chunk.append(group)
-                size += len(group)
-                if size >= batch:
+        try:
+            with self.app.producer_or_acquire() as producer:
+                for group in groups.values():
+                    chunk.append(group)
+                    size += len(group)
+                    if size >= batch:
+                        self.app.send_task(APPLY, args=[chunk], queue=self.settings.pipeline_queue,
+                                           producer=producer)
+                        chunk, size = [], 0
+                if chunk:
                     self.app.send_task(APPLY, args=[chunk], queue=self.settings.pipeline_queue, producer=producer)
-                    chunk, size = [], 0
-            if chunk:
-                self.app.send_task(APPLY, args=[chunk], queue=self.settings.pipeline_queue, producer=producer)
+        except Exception:  # the broker failed us: make the recorded rows due again soon, then give up the pass
+            self._due_again_soon([item[0] for group in groups.values() for item in group])
+            raise
         count = sum(len(g) for g in groups.values())
         self.published["apply"] += count
         return count
+
+    def _due_again_soon(self, message_ids: list[str]) -> None:
+        """Mark dispatched-but-unpublished inbox rows due for the next dispatch in a few seconds."""
+        from sqlalchemy import update
+
+        from kuajing.pipeline.models import InboxMessage
+        from kuajing.pipeline.tasks import RETRY_FAILED_AFTER_SECONDS
+
+        soon = utcnow() - timedelta(seconds=max(0.0, self.settings.redispatch_after_seconds - RETRY_FAILED_AFTER_SECONDS))
+        with contextlib.suppress(Exception), self.runtime.session_factory() as session:
+            session.execute(update(InboxMessage).where(InboxMessage.source == self.runtime.source,
+                                                       InboxMessage.message_id.in_(message_ids),
+                                                       InboxMessage.applied_at.is_(None)).values(dispatched_at=soon))
+            session.commit()
 
 
 def _leader_key() -> int:

@@ -221,6 +221,9 @@ def _ack(runtime: Runtime, message_id: str) -> None:
         log.warning("customs message %s not acknowledged: %s", message_id, exc)
 
 
+RETRY_FAILED_AFTER_SECONDS = 2.0  # a message whose application failed (deadlock, outage …) is dispatched again
+
+
 def _record_failure(runtime: Runtime, message_id: str, subject: str, reason: str) -> None:
     from kuajing.pipeline.models import InboxMessage
 
@@ -229,6 +232,9 @@ def _record_failure(runtime: Runtime, message_id: str, subject: str, reason: str
                                                          InboxMessage.message_id == message_id)).first()
         if row is not None:
             row.failures += 1
+            # due again for the dispatcher in a few seconds rather than after redispatch_after_seconds
+            row.dispatched_at = utcnow() - timedelta(
+                seconds=max(0.0, runtime.settings.redispatch_after_seconds - RETRY_FAILED_AFTER_SECONDS))
             session.commit()
     try:
         runtime.transport.reject(message_id=message_id, reason=reason)

@@ -75,7 +75,7 @@ class CeleryWorker:
                     count(select(InboxMessage.id).where(InboxMessage.applied_at.is_(None))),
                     count(select(Inventory.id).where(Inventory.status == "awaiting_documents")))
 
-    def run_until_quiet(self, timeout: float = 90.0) -> list:
+    def run_until_quiet(self, timeout: float = 150.0) -> list:
         """Until nothing is pending for a second (a bound on waiting, not a speed claim)."""
         deadline = time.monotonic() + timeout
         quiet_since = None
@@ -106,7 +106,7 @@ def celery_worker_process(settings, tmp_path_factory):
         "KUAJING_DATABASE_URL": settings.effective_database_url, "KUAJING_PIPELINE_MODE": "celery",
         "KUAJING_PIPELINE_QUEUE": queue, "KUAJING_CUSTOMS_SANDBOX_DELAY_SECONDS": "0",
         "KUAJING_CUSTOMS_SANDBOX_INSPECTION_RATE": "0", "KUAJING_PIPELINE_INTERVAL_SECONDS": "0.5",
-        "KUAJING_WORKER_CONCURRENCY": "2",
+        "KUAJING_WORKER_CONCURRENCY": "2", "KUAJING_REDISPATCH_AFTER_SECONDS": "20",
     })
     if settings.ceb_spec_dir:
         env["KUAJING_CEB_SPEC_DIR"] = str(settings.ceb_spec_dir)
