@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import pkgutil
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runner = None
-        if settings.pipeline_in_process and not settings.broker_url:
+        if settings.pipeline_in_process and settings.pipeline_mode == "inprocess":
             from kuajing.pipeline.jobs import start_in_process
 
             runner = start_in_process(settings=settings, session_factory=app.state.sessionmaker)
@@ -88,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_signing(settings)  # the platform signer and the signature switch (kuajing.certificates)
     app.state.settings = settings
     app.state.engine = engine
+    from kuajing.pipeline import metrics
+
+    metrics.setup(settings)  # multiprocess directory chosen before any metric exists
+    metrics.install_session_hooks()
     app.state.sessionmaker = make_sessionmaker(engine)
 
     from kuajing.accounts.middleware import install as install_accounts
@@ -112,6 +117,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics of this node",
+             description="Prometheus text format: intake rate and latency, queue depths, pipeline stage latencies, "
+                         "rejections by code, summed over every API and worker process of the node. Requires "
+                         "`Authorization: Bearer <KUAJING_METRICS_TOKEN>` when that token is set (see "
+                         "docs/operations.md); otherwise restrict it at the load balancer.")
+    def prometheus_metrics(request: Request):
+        import hmac
+
+        from fastapi.responses import Response
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        if token is not None:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                raise AppError("unauthenticated", "Authentication required", status=401,
+                               headers={"WWW-Authenticate": "Bearer"})
+        with app.state.sessionmaker() as session:
+            body = metrics.render(session=session, settings=settings)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/lang/{code}", include_in_schema=False)
     def switch_language(code: str, request: Request, next: str = "/"):
         locale = code if code in LOCALES else (match_locale(code) or settings.locale)
@@ -124,6 +150,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    from kuajing.pipeline import metrics
+    from kuajing.pipeline.backpressure import QueueGauge
+
+    gauge = QueueGauge(settings)
+
     @app.middleware("http")
     async def locale_and_limits(request: Request, call_next):
         request.state.locale = resolve_locale(request, settings.locale)
@@ -134,7 +165,19 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
                 detail="The request body exceeds {limit} bytes.", limit=settings.max_request_bytes,
             )
             return _problem(err, request)
-        return await call_next(request)
+        if not metrics.is_intake(request.method, request.url.path):
+            return await call_next(request)
+        start = time.perf_counter()
+        refusal = await gauge.refusal(app.state.sessionmaker)  # back-pressure: a full queue refuses new work
+        if refusal is not None:
+            metrics.m()["intake_requests"].labels("busy").inc()
+            return _problem(refusal, request)
+        response = await call_next(request)
+        counters = metrics.m()
+        counters["intake_seconds"].observe(time.perf_counter() - start)
+        counters["intake_requests"].labels("ok" if response.status_code < 400 else
+                                           "busy" if response.status_code == 503 else "error").inc()
+        return response
 
 
 def resolve_locale(request: Request, default: str) -> str:
@@ -155,6 +198,9 @@ def resolve_locale(request: Request, default: str) -> str:
 
 def _problem(err: AppError, request: Request) -> JSONResponse:
     locale = getattr(request.state, "locale", "zh_Hans")
+    from kuajing.pipeline.metrics import count_rejection
+
+    count_rejection(err.code, "request")
     return JSONResponse(
         err.to_problem(locale, instance=request.url.path),
         status_code=err.status,

@@ -1,4 +1,4 @@
-"""The ``kuajing`` command line: serve, demo, db, data, audit, bench, users …"""
+"""The ``kuajing`` command line: serve, worker, demo, db, data, audit, bench, users …"""
 
 from __future__ import annotations
 
@@ -197,6 +197,47 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
             time.sleep(interval or settings.pipeline_interval_seconds)
 
 
+@app.command()
+def worker(
+    concurrency: int = typer.Option(None, help="task threads (KUAJING_WORKER_CONCURRENCY; 1 on SQLite)"),
+    dispatcher: bool = typer.Option(True, "--dispatcher/--no-dispatcher",
+                                    help="also run the dispatcher thread (outbox relay, customs poll, schedule; "
+                                         "one worker leads)"),
+    loglevel: str = typer.Option("INFO", help="Celery log level"),
+) -> None:
+    """Run a Celery worker of the scale-out pipeline (KUAJING_PIPELINE_MODE=celery, KUAJING_BROKER_URL)."""
+    import logging
+    import os
+    import socket
+
+    from kuajing.pipeline import metrics
+
+    settings = _settings()
+    metrics.setup(settings)  # before any metric exists
+    metrics.install_session_hooks()
+    logging.basicConfig(level=getattr(logging, loglevel.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
+    from kuajing.pipeline.celery_app import create_celery
+    from kuajing.pipeline.dispatcher import Dispatcher
+    from kuajing.pipeline.tasks import Runtime
+
+    runtime = Runtime(settings, session_factory=_session_factory(settings))
+    celery = create_celery(settings, runtime=runtime)
+    threads = 1 if not runtime.postgres else (concurrency or settings.worker_concurrency)
+    running = Dispatcher(celery_app=celery, runtime=runtime) if dispatcher else None
+    if running is not None:
+        running.start()
+    console.print(f"[green]kuajing worker[/green] pid {os.getpid()}: queue {settings.pipeline_queue}, "
+                  f"{threads} thread(s), dispatcher {'on' if running else 'off'}, broker {_safe_url(settings.broker_url)}")
+    try:
+        celery.Worker(pool="threads" if threads > 1 else "solo", concurrency=threads, loglevel=loglevel,
+                      queues=[settings.pipeline_queue], hostname=f"kuajing-{os.getpid()}@{socket.gethostname()}",
+                      without_gossip=True, without_mingle=True, without_heartbeat=True, optimization="fair").start()
+    finally:
+        if running is not None:
+            running.stop()
+
+
 # --- users ----------------------------------------------------------------------------------------
 
 
@@ -290,7 +331,10 @@ def bench_import(
     clients: int = typer.Option(8, help="concurrent keep-alive HTTP clients"),
     mix_1210: float = typer.Option(0.5, "--mix-1210", help="share of 1210 (bonded) parcels, the rest 9610"),
     mode: str = typer.Option("embedded", help="embedded (pipeline thread in the server), pump (kuajing pump "
-                             "--loop beside it) or both (two runs)"),
+                             "--loop beside it), both (two runs) or scaleout (API processes + Celery workers "
+                             "over RabbitMQ)"),
+    workers: str = typer.Option("1", help="scaleout: worker processes, or a list to compare (e.g. 1,2)"),
+    apis: int = typer.Option(2, help="scaleout: kuajing serve processes"),
     keep: bool = typer.Option(False, "--keep", help="keep the kuajing_bench_<pid> database and var dir"),
     profile: bool = typer.Option(False, "--profile", help="sample the server with py-spy (PATH or /tmp/pyspy)"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead of a table"),
@@ -303,7 +347,14 @@ def bench_import(
     from kuajing.imports import bench
 
     results = []
-    for each in (("embedded", "pump") if mode == "both" else (mode,)):
+    if mode == "scaleout":  # kuajing/pipeline/bench.py: same traffic, the scale-out deployment
+        from kuajing.pipeline import bench as scaleout
+
+        for n in (int(w) for w in workers.split(",")):
+            results.append(scaleout.run(seconds=seconds, clients=clients, mix_1210=mix_1210, workers=n, apis=apis,
+                                        keep=keep, progress=not as_json, console=console))
+        bench = scaleout  # its rows() adds the scale-out figures
+    for each in (("embedded", "pump") if mode == "both" else () if mode == "scaleout" else (mode,)):
         results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
                                  profile=profile, progress=not as_json, console=console))
     if as_json:

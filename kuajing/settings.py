@@ -42,9 +42,21 @@ class Settings(BaseSettings):
     lookup_key: SecretStr | None = None  # HMAC-SM3 key for keyed-hash lookup columns
     audit_signing_key: SecretStr | None = None  # HMAC-SM3 key sealing audit checkpoints
 
-    broker_url: str | None = None  # None: background work runs in-process
-    pipeline_in_process: bool = True  # embedded mode: run the pipeline in a thread of the web process
+    # the pipeline (后台处理), kuajing.pipeline: in-process (embedded) or Celery workers over a broker (scale-out)
+    pipeline_mode: Literal["inprocess", "celery"] = "inprocess"
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"  # celery mode; Redis: redis://127.0.0.1:6379/0
+    pipeline_queue: str = "kuajing.pipeline"  # the broker queue of the pipeline tasks (one per deployment)
+    pipeline_queue_quorum: bool = False  # RabbitMQ: declare it as a quorum queue (replicated over the cluster)
+    pipeline_in_process: bool = True  # inprocess mode: run the pipeline in a thread of the web process
     pipeline_interval_seconds: float = 1.0  # pause between two idle pipeline ticks
+    relay_batch: int = 200  # celery mode: outbox rows (or customs messages) per task
+    redispatch_after_seconds: float = 120.0  # celery mode: a published task whose work is still not done is sent again
+    worker_concurrency: int = 2  # celery mode: threads per ``kuajing worker`` process
+    intake_max_queue_depth: int = 20_000  # back-pressure: intake answers 503 + Retry-After above this (0: off)
+    intake_retry_after_seconds: int = 5  # back-pressure: the Retry-After of that 503
+    queue_depth_cache_seconds: float = 1.0  # back-pressure: how long one process reuses a measured depth
+    metrics_dir: Path | None = None  # Prometheus multiprocess directory (default <var_dir>/metrics)
+    metrics_token: SecretStr | None = None  # /metrics requires "Authorization: Bearer <token>" when set
     match_timeout_hours: float = 72.0  # an incomplete order/payment/waybill/list set times out after this
     locale: str = "zh_Hans"
     timezone: str = "Asia/Shanghai"

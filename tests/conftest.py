@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # so fixture plugins import as tests.<domain>.fixtures
     sys.path.insert(0, str(REPO))
 
-pytest_plugins = ["tests.accounts.fixtures"]
+pytest_plugins = ["tests.accounts.fixtures", "tests.pipeline.fixtures"]
 
 
 def _create_database(base_url: str, worker: str) -> tuple[str, callable]:

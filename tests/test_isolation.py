@@ -32,6 +32,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("MOUNT", "/static"): "static assets",
     ("GET", "/"): "home page",
     ("GET", "/healthz"): "liveness",
+    ("GET", "/metrics"): "operational counters only (no enterprise data); bearer token when KUAJING_METRICS_TOKEN is set",
     ("GET", "/lang/{code}"): "language switch (a cookie)",
     ("GET", "/login"): "login form",
     ("POST", "/login"): "login",

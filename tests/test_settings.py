@@ -11,13 +11,15 @@ from kuajing.settings import MissingSecretError, Settings
 
 
 def test_defaults(tmp_path, monkeypatch):
-    for var in ("KUAJING_DATABASE_URL", "KUAJING_LOCALE", "KUAJING_TIMEZONE", "KUAJING_BROKER_URL", "KUAJING_ENV"):
+    for var in ("KUAJING_DATABASE_URL", "KUAJING_LOCALE", "KUAJING_TIMEZONE", "KUAJING_BROKER_URL", "KUAJING_ENV",
+                "KUAJING_PIPELINE_MODE"):
         monkeypatch.delenv(var, raising=False)
     s = Settings.load(var_dir=tmp_path)
     assert s.effective_database_url == f"sqlite:///{(tmp_path / 'kuajing.db').resolve()}"
     assert s.locale == "zh_Hans"
     assert s.timezone == "Asia/Shanghai"
-    assert s.broker_url is None
+    assert s.pipeline_mode == "inprocess"  # embedded: no broker needed
+    assert s.broker_url == "amqp://guest:guest@127.0.0.1:5672//"  # used only in celery mode
     assert s.port == 8000
 
 

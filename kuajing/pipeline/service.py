@@ -47,28 +47,62 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
          sender_id: str | None = None) -> TickResult:
     """Send pending declarations, apply what customs answered, time out incomplete document sets, flag
     overdue returns, register released export lines and raise summary reminders, and (when a drop-folder
-    root is given) answer the enterprises' drop folders."""
-    from kuajing.imports.service.flow import expire_incomplete, pump, rematch
-    from kuajing.imports.service.returns import flag_overdue
+    root is given) answer the enterprises' drop folders. (The in-process mode; the celery mode runs the
+    same steps as tasks: :mod:`kuajing.pipeline.tasks`.)"""
+    from kuajing.imports.service.flow import pump
 
     now = now or utcnow()
     result = TickResult()
-    if dropfolder_root is not None:
-        from kuajing.imports.service.dropfolder import scan_dropfolder
-
-        kwargs = {"sender_id": sender_id} if sender_id else {}
-        done = scan_dropfolder(session_factory=session_factory, root=dropfolder_root, mapping=dropfolder_dirs, **kwargs)
-        result.folder_files = done.processed + done.errors
-    with transaction(session_factory) as session:
-        result.rematched = rematch(session=session, now=now)
+    _dropfolders(result, session_factory=session_factory, dropfolder_root=dropfolder_root,
+                 dropfolder_dirs=dropfolder_dirs, sender_id=sender_id)
+    _rematch(result, session_factory=session_factory, now=now)
     pumped = pump(session_factory=session_factory, transport=transport)
     result.sent, result.send_failed = pumped.sent, pumped.failed
     result.applied, result.apply_failed = pumped.applied, pumped.apply_failed
+    _timeouts_and_reports(result, session_factory=session_factory, match_timeout=match_timeout, now=now, tz=tz)
+    return result
+
+
+def housekeeping(*, session_factory: sessionmaker[Session], match_timeout: timedelta, now: datetime | None = None,
+                 tz: ZoneInfo = ZoneInfo("Asia/Shanghai"), dropfolder_root: Path | None = None,
+                 dropfolder_dirs: dict | None = None, sender_id: str | None = None) -> TickResult:
+    """The tick without the customs exchange (drop folders, rematch, timeouts, overdue returns, export
+    register and reminders): the celery mode's periodic task, the exchange being tasks of its own."""
+    now = now or utcnow()
+    result = TickResult()
+    _dropfolders(result, session_factory=session_factory, dropfolder_root=dropfolder_root,
+                 dropfolder_dirs=dropfolder_dirs, sender_id=sender_id)
+    _rematch(result, session_factory=session_factory, now=now)
+    _timeouts_and_reports(result, session_factory=session_factory, match_timeout=match_timeout, now=now, tz=tz)
+    return result
+
+
+def _dropfolders(result: TickResult, *, session_factory, dropfolder_root, dropfolder_dirs, sender_id) -> None:
+    if dropfolder_root is None:
+        return
+    from kuajing.imports.service.dropfolder import scan_dropfolder
+
+    kwargs = {"sender_id": sender_id} if sender_id else {}
+    done = scan_dropfolder(session_factory=session_factory, root=dropfolder_root, mapping=dropfolder_dirs, **kwargs)
+    result.folder_files = done.processed + done.errors
+
+
+def _rematch(result: TickResult, *, session_factory, now: datetime) -> None:
+    from kuajing.imports.service.flow import rematch
+
+    with transaction(session_factory) as session:
+        result.rematched = rematch(session=session, now=now)
+
+
+def _timeouts_and_reports(result: TickResult, *, session_factory, match_timeout: timedelta, now: datetime,
+                          tz: ZoneInfo) -> None:
+    from kuajing.export_summary.jobs import daily
+    from kuajing.imports.service.flow import expire_incomplete
+    from kuajing.imports.service.returns import flag_overdue
+
     with transaction(session_factory) as session:
         result.timed_out = expire_incomplete(session=session, older_than=match_timeout, now=now)
         result.overdue_flagged = flag_overdue(session=session, today=now.astimezone(tz).date())
-    from kuajing.export_summary.jobs import daily
-
     try:
         done = daily(session_factory=session_factory, today=now.astimezone(tz).date())  # idempotent, cheap when idle
     except AppError as exc:  # e.g. no holiday calendar for this year yet: the rest of the pipeline goes on
@@ -84,4 +118,3 @@ def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: ti
     from kuajing.stats.jobs import fold_tick
 
     result.stats_folded = fold_tick(session_factory=session_factory)  # statistics facts → aggregates
-    return result

@@ -1,6 +1,7 @@
 """Returns and cancellations end to end with the customs sandbox (kuajing.customs): the requests leave
 through the outbox pump, the sandbox answers CEB626/CEB624 (2 → 120 → 399), and the answers restore
-the buyer's quota and set the list's state."""
+the buyer's quota and set the list's state. Both pipeline modes (``pipeline`` fixture, tests/pipeline/fixtures.py):
+in-process ticks, and a real Celery worker process."""
 
 from __future__ import annotations
 
@@ -9,15 +10,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kuajing.customs.service.sandbox import SandboxConfig, SandboxCustoms
 from kuajing.imports.models import Inventory, InventoryCancel, InventoryRefund, ReturnTracking
-from kuajing.imports.service import pump
 from kuajing.quota import service as quota
 from tests.imports import parcels
 from tests.imports.returns_flow import SHANGHAI, send
 
 
-def _released(db, session_factory, zone, transport, n=1) -> Inventory:
+def _released(db, session_factory, zone, pipeline, n=1) -> Inventory:
     now = datetime.now(UTC)
     p = zone.parties
     decl = now.astimezone(SHANGHAI).strftime("%Y%m%d")
@@ -26,8 +25,7 @@ def _released(db, session_factory, zone, transport, n=1) -> Inventory:
                        (zone.agent, parcels.inventory(p, n, decl_time=decl))):
         assert send(db, party, msg, now).records[0].code == "2"
     db.commit()
-    for _ in range(3):
-        pump(session_factory=session_factory, transport=transport)
+    pipeline.run_until_quiet()
     db.expire_all()
     inv = db.scalars(select(Inventory).where(Inventory.order_no == f"ORD{n}")).one()
     assert inv.status == "released", (inv.status, inv.last_info)
@@ -44,13 +42,11 @@ def _request(zone, kind: str, inv: Inventory):
     return msg
 
 
-def test_return_approved_by_the_sandbox(db, session_factory, zone):
-    transport = SandboxCustoms(session_factory=session_factory, config=SandboxConfig())
-    inv = _released(db, session_factory, zone, transport)
+def test_return_approved_by_the_sandbox(db, session_factory, zone, pipeline):
+    inv = _released(db, session_factory, zone, pipeline)
     assert send(db, zone.agent, _request(zone, "refund", inv), datetime.now(UTC)).records[0].code == "2"
     db.commit()
-    for _ in range(3):
-        pump(session_factory=session_factory, transport=transport)
+    pipeline.run_until_quiet()
     db.expire_all()
     refund = db.scalars(select(InventoryRefund)).one()
     assert (refund.status, refund.customs_status) == ("decided", "399")
@@ -61,13 +57,11 @@ def test_return_approved_by_the_sandbox(db, session_factory, zone):
     assert db.scalars(select(ReturnTracking.stage)).one() == "awaiting_goods"
 
 
-def test_cancellation_approved_by_the_sandbox(db, session_factory, zone):
-    transport = SandboxCustoms(session_factory=session_factory, config=SandboxConfig())
-    inv = _released(db, session_factory, zone, transport)
+def test_cancellation_approved_by_the_sandbox(db, session_factory, zone, pipeline):
+    inv = _released(db, session_factory, zone, pipeline)
     assert send(db, zone.agent, _request(zone, "cancel", inv), datetime.now(UTC)).records[0].code == "2"
     db.commit()
-    for _ in range(3):
-        pump(session_factory=session_factory, transport=transport)
+    pipeline.run_until_quiet()
     db.expire_all()
     assert db.scalars(select(InventoryCancel.status)).one() == "decided"
     inv = db.get(Inventory, inv.id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:47:11.154498
+Create Date: 2026-11-28 00:53:28.906227
 """
 from alembic import op
 import sqlalchemy as sa
@@ -222,6 +222,27 @@ def upgrade() -> None:
     with op.batch_alter_table('import_outbox', schema=None) as batch_op:
         batch_op.create_index('ix_import_outbox_pending', ['status', 'id'], unique=False)
 
+    op.create_table('pipeline_inbox',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('message_id', sa.String(length=200), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('dispatched_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('dispatches', sa.Integer(), nullable=False),
+    sa.Column('applied_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pipeline_inbox')),
+    sa.UniqueConstraint('source', 'message_id', name=op.f('uq_pipeline_inbox_source_message_id'))
+    )
+    with op.batch_alter_table('pipeline_inbox', schema=None) as batch_op:
+        batch_op.create_index('ix_pipeline_inbox_open', ['applied_at', 'subject'], unique=False)
+
+    op.create_table('pipeline_relay',
+    sa.Column('outbox_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('published_at', kuajing.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('publications', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('outbox_id', name=op.f('pk_pipeline_relay'))
+    )
     op.create_table('quota_accounts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('buyer_index', sa.String(length=64), nullable=False),
@@ -2787,6 +2808,11 @@ def downgrade() -> None:
 
     op.drop_table('quota_lookups')
     op.drop_table('quota_accounts')
+    op.drop_table('pipeline_relay')
+    with op.batch_alter_table('pipeline_inbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_pipeline_inbox_open')
+
+    op.drop_table('pipeline_inbox')
     with op.batch_alter_table('import_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_import_outbox_pending')
 

@@ -1,0 +1,293 @@
+"""The dispatcher of the celery mode (调度): the outbox relay, the customs poll and the periodic schedule.
+
+It runs as a thread in every ``kuajing worker`` process; one of them leads (a PostgreSQL session advisory
+lock, released by the database when the leader's connection dies, so a surviving or restarted worker takes
+over within a second). The leader loops:
+
+1. **relay** — committed customs-outbox rows still ``pending`` and not yet published (or published more than
+   ``redispatch_after_seconds`` ago and still pending) are published as ``send`` tasks, then marked
+   (:class:`~kuajing.pipeline.models.RelayMark`) in one commit. Only committed rows are visible to it, so a
+   rolled-back intake never produces a message. Lists wait until every older document is sent (customs
+   matches the three documents when the list arrives), cancellations and returns until every older list is.
+2. **poll** — the customs transport is polled (the sandbox advances first); every message not yet applied is
+   recorded (:class:`~kuajing.pipeline.models.InboxMessage`, committed) and then published as an ``apply``
+   task, grouped by subject (one list, one document) so a list's receipts are applied in the order customs
+   sent them; a subject with a message still in flight waits. Messages applied whose acknowledgement was
+   lost are acknowledged.
+3. **schedule** — a ``housekeeping`` task every ``pipeline_interval_seconds`` (expiring if not run in time).
+
+On SQLite there is no advisory lock: run one worker process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, text
+
+from kuajing.db.base import utcnow
+
+log = logging.getLogger("kuajing.pipeline")
+
+#: Outbox ordering: a list goes after every older document, a request (cancel, return, summary) after every
+#: older list (customs checks what it already received).
+RANK = {"CEB621": 1, "CEB603": 1, "CEB623": 2, "CEB625": 2, "CEB605": 2, "CEB213": 2, "CEB701": 2}
+_SUBJECT = [(name, re.compile(rb"<(?:[\w-]+:)?" + name + rb">\s*([^<\s]+)\s*<")) for name in
+            (b"invtNo", b"preNo", b"orderNo", b"logisticsNo", b"copNo")]
+
+
+def subject_of(data: bytes, message_id: str) -> str:
+    """What a customs message is about (its list number, else pre-entry number, order, waybill …)."""
+    for name, pattern in _SUBJECT:
+        found = pattern.search(data)
+        if found:
+            return f"{name.decode()}:{found.group(1).decode(errors='replace')}"[:200]
+    return f"message:{message_id}"[:200]
+
+
+class Dispatcher:
+    """Relay + poll + schedule (see the module docstring); ``step()`` is one leader pass."""
+
+    def __init__(self, *, celery_app, runtime, idle_seconds: float = 0.1, poll_limit: int = 500,
+                 poll_seconds: float = 0.5):
+        self.app = celery_app
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.idle_seconds = idle_seconds
+        self.poll_limit = poll_limit
+        self.poll_seconds = poll_seconds  # poll at least this often; at once again after a poll that dispatched
+        self._next_poll = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock_conn = None
+        self._next_housekeeping = 0.0
+        self.leading = False
+        self.published = {"send": 0, "apply": 0, "housekeeping": 0}
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        """Run the loop in a daemon thread."""
+        self._thread = threading.Thread(target=self._run, name="kuajing-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current pass and release the leadership."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._release()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self._lead():
+                    self._stop.wait(1.0)
+                    continue
+                moved = self.step()
+            except Exception:  # database or broker away: drop the leadership, retry shortly
+                log.exception("dispatcher pass failed")
+                self._release()
+                self._stop.wait(1.0)
+                continue
+            if not moved:
+                self._stop.wait(self.idle_seconds)
+
+    def _lead(self) -> bool:
+        if not self.runtime.postgres:
+            self.leading = True
+            return True
+        if self._lock_conn is not None:
+            self._lock_conn.execute(text("SELECT 1"))  # the lock lives as long as this connection
+            self._lock_conn.commit()
+            return True
+        conn = self.runtime.session_factory.kw["bind"].connect()
+        if conn.scalar(select(func.pg_try_advisory_lock(_leader_key()))):
+            conn.commit()
+            self._lock_conn, self.leading = conn, True
+            log.info("dispatcher: leading")
+            return True
+        conn.rollback()
+        conn.close()
+        return False
+
+    def _release(self) -> None:
+        conn, self._lock_conn, self.leading = self._lock_conn, None, False
+        if conn is not None:
+            with contextlib.suppress(Exception):  # the connection is gone: so is the lock
+                conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                conn.commit()
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    # --- one pass ---
+
+    def step(self) -> int:
+        """One pass: relay, poll, schedule; returns how much moved (0: idle)."""
+        from kuajing.pipeline import metrics
+
+        t0 = time.perf_counter()
+        relayed = self.relay()
+        t1 = time.perf_counter()
+        dispatched = 0
+        if time.monotonic() >= self._next_poll:  # polling re-reads what is in flight: not on every pass
+            dispatched = self.poll()
+            self._next_poll = time.monotonic() + (0 if dispatched else self.poll_seconds)
+        t2 = time.perf_counter()
+        if relayed:
+            metrics.observe_stage("relay", t1 - t0)
+        if dispatched:
+            metrics.observe_stage("poll", t2 - t1)
+        now = time.monotonic()
+        if now >= self._next_housekeeping:
+            from kuajing.pipeline.celery_app import HOUSEKEEPING
+
+            interval = max(0.2, self.settings.pipeline_interval_seconds)
+            self.app.send_task(HOUSEKEEPING, queue=self.settings.pipeline_queue, expires=10 * interval + 30)
+            self.published["housekeeping"] += 1
+            self._next_housekeeping = now + interval
+        return relayed + dispatched
+
+    def relay(self) -> int:
+        """Publish committed pending outbox rows as ``send`` tasks (see the module docstring)."""
+        from kuajing.imports.models import OutboxMessage as O
+        from kuajing.pipeline.celery_app import SEND
+        from kuajing.pipeline.models import RelayMark
+
+        batch = max(1, self.settings.relay_batch)
+        now = utcnow()
+        stale = now - timedelta(seconds=self.settings.redispatch_after_seconds)
+        with self.runtime.session_factory() as session:
+            ranked = list(RANK)
+            rank2 = [t for t, r in RANK.items() if r == 2]
+            first_doc = session.scalar(select(func.min(O.id)).where(O.status == "pending", O.message_type.not_in(ranked)))
+            first_list = session.scalar(select(func.min(O.id)).where(O.status == "pending", O.message_type.not_in(rank2)))
+            rows = session.execute(
+                select(O.id, O.message_type, RelayMark.outbox_id)
+                .outerjoin(RelayMark, RelayMark.outbox_id == O.id)
+                .where(O.status == "pending", or_(RelayMark.outbox_id.is_(None), RelayMark.published_at < stale))
+                .order_by(O.id).limit(batch * 10)
+            ).all()
+            ready = []
+            for outbox_id, message_type, marked in rows:
+                rank = RANK.get(message_type, 0)
+                if rank == 1 and first_doc is not None and first_doc < outbox_id:
+                    continue
+                if rank == 2 and first_list is not None and first_list < outbox_id:
+                    continue
+                ready.append((outbox_id, marked is not None))
+            if not ready:
+                return 0
+            with self.app.producer_or_acquire() as producer:
+                for i in range(0, len(ready), batch):
+                    ids = [outbox_id for outbox_id, _ in ready[i:i + batch]]
+                    self.app.send_task(SEND, args=[ids], queue=self.settings.pipeline_queue, producer=producer)
+            fresh = [outbox_id for outbox_id, marked in ready if not marked]
+            again = [outbox_id for outbox_id, marked in ready if marked]
+            if fresh:
+                session.add_all([RelayMark(outbox_id=i, published_at=now, publications=1) for i in fresh])
+            if again:
+                session.query(RelayMark).filter(RelayMark.outbox_id.in_(again)).update(
+                    {RelayMark.published_at: now, RelayMark.publications: RelayMark.publications + 1},
+                    synchronize_session=False)
+            session.commit()
+        self.published["send"] += len(ready)
+        return len(ready)
+
+    def poll(self) -> int:
+        """Poll customs; record and publish what is not applied yet, grouped by subject (module docstring)."""
+        from kuajing.pipeline.celery_app import APPLY
+        from kuajing.pipeline.models import InboxMessage
+        from kuajing.pipeline.tasks import encode
+
+        runtime = self.runtime
+        messages = runtime.transport.poll(limit=self.poll_limit)
+        if not messages:
+            return 0
+        now = utcnow()
+        stale = now - timedelta(seconds=self.settings.redispatch_after_seconds)
+        source = runtime.source
+        with runtime.session_factory() as session:
+            ids = [m.message_id for m in messages]
+            existing: dict[str, InboxMessage] = {}
+            for i in range(0, len(ids), 500):
+                for row in session.scalars(select(InboxMessage).where(InboxMessage.source == source,
+                                                                      InboxMessage.message_id.in_(ids[i:i + 500]))):
+                    existing[row.message_id] = row
+            subjects = {m.message_id: subject_of(bytes(m), m.message_id) for m in messages}
+            busy: set[str] = set()
+            wanted = sorted(set(subjects.values()))
+            for i in range(0, len(wanted), 500):
+                busy.update(session.scalars(select(InboxMessage.subject).where(
+                    InboxMessage.source == source, InboxMessage.applied_at.is_(None),
+                    InboxMessage.dispatched_at >= stale, InboxMessage.subject.in_(wanted[i:i + 500]))))
+            applied_unacked: list[str] = []
+            groups: dict[str, list[list[str]]] = {}
+            for m in messages:
+                row = existing.get(m.message_id)
+                if row is not None and row.applied_at is not None:
+                    applied_unacked.append(m.message_id)
+                    continue
+                subject = subjects[m.message_id]
+                if row is not None and row.dispatched_at >= stale:
+                    continue  # in flight (its task may have applied it since we read the row)
+                if subject in busy:
+                    continue  # its subject has a message in flight: it goes after it
+                if row is None:
+                    session.add(InboxMessage(source=source, message_id=m.message_id, subject=subject,
+                                             dispatched_at=now))
+                else:
+                    row.dispatched_at, row.dispatches = now, row.dispatches + 1
+                groups.setdefault(subject, []).append([m.message_id, subject, encode(m)])
+            session.commit()
+        for message_id in applied_unacked:
+            from kuajing.pipeline.tasks import _ack
+
+            _ack(runtime, message_id)
+        if not groups:
+            return 0
+        batch = max(1, self.settings.relay_batch // 4)
+        chunk: list[list[list[str]]] = []
+        size = 0
+        try:
+            with self.app.producer_or_acquire() as producer:
+                for group in groups.values():
+                    chunk.append(group)
+                    size += len(group)
+                    if size >= batch:
+                        self.app.send_task(APPLY, args=[chunk], queue=self.settings.pipeline_queue,
+                                           producer=producer)
+                        chunk, size = [], 0
+                if chunk:
+                    self.app.send_task(APPLY, args=[chunk], queue=self.settings.pipeline_queue, producer=producer)
+        except Exception:  # the broker failed us: make the recorded rows due again soon, then give up the pass
+            self._due_again_soon([item[0] for group in groups.values() for item in group])
+            raise
+        count = sum(len(g) for g in groups.values())
+        self.published["apply"] += count
+        return count
+
+    def _due_again_soon(self, message_ids: list[str]) -> None:
+        """Mark dispatched-but-unpublished inbox rows due for the next dispatch in a few seconds."""
+        from sqlalchemy import update
+
+        from kuajing.pipeline.models import InboxMessage
+        from kuajing.pipeline.tasks import RETRY_FAILED_AFTER_SECONDS
+
+        soon = utcnow() - timedelta(seconds=max(0.0, self.settings.redispatch_after_seconds - RETRY_FAILED_AFTER_SECONDS))
+        with contextlib.suppress(Exception), self.runtime.session_factory() as session:
+            session.execute(update(InboxMessage).where(InboxMessage.source == self.runtime.source,
+                                                       InboxMessage.message_id.in_(message_ids),
+                                                       InboxMessage.applied_at.is_(None)).values(dispatched_at=soon))
+            session.commit()
+
+
+def _leader_key() -> int:
+    from kuajing.pipeline.tasks import LEADER_LOCK
+
+    return LEADER_LOCK

@@ -1,0 +1,300 @@
+"""The pipeline's Celery tasks and their idempotent handlers (celery mode).
+
+* ``send(outbox_ids)`` — send committed customs-outbox rows to customs. Each row in its own transaction,
+  locked (``FOR UPDATE SKIP LOCKED``) and sent only while still ``pending``: a redelivered task finds it
+  ``sent`` and does nothing. With the built-in sandbox (which lives in the same database) customs' receipt
+  of the message and the row's ``sent`` mark commit together — exactly once; with a real transport it is at
+  least once and customs deduplicates by message (as in the in-process pump).
+* ``apply(groups)`` — apply messages from customs (receipts, e-tax bills), each group in order (one subject,
+  e.g. one list), each message in one transaction with its :class:`~kuajing.pipeline.models.InboxMessage`
+  row locked: a message already applied is only acknowledged again, never applied twice. The sandbox's
+  acknowledgement commits in the same transaction.
+* ``housekeeping()`` — drop folders, rematch, timeouts, overdue returns, export register and reminders
+  (one worker at a time: a PostgreSQL advisory lock).
+
+The steps themselves are the domain's public entry points (``flow.apply_customs_message``, ``flow.rematch``,
+``flow.expire_incomplete`` …); nothing here knows the business rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+
+from sqlalchemy import func, select, text, update
+
+from kuajing.db.base import utcnow
+
+log = logging.getLogger("kuajing.pipeline")
+
+HOUSEKEEPING_LOCK = 0x6B75616A_0002  # pg advisory lock keys (database-local)
+LEADER_LOCK = 0x6B75616A_0001
+
+
+class Runtime:
+    """What the tasks of one worker process use: the database and the customs transport (built lazily)."""
+
+    def __init__(self, settings, *, session_factory=None, transport=None):
+        self.settings = settings
+        if session_factory is not None:
+            self.__dict__["session_factory"] = session_factory
+        if transport is not None:
+            self.__dict__["transport"] = transport
+
+    @cached_property
+    def session_factory(self):
+        from kuajing.accounts.service import configure as configure_accounts
+        from kuajing.certificates.service import configure as configure_signing
+        from kuajing.db.base import import_all_models
+        from kuajing.db.session import make_engine, make_sessionmaker
+        from kuajing.db.types import Keyring, configure_keyring
+
+        import_all_models()
+        configure_keyring(Keyring.from_settings(self.settings))
+        configure_signing(self.settings)
+        configure_accounts(secret_key=self.settings.secret("secret_key"))
+        return make_sessionmaker(make_engine(self.settings.effective_database_url,
+                                             pool_size=self.settings.db_pool_size))
+
+    @cached_property
+    def transport(self):
+        from kuajing.customs.service import transport_for
+
+        return transport_for(self.settings, session_factory=self.session_factory)
+
+    @property
+    def postgres(self) -> bool:
+        """Whether the database is PostgreSQL (row locks, advisory locks)."""
+        return self.session_factory.kw["bind"].dialect.name == "postgresql"
+
+    @property
+    def sandbox(self):
+        """The sandbox transport when it is the one configured (it shares our transactions), else None."""
+        from kuajing.customs.service import SandboxCustoms
+
+        return self.transport if isinstance(self.transport, SandboxCustoms) else None
+
+    @property
+    def source(self) -> str:
+        """The name the inbox records customs messages under."""
+        return self.settings.customs_transport
+
+    def tick_options(self) -> dict:
+        from kuajing.pipeline.jobs import tick_options
+
+        return tick_options(self.settings)
+
+
+# --- send ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendResult:
+    """What one send task did."""
+
+    sent: int = 0
+    skipped: int = 0  # already sent, or being sent by another worker
+    failed: int = 0
+
+
+def send_rows(*, runtime: Runtime, outbox_ids: list[int]) -> SendResult:
+    """Send the given outbox rows that are still pending (idempotent; see the module docstring)."""
+    from kuajing.customs.service.sandbox import receive
+    from kuajing.imports.models import OutboxMessage
+    from kuajing.imports.service.flow import MAX_ATTEMPTS
+
+    result = SendResult()
+    sandbox = runtime.sandbox
+    for outbox_id in outbox_ids:
+        with runtime.session_factory() as session:
+            q = select(OutboxMessage).where(OutboxMessage.id == outbox_id, OutboxMessage.status == "pending")
+            if runtime.postgres:
+                q = q.with_for_update(skip_locked=True)
+            row = session.scalars(q).first()
+            if row is None:
+                result.skipped += 1
+                continue
+            try:
+                if sandbox is not None:  # customs' receipt of the message commits with the row's "sent" mark
+                    receive(session=session, message=row.payload, message_type=row.message_type,
+                            now=sandbox.clock(), config=sandbox.config)
+                else:
+                    runtime.transport.send(message=row.payload, message_type=row.message_type)
+                row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
+                session.commit()
+                result.sent += 1
+            except Exception as exc:  # transport down / message refused: keep it pending for the next task
+                session.rollback()
+                log.warning("outbox %s not sent: %s", outbox_id, exc)
+                row = session.get(OutboxMessage, outbox_id, with_for_update=runtime.postgres)
+                if row is not None and row.status == "pending":
+                    row.attempts += 1
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if row.attempts >= MAX_ATTEMPTS:
+                        row.status = "failed"
+                session.commit()
+                result.failed += 1
+    return result
+
+
+# --- apply --------------------------------------------------------------------------------------------
+
+
+def encode(data: bytes) -> str:
+    """Bytes for a JSON task argument."""
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+@dataclass
+class ApplyResult:
+    """What one apply task did."""
+
+    applied: int = 0
+    duplicates: int = 0  # already applied: acknowledged only
+    failed: int = 0
+    held: int = 0  # behind a failed message of the same subject: left for the next dispatch
+
+
+def apply_groups(*, runtime: Runtime, groups: list[list[list[str]]]) -> ApplyResult:
+    """Apply each group's ``[message_id, subject, base64 data]`` items in order; a failure stops its group."""
+    result = ApplyResult()
+    for group in groups:
+        for i, (message_id, subject, data) in enumerate(group):
+            outcome = apply_one(runtime=runtime, message_id=message_id, subject=subject,
+                                data=base64.b64decode(data))
+            if outcome == "failed":
+                result.failed += 1
+                result.held += len(group) - i - 1
+                break
+            if outcome == "applied":
+                result.applied += 1
+            else:
+                result.duplicates += 1
+    return result
+
+
+def apply_one(*, runtime: Runtime, message_id: str, subject: str, data: bytes) -> str:
+    """Apply one customs message exactly once: ``applied``, ``duplicate`` or ``failed``."""
+    from kuajing.customs.models import SandboxReceipt
+    from kuajing.imports.service.flow import apply_customs_message
+    from kuajing.pipeline.models import InboxMessage
+
+    sandbox = runtime.sandbox
+    with runtime.session_factory() as session:
+        try:
+            q = select(InboxMessage).where(InboxMessage.source == runtime.source,
+                                           InboxMessage.message_id == message_id)
+            row = session.scalars(q.with_for_update() if runtime.postgres else q).first()
+            if row is None:  # dispatched by an older dispatcher run whose row did not commit: record it now
+                row = InboxMessage(source=runtime.source, message_id=message_id, subject=subject[:200])
+                session.add(row)
+                session.flush()
+            if row.applied_at is not None:
+                session.rollback()
+                _ack(runtime, message_id)
+                return "duplicate"
+            apply_customs_message(session=session, data=data)
+            row.applied_at = utcnow()
+            if sandbox is not None:  # the sandbox's acknowledgement commits with the application
+                session.execute(update(SandboxReceipt).where(SandboxReceipt.id == int(message_id))
+                                .values(delivered_at=sandbox.clock()))
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            reason = f"{type(exc).__name__}: {exc}"
+            log.warning("customs message %s not applied: %s", message_id, reason)
+            _record_failure(runtime, message_id, subject, reason)
+            return "failed"
+    if sandbox is None:
+        _ack(runtime, message_id)
+    return "applied"
+
+
+def _ack(runtime: Runtime, message_id: str) -> None:
+    try:
+        runtime.transport.ack(message_id=message_id)
+    except Exception as exc:  # the next poll finds it applied and acknowledges it again
+        log.warning("customs message %s not acknowledged: %s", message_id, exc)
+
+
+RETRY_FAILED_AFTER_SECONDS = 2.0  # a message whose application failed (deadlock, outage …) is dispatched again
+
+
+def _record_failure(runtime: Runtime, message_id: str, subject: str, reason: str) -> None:
+    from kuajing.pipeline.models import InboxMessage
+
+    with runtime.session_factory() as session:
+        row = session.scalars(select(InboxMessage).where(InboxMessage.source == runtime.source,
+                                                         InboxMessage.message_id == message_id)).first()
+        if row is not None:
+            row.failures += 1
+            # due again for the dispatcher in a few seconds rather than after redispatch_after_seconds
+            row.dispatched_at = utcnow() - timedelta(
+                seconds=max(0.0, runtime.settings.redispatch_after_seconds - RETRY_FAILED_AFTER_SECONDS))
+            session.commit()
+    try:
+        runtime.transport.reject(message_id=message_id, reason=reason)
+    except Exception as exc:
+        log.warning("customs message %s not rejected: %s", message_id, exc)
+
+
+# --- housekeeping -------------------------------------------------------------------------------------
+
+
+def run_housekeeping(*, runtime: Runtime):
+    """The periodic steps, by one worker at a time (PostgreSQL advisory lock); None when another runs them."""
+    from kuajing.pipeline.service import housekeeping
+
+    settings = runtime.settings
+    engine = runtime.session_factory.kw["bind"]
+    with engine.connect() as conn:
+        if runtime.postgres and not conn.scalar(select(func.pg_try_advisory_lock(HOUSEKEEPING_LOCK))):
+            return None
+        try:
+            return housekeeping(session_factory=runtime.session_factory,
+                                match_timeout=timedelta(hours=settings.match_timeout_hours), **runtime.tick_options())
+        finally:
+            if runtime.postgres:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": HOUSEKEEPING_LOCK})
+                conn.commit()
+
+
+# --- registration -------------------------------------------------------------------------------------
+
+
+def register(app, runtime: Runtime) -> None:
+    """Register the pipeline tasks on the Celery ``app`` (handlers bound to ``runtime``)."""
+    from kuajing.pipeline import metrics
+    from kuajing.pipeline.celery_app import APPLY, HOUSEKEEPING, SEND
+
+    @app.task(name=SEND, acks_late=True, ignore_result=True)
+    def send(outbox_ids: list[int]) -> dict:
+        start = time.perf_counter()
+        done = send_rows(runtime=runtime, outbox_ids=outbox_ids)
+        metrics.observe_stage("send", time.perf_counter() - start)
+        metrics.count_task("send", "sent", done.sent)
+        metrics.count_task("send", "skipped", done.skipped)
+        metrics.count_task("send", "failed", done.failed)
+        return done.__dict__
+
+    @app.task(name=APPLY, acks_late=True, ignore_result=True)
+    def apply(groups: list) -> dict:
+        start = time.perf_counter()
+        done = apply_groups(runtime=runtime, groups=groups)
+        metrics.observe_stage("apply", time.perf_counter() - start)
+        metrics.count_task("apply", "applied", done.applied)
+        metrics.count_task("apply", "duplicate", done.duplicates)
+        metrics.count_task("apply", "failed", done.failed)
+        return done.__dict__
+
+    @app.task(name=HOUSEKEEPING, acks_late=True, ignore_result=True)
+    def housekeeping() -> dict | None:
+        start = time.perf_counter()
+        done = run_housekeeping(runtime=runtime)
+        metrics.observe_stage("housekeeping", time.perf_counter() - start)
+        metrics.count_task("housekeeping", "ran" if done is not None else "skipped")
+        return None if done is None else done.__dict__

@@ -1,0 +1,100 @@
+"""The celery mode's handlers and relay on the suite's database, without a broker (a recording double stands
+in for the Celery app): only committed rows are relayed, a list waits for its documents, a redelivered send
+or apply task does nothing twice, customs messages are grouped by list."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+
+from kuajing.imports.models import OutboxMessage, Receipt
+from kuajing.pipeline.dispatcher import Dispatcher, subject_of
+from kuajing.pipeline.models import InboxMessage, RelayMark
+from kuajing.pipeline.tasks import Runtime, apply_one, send_rows
+from tests.imports import parcels
+from tests.imports.conftest import zone  # noqa: F401  (fixture)
+from tests.imports.parcels import xml
+from tests.imports.test_intake import post
+
+
+class RecordingApp:
+    """Stands in for the Celery app: records what would be published."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+
+    @contextmanager
+    def producer_or_acquire(self):
+        yield None
+
+    def send_task(self, name, args=None, **_options):
+        self.sent.append((name, args[0] if args else None))
+
+
+def _row(db, message_type: str, key: str) -> OutboxMessage:
+    row = OutboxMessage(message_type=message_type, business_key=key, payload=b"<x/>", status="pending", attempts=0)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def test_only_committed_rows_are_relayed_and_a_list_waits_for_its_documents(settings, db, session_factory):
+    app = RecordingApp()
+    dispatcher = Dispatcher(celery_app=app, runtime=Runtime(settings, session_factory=session_factory))
+    order = _row(db, "CEB311", "A:ORD1")
+    listed = _row(db, "CEB621", "A:ORD1")
+    assert dispatcher.relay() == 0  # nothing committed yet: nothing published
+    db.commit()
+    postgres = db.get_bind().dialect.name == "postgresql"
+    if postgres:  # a transaction still open beside the relay (SQLite has one writer at a time)
+        uncommitted = _row(db, "CEB311", "A:ORD2")
+    assert dispatcher.relay() == 1
+    assert app.sent == [("kuajing.pipeline.send", [order.id])]  # the list waits for the older document
+    assert dispatcher.relay() == 0  # marked: not published again
+    if not postgres:
+        uncommitted = _row(db, "CEB311", "A:ORD2")
+    db.rollback()  # the transaction rolls back: its row never existed, nothing is ever published for it
+    assert dispatcher.relay() == 0 and len(app.sent) == 1  # the rolled-back row was never published
+    assert uncommitted.id is not None
+
+    db.get(OutboxMessage, order.id).status = "sent"
+    db.commit()
+    assert dispatcher.relay() == 1
+    assert app.sent[-1] == ("kuajing.pipeline.send", [listed.id])
+    assert db.scalar(select(func.count()).select_from(RelayMark)) == 2
+
+
+def test_a_redelivered_send_or_apply_does_nothing_twice(settings, client, db, session_factory, zone):  # noqa: F811
+    for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
+                       (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
+        post(client, party, xml(doc))
+    runtime = Runtime(settings.model_copy(update={"customs_sandbox_delay_seconds": 0.0,
+                                                  "customs_sandbox_inspection_rate": 0.0}),
+                      session_factory=session_factory)
+    ids = list(db.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+    assert send_rows(runtime=runtime, outbox_ids=ids).sent == 4
+    again = send_rows(runtime=runtime, outbox_ids=ids)  # the broker delivers the task again
+    assert (again.sent, again.skipped) == (0, 4)
+
+    messages = runtime.transport.poll(limit=100)
+    assert messages
+    outcomes = [apply_one(runtime=runtime, message_id=m.message_id, subject=subject_of(bytes(m), m.message_id),
+                          data=bytes(m)) for m in messages]
+    assert set(outcomes) == {"applied"}
+    customs_receipts = db.scalar(select(func.count()).select_from(Receipt).where(Receipt.source == "customs"))
+    assert customs_receipts == len(messages)
+    repeat = [apply_one(runtime=runtime, message_id=m.message_id, subject="x", data=bytes(m)) for m in messages]
+    assert set(repeat) == {"duplicate"}
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Receipt).where(Receipt.source == "customs")) == customs_receipts
+    assert db.scalar(select(func.count()).select_from(InboxMessage).where(InboxMessage.applied_at.is_(None))) == 0
+    assert runtime.transport.poll(limit=100) == []  # acknowledged with the application
+
+
+def test_customs_messages_are_grouped_by_list_number():
+    receipt = b"<ceb:CEB622Message><ceb:preNo>B20240601000000001</ceb:preNo><ceb:invtNo>0100I1</ceb:invtNo>"
+    bill = b"<ceb:CEB816Message><ceb:invtNo>0100I1</ceb:invtNo></ceb:CEB816Message>"
+    assert subject_of(receipt, "1") == subject_of(bill, "2") == "invtNo:0100I1"
+    assert subject_of(b"<ceb:orderNo>ORD1</ceb:orderNo>", "3") == "orderNo:ORD1"
+    assert subject_of(b"<x/>", "4") == "message:4"
