@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kuajing import __version__
-from kuajing.db.session import TransientConflict, make_engine, make_sessionmaker
+from kuajing.db.session import TransientConflict, is_unavailable, make_engine, make_sessionmaker
 from kuajing.db.types import Keyring, configure_keyring
 from kuajing.errors import AppError, FieldIssue
 from kuajing.i18n import match_locale, negotiate
@@ -313,7 +313,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem(err, request)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):  # pragma: no cover - defensive
+    async def unexpected(request: Request, exc: Exception):
+        if is_unavailable(exc):  # the database is full or restarting: a retry will do, nothing was saved
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            err = AppError("busy_retry", "Busy, please retry", status=503, headers={"Retry-After": "2"},
+                           detail="The database is momentarily unavailable; nothing was saved. "
+                                  "Send the same message again.")
+            return _problem(err, request)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         err = AppError("internal_error", "Internal error", status=500,
                        detail="Something went wrong on our side; nothing was saved. Please retry.")

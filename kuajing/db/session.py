@@ -77,6 +77,26 @@ def is_retryable(exc: BaseException) -> bool:
     return "database is locked" in str(orig) or "database table is locked" in str(orig)
 
 
+#: SQLSTATE classes/codes of a database that is momentarily unreachable or full: connection exceptions (08…),
+#: too many connections (53300), cannot connect now / admin shutdown (57P01–57P03)
+UNAVAILABLE_SQLSTATES = frozenset({"53300", "57P01", "57P02", "57P03"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached right now (full, restarting, pool exhausted)."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return state in UNAVAILABLE_SQLSTATES or state.startswith("08")
+
+
 class TransientConflict(Exception):
     """The unit of work kept colliding with concurrent writers; the client should retry shortly."""
 

@@ -18,8 +18,14 @@ from __future__ import annotations
 import os
 import threading
 
+import pytest
+
 from kuajing.imports import bench
 from kuajing.pipeline import crashtest, deploy
+
+# one deployment at a time (scripts/test runs pytest with --dist loadgroup): each starts several API and
+# worker processes with their own connection pools, and two at once ran PostgreSQL out of connections
+pytestmark = pytest.mark.xdist_group("scaleout")
 
 
 def test_crash_test_every_accepted_record_final_exactly_once():

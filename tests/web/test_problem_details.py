@@ -145,3 +145,35 @@ def test_a_message_may_carry_its_own_code_placeholder():
     problem = err.to_problem("en")
     assert err.status == 404 and problem["code"] == "bonded_warehouse_unknown"
     assert "NOPE-1" in problem["detail"] and problem["errors"][0]["path"] == "warehouse_code"
+
+
+def test_an_unreachable_database_answers_503_busy_retry_not_500(app):
+    """A full or restarting database (too many connections, pool exhausted) is a retryable 503 with Retry-After."""
+    import psycopg
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    router = APIRouter()
+
+    @router.post("/api/v1/_db_full")
+    def db_full():
+        raise OperationalError("SELECT 1", {}, psycopg.errors.TooManyConnections("sorry, too many clients already"))
+
+    @router.post("/api/v1/_pool_exhausted")
+    def pool_exhausted():
+        raise PoolTimeout("QueuePool limit of size 8 overflow 8 reached")
+
+    @router.post("/api/v1/_bug")
+    def bug():
+        raise RuntimeError("a real bug")
+
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for path in ("/api/v1/_db_full", "/api/v1/_pool_exhausted"):
+            r = c.post(path)
+            assert r.status_code == 503 and r.headers["retry-after"] == "2", path
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert r.json()["code"] == "busy_retry"
+        r = c.post("/api/v1/_bug")  # anything else stays an internal error, and says nothing was saved
+        assert r.status_code == 500 and r.json()["code"] == "internal_error"
