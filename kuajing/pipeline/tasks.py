@@ -102,43 +102,76 @@ class SendResult:
 
 
 def send_rows(*, runtime: Runtime, outbox_ids: list[int]) -> SendResult:
-    """Send the given outbox rows that are still pending (idempotent; see the module docstring)."""
-    from kuajing.customs.service.sandbox import receive
+    """Send the given outbox rows that are still pending (idempotent; see the module docstring).
+
+    The rows are locked together (``FOR UPDATE SKIP LOCKED``: rows another worker holds are skipped, it
+    sends them), cut into messages of up to 100 records of one type and sender exactly as the in-process
+    pump does (:func:`kuajing.imports.service.flow._batches`), and each message is sent and its rows marked
+    ``sent`` in one transaction. A message customs refuses falls back to its rows one at a time, so one bad
+    row never holds the others back."""
     from kuajing.imports.models import OutboxMessage
-    from kuajing.imports.service.flow import MAX_ATTEMPTS
+    from kuajing.imports.service.flow import MAX_RECORDS_PER_MESSAGE, _batches
 
     result = SendResult()
-    sandbox = runtime.sandbox
-    for outbox_id in outbox_ids:
-        with runtime.session_factory() as session:
-            q = select(OutboxMessage).where(OutboxMessage.id == outbox_id, OutboxMessage.status == "pending")
-            if runtime.postgres:
-                q = q.with_for_update(skip_locked=True)
-            row = session.scalars(q).first()
-            if row is None:
-                result.skipped += 1
-                continue
-            try:
-                if sandbox is not None:  # customs' receipt of the message commits with the row's "sent" mark
-                    receive(session=session, message=row.payload, message_type=row.message_type,
-                            now=sandbox.clock(), config=sandbox.config)
-                else:
-                    runtime.transport.send(message=row.payload, message_type=row.message_type)
-                row.status, row.sent_at, row.attempts = "sent", utcnow(), row.attempts + 1
-                session.commit()
-                result.sent += 1
-            except Exception as exc:  # transport down / message refused: keep it pending for the next task
-                session.rollback()
-                log.warning("outbox %s not sent: %s", outbox_id, exc)
-                row = session.get(OutboxMessage, outbox_id, with_for_update=runtime.postgres)
-                if row is not None and row.status == "pending":
-                    row.attempts += 1
-                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    if row.attempts >= MAX_ATTEMPTS:
-                        row.status = "failed"
-                session.commit()
-                result.failed += 1
+    with runtime.session_factory() as session:
+        q = (select(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "pending")
+             .order_by(OutboxMessage.id))
+        if runtime.postgres:
+            q = q.with_for_update(skip_locked=True)
+        rows = list(session.scalars(q))
+        batches = [[row.id for row in batch] for batch in _batches(rows, MAX_RECORDS_PER_MESSAGE)]
+        session.rollback()  # the locks are taken again, per message, by _send_message
+    result.skipped += len(outbox_ids) - len(rows)
+    for batch in batches:
+        _send_message(runtime, batch, result)
     return result
+
+
+def _send_message(runtime: Runtime, ids: list[int], result: SendResult) -> None:
+    """Send the pending rows among ``ids`` as one message, in one transaction; one by one if it fails."""
+    from kuajing.customs.service.sandbox import receive
+    from kuajing.imports.models import OutboxMessage
+    from kuajing.imports.service.flow import MAX_ATTEMPTS, _merged
+
+    sandbox = runtime.sandbox
+    with runtime.session_factory() as session:
+        q = (select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+             .order_by(OutboxMessage.id))
+        if runtime.postgres:
+            q = q.with_for_update(skip_locked=True)
+        rows = list(session.scalars(q))
+        result.skipped += len(ids) - len(rows)
+        if not rows:
+            return
+        try:
+            data, message_type = _merged(rows), rows[0].message_type
+            if sandbox is not None:  # customs' receipt of the message commits with the rows' "sent" mark
+                receive(session=session, message=data, message_type=message_type, now=sandbox.clock(),
+                        config=sandbox.config)
+            else:
+                runtime.transport.send(message=data, message_type=message_type)
+            at = utcnow()
+            for row in rows:
+                row.status, row.sent_at, row.attempts = "sent", at, row.attempts + 1
+            session.commit()
+            result.sent += len(rows)
+            return
+        except Exception as exc:  # transport down / message refused
+            session.rollback()
+            if len(rows) > 1:  # find the row at fault: each one on its own
+                log.info("outbox message of %d rows not sent (%s): one row at a time", len(rows), exc)
+                for row_id in [r.id for r in rows]:
+                    _send_message(runtime, [row_id], result)
+                return
+            log.warning("outbox %s not sent: %s", ids[0], exc)
+            row = session.get(OutboxMessage, rows[0].id, with_for_update=runtime.postgres)
+            if row is not None and row.status == "pending":
+                row.attempts += 1
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = "failed"
+            session.commit()
+            result.failed += 1
 
 
 # --- apply --------------------------------------------------------------------------------------------
@@ -160,7 +193,36 @@ class ApplyResult:
 
 
 def apply_groups(*, runtime: Runtime, groups: list[list[list[str]]]) -> ApplyResult:
-    """Apply each group's ``[message_id, subject, base64 data]`` items in order; a failure stops its group."""
+    """Apply each group's ``[message_id, subject, base64 data]`` items in order; a failure stops its group.
+
+    The whole task is one transaction: the inbox rows of every message locked in one statement (in
+    message-id order, so two tasks never deadlock on them), each message applied inside its own SAVEPOINT
+    (a message that fails leaves nothing behind, is recorded as failed, and holds back the rest of its
+    group), the audit events of the task written together, the sandbox's acknowledgements in one UPDATE.
+    If that transaction cannot commit, each message is applied again in a transaction of its own
+    (:func:`apply_one`) — the inbox row makes that exactly once either way."""
+    items = [(mid, subject, data) for group in groups for mid, subject, data in group]
+    if len(items) <= 1:
+        return _apply_groups_one_by_one(runtime, groups)
+    try:
+        result, failures = _apply_groups_together(runtime, groups)
+    except Exception as exc:  # the batch's commit failed: nothing of it is kept
+        if not _retryable(exc):
+            log.info("apply task of %d messages not committed (%s): one transaction each", len(items), exc)
+        return _apply_groups_one_by_one(runtime, groups)
+    for message_id, subject, reason in failures:
+        log.warning("customs message %s not applied: %s", message_id, reason)
+        _record_failure(runtime, message_id, subject, reason)
+    return result
+
+
+def _retryable(exc: BaseException) -> bool:
+    from kuajing.db.session import is_retryable
+
+    return is_retryable(exc)
+
+
+def _apply_groups_one_by_one(runtime: Runtime, groups: list[list[list[str]]]) -> ApplyResult:
     result = ApplyResult()
     for group in groups:
         for i, (message_id, subject, data) in enumerate(group):
@@ -175,6 +237,52 @@ def apply_groups(*, runtime: Runtime, groups: list[list[list[str]]]) -> ApplyRes
             else:
                 result.duplicates += 1
     return result
+
+
+def _apply_groups_together(runtime: Runtime, groups: list[list[list[str]]]):
+    from kuajing.audit import service as audit
+    from kuajing.customs.models import SandboxReceipt
+    from kuajing.imports.service.flow import apply_customs_message
+    from kuajing.pipeline.models import InboxMessage
+
+    result = ApplyResult()
+    failures: list[tuple[str, str, str]] = []
+    applied: list[str] = []
+    duplicates: list[str] = []
+    sandbox = runtime.sandbox
+    with runtime.session_factory() as session:
+        with audit.deferred(session):
+            ids = sorted({mid for group in groups for mid, _s, _d in group})
+            q = (select(InboxMessage).where(InboxMessage.source == runtime.source, InboxMessage.message_id.in_(ids))
+                 .order_by(InboxMessage.message_id))
+            rows = {row.message_id: row for row in session.scalars(q.with_for_update() if runtime.postgres else q)}
+            for group in groups:
+                for i, (message_id, subject, data) in enumerate(group):
+                    row = rows.get(message_id)
+                    if row is None:  # dispatched by an older dispatcher run whose row did not commit
+                        row = rows[message_id] = InboxMessage(source=runtime.source, message_id=message_id,
+                                                              subject=subject[:200])
+                        session.add(row)
+                    if row.applied_at is not None:
+                        duplicates.append(message_id)
+                        continue
+                    try:
+                        with session.begin_nested():
+                            apply_customs_message(session=session, data=base64.b64decode(data))
+                            row.applied_at = utcnow()
+                    except Exception as exc:  # this message only: its savepoint is rolled back
+                        failures.append((message_id, subject, f"{type(exc).__name__}: {exc}"))
+                        result.held += len(group) - i - 1
+                        break
+                    applied.append(message_id)
+            if sandbox is not None and applied:  # the sandbox's acknowledgements commit with the applications
+                session.execute(update(SandboxReceipt).where(SandboxReceipt.id.in_([int(m) for m in applied]))
+                                .values(delivered_at=sandbox.clock()))
+        session.commit()
+    result.applied, result.duplicates, result.failed = len(applied), len(duplicates), len(failures)
+    for message_id in duplicates + (applied if sandbox is None else []):  # as apply_one acknowledges
+        _ack(runtime, message_id)
+    return result, failures
 
 
 def apply_one(*, runtime: Runtime, message_id: str, subject: str, data: bytes) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from kuajing.imports.models import OutboxMessage, Receipt
 from kuajing.pipeline.dispatcher import Dispatcher, subject_of
 from kuajing.pipeline.models import InboxMessage, RelayMark
-from kuajing.pipeline.tasks import Runtime, apply_one, send_rows
+from kuajing.pipeline.tasks import Runtime, apply_groups, apply_one, encode, send_rows
 from tests.imports import parcels
 from tests.imports.conftest import zone  # noqa: F401  (fixture)
 from tests.imports.parcels import xml
@@ -98,3 +98,53 @@ def test_customs_messages_are_grouped_by_list_number():
     assert subject_of(receipt, "1") == subject_of(bill, "2") == "invtNo:0100I1"
     assert subject_of(b"<ceb:orderNo>ORD1</ceb:orderNo>", "3") == "orderNo:ORD1"
     assert subject_of(b"<x/>", "4") == "message:4"
+
+
+def test_a_task_sends_its_rows_as_merged_messages_and_applies_its_messages_in_one_transaction(
+        settings, client, db, session_factory, zone):  # noqa: F811
+    """Three parcels' twelve outbox rows go to customs as four messages (one per type and sender, as the
+    in-process pump merges them); an apply task of every customs message is applied in one transaction, a
+    message that cannot be applied holds back only the rest of its own group, and a redelivered task only
+    acknowledges."""
+    for n in (1, 2, 3):
+        for party, doc in ((zone.platform, parcels.order(zone.parties, n)), (zone.pay, parcels.payment(zone.parties, n)),
+                           (zone.logistics, parcels.waybill(zone.parties, n)),
+                           (zone.agent, parcels.inventory(zone.parties, n))):
+            post(client, party, xml(doc))
+    runtime = Runtime(settings.model_copy(update={"customs_sandbox_delay_seconds": 0.0,
+                                                  "customs_sandbox_inspection_rate": 0.0}),
+                      session_factory=session_factory)
+    ids = list(db.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+    assert len(ids) == 12
+    sent: list[tuple[str, int]] = []
+    from kuajing.customs.service import sandbox as sandbox_module
+
+    real_receive = sandbox_module.receive
+
+    def counting_receive(*, session, message, message_type, now, config):
+        sent.append((message_type, 1))
+        return real_receive(session=session, message=message, message_type=message_type, now=now, config=config)
+
+    sandbox_module.receive = counting_receive
+    try:
+        done = send_rows(runtime=runtime, outbox_ids=ids)
+    finally:
+        sandbox_module.receive = real_receive
+    assert (done.sent, done.skipped, done.failed) == (12, 0, 0)
+    assert sorted(t for t, _ in sent) == ["CEB311", "CEB411", "CEB511", "CEB621"]  # four messages, not twelve
+
+    messages = runtime.transport.poll(limit=500)
+    groups: dict[str, list[list[str]]] = {}
+    for m in messages:
+        subject = subject_of(bytes(m), m.message_id)
+        groups.setdefault(subject, []).append([m.message_id, subject, encode(bytes(m))])
+    broken = [["999999", "orderNo:BROKEN", encode(b"<not a customs message/>")],
+              *groups.pop(next(iter(groups)))]  # a bad message first: its group is held, the others go on
+    held = len(broken) - 1
+    outcome = apply_groups(runtime=runtime, groups=[broken, *groups.values()])
+    assert (outcome.failed, outcome.held) == (1, held)
+    assert outcome.applied == len(messages) - held
+    assert db.scalar(select(func.count()).select_from(InboxMessage)
+                     .where(InboxMessage.applied_at.is_not(None))) == len(messages) - held
+    again = apply_groups(runtime=runtime, groups=list(groups.values()))  # the broker delivers it again
+    assert (again.applied, again.duplicates, again.failed) == (0, len(messages) - held, 0)
