@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     customs_sandbox_delay_seconds: float = 2.0  # sandbox: seconds between two customs steps
     customs_sandbox_inspection_rate: float = 0.05  # sandbox: share of lists picked for inspection
     customs_sandbox_seed: int = 0  # sandbox: seed of the inspection draw
+    customs_sandbox_document_wait_seconds: float = 120.0  # sandbox: how long a list waits for its three documents
 
     # signing (报文加签/验签), kuajing.certificates: verification of incoming lists, the platform's own signer
     require_signed_declarations: bool | None = None  # refuse unsigned CEB621/623/625 lists; None: on in production

@@ -133,7 +133,7 @@ def test_list_without_payment_is_rejected_with_reason(customs, db):
     customs.send(b.order(p), "CEB311", T0)
     customs.send(b.waybill(p), "CEB511", T0)
     customs.send(b.inventory(p), "CEB621", T0)
-    customs.advance(T0)
+    customs.advance(T0 + timedelta(seconds=121))  # returned once the wait for the documents is over
     lists = [o for o in customs.drain() if o.message_type == "CEB622"]
     assert [o.status for o in lists] == ["2", "100"]
     assert "三单对碰" in lists[1].record.return_info and "支付单" in lists[1].record.return_info
@@ -145,10 +145,11 @@ def test_rejected_list_may_be_declared_again(customs, db):
     customs.send(b.order(p), "CEB311", T0)
     customs.send(b.waybill(p), "CEB511", T0)
     customs.send(b.inventory(p), "CEB621", T0)
-    customs.advance(T0)
-    customs.send(b.payment(p), "CEB411", T0)
-    customs.send(b.inventory(p), "CEB621", T0)
-    customs.advance(T0)
+    late = T0 + timedelta(seconds=121)
+    customs.advance(late)
+    customs.send(b.payment(p), "CEB411", late)
+    customs.send(b.inventory(p), "CEB621", late)
+    customs.advance(late)
     assert [s for _, s in customs.statuses("CEB622")] == ["2", "100", "2", "120", "399", "800"]
 
 
@@ -242,3 +243,31 @@ def test_unreadable_message_answers_ceb900(customs):
     out = customs.drain()
     assert [o.message_type for o in out] == ["CEB900"]
     assert out[0].record.return_status.startswith("-")
+
+
+def test_a_list_that_overtakes_its_documents_waits_for_them(customs):
+    """Customs' three-document check holds a list whose documents are still on their way (they travel
+    separately and may be overtaken), checking again after 0.5 s, 1 s, 2 s …; the set complete, the list goes
+    on as usual (document_wait_seconds, 120 by default)."""
+    p = b.Parcel()
+    customs.send(b.inventory(p), "CEB621", T0)
+    customs.advance(T0)
+    assert [o.status for o in customs.drain() if o.message_type == "CEB622"] == ["2"]  # held, not returned
+    customs.advance(T0 + timedelta(seconds=5))
+    assert [o for o in customs.drain() if o.message_type == "CEB622"] == []
+    _documents(customs, p, T0 + timedelta(seconds=6))
+    customs.advance(T0 + timedelta(seconds=30))
+    assert [o.status for o in customs.drain() if o.message_type == "CEB622"] == ["120", "399", "800"]
+
+
+def test_a_list_whose_documents_never_come_is_returned_after_the_wait(customs, db):
+    p = b.Parcel()
+    customs.send(b.order(p), "CEB311", T0)  # the payment and the waybill never arrive
+    customs.send(b.inventory(p), "CEB621", T0)
+    customs.advance(T0 + timedelta(seconds=119))
+    assert [o.status for o in customs.drain() if o.message_type == "CEB622"] == ["2"]
+    customs.advance(T0 + timedelta(seconds=121))
+    returned = [o for o in customs.drain() if o.message_type == "CEB622"]
+    assert [o.status for o in returned] == ["100"]
+    assert "三单对碰失败" in returned[0].record.return_info and "运单" in returned[0].record.return_info
+    assert _list(db, p).next_status is None

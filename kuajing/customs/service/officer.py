@@ -26,7 +26,8 @@ ACTIONS = ("release", "reject", "inspect", "exit")
 def config_of(settings) -> SandboxConfig:
     """The sandbox behaviour the settings name."""
     return SandboxConfig(delay_seconds=settings.customs_sandbox_delay_seconds,
-                         inspection_rate=settings.customs_sandbox_inspection_rate, seed=settings.customs_sandbox_seed)
+                         inspection_rate=settings.customs_sandbox_inspection_rate, seed=settings.customs_sandbox_seed,
+                         document_wait_seconds=settings.customs_sandbox_document_wait_seconds)
 
 
 def require_sandbox(settings) -> None:

@@ -68,6 +68,9 @@ class SandboxConfig:
     max_attempts: int = 5  # failed applications of a receipt before it is set aside as failed
     trusted_certificates: tuple[bytes, ...] | None = None  # registered with customs; None: the platform's (settings)
     require_signature: bool | None = None  # refuse unsigned lists; None: require_signed_declarations
+    # how long customs holds a list whose order, payment or waybill has not arrived yet before it returns it
+    # (三单对碰 waits for the set: the three documents and the list travel separately and may overtake each other)
+    document_wait_seconds: float = 120.0
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -616,6 +619,21 @@ def _three_documents(session: Session, decl: SandboxDeclaration) -> list[str]:
     return missing
 
 
+def _wait_for_documents(decl: SandboxDeclaration, now: datetime, config: SandboxConfig) -> bool:
+    """Whether a list that is missing documents is checked again later (True) rather than returned now.
+
+    The check comes back after the time already waited (0.5 s, 1 s, 2 s, … — a document that overtook
+    nothing by a few milliseconds costs half a second, a long wait only a few checks), until
+    ``document_wait_seconds`` after the list arrived."""
+    received = decl.received_at if decl.received_at.tzinfo else decl.received_at.replace(tzinfo=UTC)
+    waited = (now - received).total_seconds()
+    left = config.document_wait_seconds - waited
+    if left <= 0:
+        return False
+    decl.due_at = now + timedelta(seconds=min(left, max(0.5, config.delay_seconds, waited)))
+    return True
+
+
 def _reject_list(session: Session, decl: SandboxDeclaration, info: str, now: datetime, config: SandboxConfig) -> None:
     _adjust_quota(session, decl, -(decl.amount or Decimal("0.00")))
     decl.amount = None
@@ -629,6 +647,8 @@ def _step_list(session: Session, decl: SandboxDeclaration, target: S, now: datet
         return
     if target is S.accepted:
         missing = _three_documents(session, decl)
+        if missing and _wait_for_documents(decl, now, config):
+            return
         if missing:
             info = f"三单对碰失败：海关未收到{'、'.join(missing)}"
             _reject_list(session, decl, info, now, config)
@@ -838,7 +858,8 @@ class SandboxCustoms:
         """The sandbox configured by ``settings`` (delay, inspection rate, seed)."""
         config = SandboxConfig(delay_seconds=settings.customs_sandbox_delay_seconds,
                                inspection_rate=settings.customs_sandbox_inspection_rate,
-                               seed=settings.customs_sandbox_seed)
+                               seed=settings.customs_sandbox_seed,
+                               document_wait_seconds=settings.customs_sandbox_document_wait_seconds)
         return cls(session_factory=session_factory, config=config, clock=clock)
 
     def send(self, *, message: bytes, message_type: str) -> str:
