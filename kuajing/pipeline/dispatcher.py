@@ -11,8 +11,9 @@ over within a second). The leader loops:
    matches the three documents when the list arrives), cancellations and returns until every older list is.
 2. **poll** — the customs transport is polled (the sandbox advances first); every message not yet applied is
    recorded (:class:`~kuajing.pipeline.models.InboxMessage`, committed) and then published as an ``apply``
-   task, grouped by subject (one list, one document) so a list's receipts are applied in the order customs
-   sent them; a subject with a message still in flight waits. Messages applied whose acknowledgement was
+   task, grouped by subject (one list, one document; a message answering many records links their
+   subjects into one group) so a list's receipts are applied in the order customs sent them; a message
+   sharing a subject with a message still in flight waits. Messages applied whose acknowledgement was
    lost are acknowledged.
 3. **schedule** — a ``housekeeping`` task every ``pipeline_interval_seconds`` (expiring if not run in time).
 
@@ -48,6 +49,44 @@ def subject_of(data: bytes, message_id: str) -> str:
         if found:
             return f"{name.decode()}:{found.group(1).decode(errors='replace')}"[:200]
     return f"message:{message_id}"[:200]
+
+
+def subjects_of(data: bytes, message_id: str) -> list[str]:
+    """Everything a customs message is about: the first subject (:func:`subject_of`), then every list
+    number, pre-entry number, order, waybill … of every record (a message may answer many records, and a
+    list's receipts name it by pre-entry number before customs gives it a list number)."""
+    found = [subject_of(data, message_id)]
+    for name, pattern in _SUBJECT:
+        found.extend(f"{name.decode()}:{m.decode(errors='replace')}"[:200] for m in pattern.findall(data))
+    return list(dict.fromkeys(found))
+
+
+class _Groups:
+    """Messages grouped so that two messages sharing any subject are in the same group, in poll order."""
+
+    def __init__(self) -> None:
+        self.owner: dict[str, int] = {}  # subject → group id (possibly merged away: see _root)
+        self.merged: dict[int, int] = {}
+        self.items: dict[int, list[tuple[int, list[str]]]] = {}
+
+    def _root(self, gid: int) -> int:
+        while gid in self.merged:
+            gid = self.merged[gid]
+        return gid
+
+    def add(self, position: int, subjects: list[str], item: list[str]) -> None:
+        gids = sorted({self._root(self.owner[s]) for s in subjects if s in self.owner})
+        gid = gids[0] if gids else len(self.items) + len(self.merged)
+        bucket = self.items.setdefault(gid, [])
+        for other in gids[1:]:  # this message links groups: they become one
+            bucket.extend(self.items.pop(other))
+            self.merged[other] = gid
+        bucket.append((position, item))
+        for subject in subjects:
+            self.owner[subject] = gid
+
+    def groups(self) -> list[list[list[str]]]:
+        return [[item for _pos, item in sorted(bucket, key=lambda t: t[0])] for bucket in self.items.values()]
 
 
 class Dispatcher:
@@ -219,31 +258,37 @@ class Dispatcher:
                 for row in session.scalars(select(InboxMessage).where(InboxMessage.source == source,
                                                                       InboxMessage.message_id.in_(ids[i:i + 500]))):
                     existing[row.message_id] = row
-            subjects = {m.message_id: subject_of(bytes(m), m.message_id) for m in messages}
+            subjects = {m.message_id: subjects_of(bytes(m), m.message_id) for m in messages}
             busy: set[str] = set()
-            wanted = sorted(set(subjects.values()))
+            wanted = sorted({s for subs in subjects.values() for s in subs})
             for i in range(0, len(wanted), 500):
                 busy.update(session.scalars(select(InboxMessage.subject).where(
                     InboxMessage.source == source, InboxMessage.applied_at.is_(None),
                     InboxMessage.dispatched_at >= stale, InboxMessage.subject.in_(wanted[i:i + 500]))))
+            for m in messages:  # every subject of a message in flight is busy (the poll returns those too)
+                row = existing.get(m.message_id)
+                if row is not None and row.applied_at is None and row.dispatched_at >= stale:
+                    busy.update(subjects[m.message_id])
             applied_unacked: list[str] = []
-            groups: dict[str, list[list[str]]] = {}
-            for m in messages:
+            grouped = _Groups()
+            for position, m in enumerate(messages):
                 row = existing.get(m.message_id)
                 if row is not None and row.applied_at is not None:
                     applied_unacked.append(m.message_id)
                     continue
-                subject = subjects[m.message_id]
+                subs = subjects[m.message_id]
                 if row is not None and row.dispatched_at >= stale:
                     continue  # in flight (its task may have applied it since we read the row)
-                if subject in busy:
-                    continue  # its subject has a message in flight: it goes after it
+                if busy.intersection(subs):
+                    busy.update(subs)  # it goes after the message in flight, and so does what shares its subjects
+                    continue
                 if row is None:
-                    session.add(InboxMessage(source=source, message_id=m.message_id, subject=subject,
+                    session.add(InboxMessage(source=source, message_id=m.message_id, subject=subs[0],
                                              dispatched_at=now))
                 else:
                     row.dispatched_at, row.dispatches = now, row.dispatches + 1
-                groups.setdefault(subject, []).append([m.message_id, subject, encode(m)])
+                grouped.add(position, subs, [m.message_id, subs[0], encode(m)])
+            groups = {i: group for i, group in enumerate(grouped.groups())}
             session.commit()
         for message_id in applied_unacked:
             from kuajing.pipeline.tasks import _ack

@@ -148,3 +148,25 @@ def test_a_task_sends_its_rows_as_merged_messages_and_applies_its_messages_in_on
                      .where(InboxMessage.applied_at.is_not(None))) == len(messages) - held
     again = apply_groups(runtime=runtime, groups=list(groups.values()))  # the broker delivers it again
     assert (again.applied, again.duplicates, again.failed) == (0, len(messages) - held, 0)
+
+
+def test_messages_answering_many_records_are_grouped_by_every_subject_they_share():
+    """Customs may answer many lists in one message: two messages sharing any list are applied in order in
+    one group (a 2 names a list by its pre-entry number, the 120 by both numbers, the 800 and the e-tax
+    bill by its list number), messages about other lists go in other groups."""
+    from kuajing.pipeline.dispatcher import _Groups, subjects_of
+
+    two = b"<ceb:preNo>P1</ceb:preNo><ceb:preNo>P2</ceb:preNo>"
+    accepted = b"<ceb:preNo>P1</ceb:preNo><ceb:invtNo>I1</ceb:invtNo><ceb:preNo>P2</ceb:preNo><ceb:invtNo>I2</ceb:invtNo>"
+    bill = b"<ceb:invtNo>I2</ceb:invtNo>"
+    other = b"<ceb:preNo>P9</ceb:preNo>"
+    assert subjects_of(accepted, "2") == ["invtNo:I1", "invtNo:I2", "preNo:P1", "preNo:P2"]
+    grouped = _Groups()
+    for position, (mid, data) in enumerate((("1", two), ("9", other), ("2", accepted), ("3", bill))):
+        grouped.add(position, subjects_of(data, mid), [mid])
+    assert sorted(grouped.groups()) == [[["1"], ["2"], ["3"]], [["9"]]]
+    late = _Groups()  # a message linking two groups already formed merges them, keeping the poll order
+    for position, (mid, data) in enumerate((("1", b"<ceb:invtNo>A</ceb:invtNo>"), ("2", b"<ceb:invtNo>B</ceb:invtNo>"),
+                                            ("3", b"<ceb:invtNo>A</ceb:invtNo><ceb:invtNo>B</ceb:invtNo>"))):
+        late.add(position, subjects_of(data, mid), [mid])
+    assert late.groups() == [[["1"], ["2"], ["3"]]]
