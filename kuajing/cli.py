@@ -204,6 +204,9 @@ def worker(
                                     help="also run the dispatcher thread (outbox relay, customs poll, schedule; "
                                          "one worker leads)"),
     loglevel: str = typer.Option("INFO", help="Celery log level"),
+    metrics_port: int = typer.Option(0, help="serve GET /metrics (Prometheus) on this port, 0: off — for machines "
+                                             "that run workers and no API process"),
+    metrics_host: str = typer.Option("127.0.0.1", help="address of the --metrics-port endpoint"),
 ) -> None:
     """Run a Celery worker of the scale-out pipeline (KUAJING_PIPELINE_MODE=celery, KUAJING_BROKER_URL)."""
     import logging
@@ -227,6 +230,10 @@ def worker(
     running = Dispatcher(celery_app=celery, runtime=runtime) if dispatcher else None
     if running is not None:
         running.start()
+    if metrics_port:
+        metrics.serve_worker_metrics(settings=settings, session_factory=runtime.session_factory, port=metrics_port,
+                                     host=metrics_host)
+        console.print(f"metrics on http://{metrics_host}:{metrics_port}/metrics")
     console.print(f"[green]kuajing worker[/green] pid {os.getpid()}: queue {settings.pipeline_queue}, "
                   f"{threads} thread(s), dispatcher {'on' if running else 'off'}, broker {_safe_url(settings.broker_url)}")
     try:

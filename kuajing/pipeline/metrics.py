@@ -180,3 +180,50 @@ def render(*, session, settings) -> bytes:
 
     registry.register(Depths())
     return generate_latest(registry)
+
+
+# --- a worker's own scrape endpoint -------------------------------------------------------------------
+
+
+def serve_worker_metrics(*, settings, session_factory, port: int, host: str = "127.0.0.1"):
+    """Serve ``GET /metrics`` from a ``kuajing worker`` process (``--metrics-port``), for machines that run
+    workers and no API process: the same exposition as an API node's ``/metrics`` (every process writing
+    into this machine's ``KUAJING_METRICS_DIR`` plus the queue depths), the same bearer token. Returns the
+    running ``ThreadingHTTPServer`` (a daemon thread serves it)."""
+    import hmac
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.split("?")[0] != "/metrics":
+                return self._answer(404, b"not found\n", "text/plain")
+            given = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+            if token is not None and not hmac.compare_digest(given.encode(), token.encode()):
+                return self._answer(401, b"unauthenticated\n", "text/plain", {"WWW-Authenticate": "Bearer"})
+            try:
+                with session_factory() as session:
+                    body = render(session=session, settings=settings)
+            except Exception:  # the database is down: say so, the scrape marks the target unhealthy
+                log.exception("worker metrics: scrape failed")
+                return self._answer(503, b"unavailable\n", "text/plain")
+            return self._answer(200, body, CONTENT_TYPE_LATEST)
+
+        def _answer(self, status: int, body: bytes, content_type: str, headers: dict | None = None):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):  # scrapes are not worth a log line each
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="kuajing-worker-metrics", daemon=True).start()
+    return server

@@ -80,3 +80,31 @@ def test_metrics_without_a_token_and_no_bound(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert 'kuajing_queue_depth{queue="outbox_pending"}' in r.text
     assert 'kuajing_queue_depth{queue="customs_unapplied"}' in r.text
+
+
+def test_a_worker_serves_its_own_metrics_with_the_token(settings, session_factory):
+    """``kuajing worker --metrics-port``: a machine running only workers is scraped like an API node."""
+    import socket
+
+    import httpx
+
+    from kuajing.pipeline import metrics
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = metrics.serve_worker_metrics(settings=settings.model_copy(update={"metrics_token": SecretStr("w0rker")}),
+                                          session_factory=session_factory, port=port)
+    try:
+        metrics.observe_stage("apply", 0.02)
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/metrics").status_code == 401
+        assert httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        r = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer w0rker"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        assert 'kuajing_queue_depth{queue="outbox_pending"}' in r.text
+        assert 'kuajing_stage_seconds_count{stage="apply"}' in r.text
+        assert httpx.get(f"{base}/other").status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
