@@ -4,7 +4,7 @@ RabbitMQ) on a fresh PostgreSQL database of their own (whatever database the sui
 * the crash test (kuajing/pipeline/crashtest.py): parcels posted while a worker and an API process are
   killed with SIGKILL and restarted; every accepted record reaches its final state exactly once (receipts,
   quota and bonded ledger movements, audit events counted against the expectation);
-* Redis as the broker instead of RabbitMQ: the same outcome;
+* Redis as the broker instead of RabbitMQ, and RabbitMQ with a quorum queue: the same outcome;
 * the overload test: with the workers stopped the queue passes its bound, intake answers 503 busy_retry
   with Retry-After, the senders wait and send again, the workers come back, and every parcel whose records
   were accepted is released exactly once.
@@ -16,6 +16,7 @@ machine; ``python -m kuajing.pipeline.crashtest --parcels N`` by hand).
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 
 import pytest
@@ -66,11 +67,17 @@ def test_overload_answers_503_with_retry_after_and_drops_nothing():
         deploy.teardown(dep)
 
 
-def test_redis_as_the_broker():
-    """The same deployment with Redis instead of RabbitMQ (KUAJING_BROKER_URL=redis://…): every parcel released
-    exactly once."""
-    dep = deploy.start(apis=1, workers=1, name=f"kuajing_redis_{os.getpid()}",
-                       broker_url=os.environ.get("KUAJING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq-quorum"])
+def test_other_brokers(broker):
+    """The same deployment with Redis instead of RabbitMQ (KUAJING_BROKER_URL=redis://…), and with the
+    pipeline queue declared as a replicated RabbitMQ quorum queue (KUAJING_PIPELINE_QUEUE_QUORUM=true, the
+    production setting of a RabbitMQ cluster): every parcel released exactly once."""
+    if broker == "redis":
+        dep = deploy.start(apis=1, workers=1, name=f"kuajing_redis_{os.getpid()}",
+                           broker_url=os.environ.get("KUAJING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    else:
+        dep = deploy.start(apis=1, workers=1, name=f"kuajing_quorum_{os.getpid()}",
+                           extra_env={"KUAJING_PIPELINE_QUEUE_QUORUM": "true"})
     try:
         postings, _info = bench.make_postings(parcels=12, parties=dep.zone.parties, signer=dep.zone.signer,
                                               mix_1210=0.5, seed=5)
@@ -79,5 +86,10 @@ def test_redis_as_the_broker():
         left = deploy.wait_drained(dep.url, timeout=240, expected_lists=12)
         assert not any(v for k, v in left.items() if k != "lists"), left
         assert crashtest.verify(dep.url, accepted=set(out.tally.accepted_at), parcels=12) == []
+        if broker == "rabbitmq-quorum":  # the queue the workers consumed really is a quorum queue
+            listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "type"], capture_output=True,
+                                    text=True, timeout=60).stdout.split("\n")
+            queue = dep.env["KUAJING_PIPELINE_QUEUE"]
+            assert any(line.split() == [queue, "quorum"] for line in listed), listed
     finally:
         deploy.teardown(dep)
