@@ -704,10 +704,11 @@ class QuotaBatch:
         for c in self.claims.values():
             c.stored_status = c.status
         if self.movements:
-            session.execute(insert(QuotaMovement), [
-                dict(account_id=m["account"].id, reservation_id=m["claim"].id, kind=m["kind"], amount=m["amount"],
-                     reference=m["reference"], movement_key=m["movement_key"], actor=m["actor"], at=m["at"])
-                for m in self.movements])
+            rows = [dict(account_id=m["account"].id, reservation_id=m["claim"].id, kind=m["kind"], amount=m["amount"],
+                         reference=m["reference"], movement_key=m["movement_key"], actor=m["actor"], at=m["at"])
+                    for m in self.movements]
+            for start in range(0, len(rows), 1000):  # multi-row INSERT … VALUES (…), (…)
+                session.execute(insert(QuotaMovement.__table__).values(rows[start:start + 1000]))
             self.movements = []
         changed = sorted((a for a in self.accounts.values() if a.changed), key=lambda a: a.id)
         if changed:
