@@ -10,9 +10,12 @@ Per account book (账册编号) and record line (料号) and customs status (R5.
     restore    on_hand += q                   on approved return or cancellation after release
     convert    on_hand(from) −= q, on_hand(to) += q   status conversion with its customs document
 
-Concurrency: every change is a single conditional ``UPDATE … WHERE on_hand − reserved ≥ q`` (or a
-status-guarded update of the reservation), so two declarations for the last units can never both pass,
+Concurrency: entries, restores and conversions are single conditional ``UPDATE … WHERE on_hand − reserved
+≥ q`` statements (or status-guarded updates of the reservation), so two writers can never both pass,
 on PostgreSQL (row lock, the WHERE re-checked on the latest row) and SQLite (writers serialise).
+Reservations, and the deductions and cancellations of the import pipeline, go through a :class:`StockBatch`
+(``reserve_many``, ``deduct_many``, ``cancel_many``; ``reserve`` is a batch of one): the stock rows locked in
+one statement in id order, each change decided in memory in order, never below zero, multi-row writes.
 Every call is idempotent per reference. Services never commit.
 """
 
@@ -361,23 +364,6 @@ def stock_in(*, session: Session, warehouse_code: str, lines: Sequence[EntryLine
 
 
 # --- declarations ----------------------------------------------------------------------------------
-
-
-def lock_stock(*, session: Session, lines: Sequence[tuple[str, str]]) -> None:
-    """Lock the bonded stock rows of ``(warehouse_code, item_no)`` pairs in one statement, in id order
-    (PostgreSQL). A transaction that reserves for several lists (a message of lists) takes all its stock
-    locks up front in one global order, so two such transactions queue instead of deadlocking."""
-    pairs = sorted({(w, i) for w, i in lines if w and i})
-    if not pairs or session.get_bind().dialect.name != "postgresql":
-        return
-    session.execute(
-        select(BondedStock.id)
-        .join(BondedItem, BondedItem.id == BondedStock.item_id)
-        .join(BondedWarehouse, BondedWarehouse.id == BondedItem.warehouse_id)
-        .where(BondedWarehouse.code.in_({w for w, _ in pairs}), BondedItem.item_no.in_({i for _, i in pairs}),
-               BondedStock.customs_status == CustomsStatus.bonded.value)
-        .order_by(BondedStock.id).with_for_update(of=BondedStock)
-    ).all()
 
 
 def reserve(*, session: Session, warehouse_code: str, item_no: str, quantity: Decimal, reference: str, actor: str,
@@ -838,7 +824,7 @@ def _stock_columns():
 
 class StockBatch:
     """Many bonded-ledger changes decided together: every stock row involved locked in ONE statement in id
-    order (the global lock order, as :func:`lock_stock`), each change decided in memory in the caller's
+    order (the global lock order), each change decided in memory in the caller's
     order exactly as the single-call functions decide it (available never below zero), then written with
     multi-row statements by :meth:`write`. On SQLite a write comes first and takes the database's write
     lock (no FOR UPDATE there). Open one with :meth:`for_claims` or :meth:`for_references`.

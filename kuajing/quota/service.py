@@ -17,6 +17,8 @@ movements: used = consume − restore, reserved = reserve − consume − releas
 Concurrency: each change locks the buyer-year row (``SELECT … FOR UPDATE`` on PostgreSQL after a
 race-free ``INSERT … ON CONFLICT DO NOTHING``; on SQLite the first write takes the database's write
 lock, so writers serialise), then re-reads the reservation: two parcels can never pass the limit together.
+A :class:`QuotaBatch` (``reserve_many``, ``consume_many``, ``release_many``) locks all the rows of a batch in
+one statement ordered by ``(buyer_index, year)`` and decides in memory, in order, as the single calls do.
 Services never commit.
 """
 
