@@ -10,9 +10,12 @@ Per account book (账册编号) and record line (料号) and customs status (R5.
     restore    on_hand += q                   on approved return or cancellation after release
     convert    on_hand(from) −= q, on_hand(to) += q   status conversion with its customs document
 
-Concurrency: every change is a single conditional ``UPDATE … WHERE on_hand − reserved ≥ q`` (or a
-status-guarded update of the reservation), so two declarations for the last units can never both pass,
+Concurrency: entries, restores and conversions are single conditional ``UPDATE … WHERE on_hand − reserved
+≥ q`` statements (or status-guarded updates of the reservation), so two writers can never both pass,
 on PostgreSQL (row lock, the WHERE re-checked on the latest row) and SQLite (writers serialise).
+Reservations, and the deductions and cancellations of the import pipeline, go through a :class:`StockBatch`
+(``reserve_many``, ``deduct_many``, ``cancel_many``; ``reserve`` is a batch of one): the stock rows locked in
+one statement in id order, each change decided in memory in order, never below zero, multi-row writes.
 Every call is idempotent per reference. Services never commit.
 """
 
@@ -27,11 +30,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import Integer, bindparam, column, insert, literal, select, tuple_, update, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from kuajing.audit import service as audit
 from kuajing.bonded import errors
@@ -363,76 +366,19 @@ def stock_in(*, session: Session, warehouse_code: str, lines: Sequence[EntryLine
 # --- declarations ----------------------------------------------------------------------------------
 
 
-def lock_stock(*, session: Session, lines: Sequence[tuple[str, str]]) -> None:
-    """Lock the bonded stock rows of ``(warehouse_code, item_no)`` pairs in one statement, in id order
-    (PostgreSQL). A transaction that reserves for several lists (a message of lists) takes all its stock
-    locks up front in one global order, so two such transactions queue instead of deadlocking."""
-    pairs = sorted({(w, i) for w, i in lines if w and i})
-    if not pairs or session.get_bind().dialect.name != "postgresql":
-        return
-    session.execute(
-        select(BondedStock.id)
-        .join(BondedItem, BondedItem.id == BondedStock.item_id)
-        .join(BondedWarehouse, BondedWarehouse.id == BondedItem.warehouse_id)
-        .where(BondedWarehouse.code.in_({w for w, _ in pairs}), BondedItem.item_no.in_({i for _, i in pairs}),
-               BondedStock.customs_status == CustomsStatus.bonded.value)
-        .order_by(BondedStock.id).with_for_update(of=BondedStock)
-    ).all()
-
-
 def reserve(*, session: Session, warehouse_code: str, item_no: str, quantity: Decimal, reference: str, actor: str,
             enterprise_id: int | None = None) -> BondedDecision:
-    """Reserve bonded stock on declaration; ``bonded_insufficient_stock`` (nothing written) when not enough is available."""
-    quantity = _quantity(quantity)
-    if not reference or len(reference) > 100:
-        raise validation_error([errors.issue(C.field_invalid, "reference", "Give a reference of 1 to 100 characters.",
-                                             reference)])
-    wh = _warehouse(session, warehouse_code)
-    item = _item(session, wh, item_no)
-    stock = _ensure_stock(session, item, CustomsStatus.bonded.value)
+    """Reserve bonded stock on declaration; ``bonded_insufficient_stock`` (nothing written) when not enough is available.
 
-    def repeated(existing: BondedReservation) -> BondedDecision:
-        if existing.stock_id != stock.id or existing.quantity != quantity:
-            raise errors.reference_reused(reference)
-        return BondedDecision(ok=True, reason_code=None, warehouse_code=wh.code, item_no=item.item_no,
-                              quantity=quantity, available_before=ZERO, reference=reference, repeated=True)
-
-    existing = session.execute(select(BondedReservation).where(BondedReservation.reference == reference)
-                               ).scalar_one_or_none()
-    if existing is not None:
-        return repeated(existing)
-    try:
-        with session.begin_nested():
-            won = session.execute(
-                update(BondedStock)
-                .where(BondedStock.id == stock.id, BondedStock.on_hand - BondedStock.reserved >= _q(quantity))
-                .values(reserved=BondedStock.reserved + _q(quantity), updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not won:
-                available = _available(session, stock.id)
-                return BondedDecision(ok=False, reason_code=C.insufficient_stock.value, warehouse_code=wh.code,
-                                      item_no=item.item_no, quantity=quantity, available_before=available,
-                                      reference=reference)
-            available_before = _available(session, stock.id) + quantity
-            res = BondedReservation(reference=reference, stock_id=stock.id, warehouse_id=wh.id,
-                                    enterprise_id=enterprise_id, quantity=quantity, restored=ZERO,
-                                    status=ReservationStatus.reserved.value, actor=actor)
-            session.add(res)
-            session.flush()
-    except IntegrityError:  # a concurrent reserve with the same reference won
-        existing = session.execute(select(BondedReservation).where(BondedReservation.reference == reference)
-                                   ).scalar_one_or_none()
-        if existing is None:
-            raise
-        return repeated(existing)
-    _move(session, stock, MovementKind.reserve, quantity, reference, actor)
-    session.flush()
-    audit.record(session=session, action="bonded:reservation:reserve", stream=_stock_stream(wh, stock.id), actor=actor,
-                 subject_id=reference, after={"item_no": item.item_no, "quantity": quantity,
-                                              "available_before": available_before, "enterprise_id": enterprise_id})
-    return BondedDecision(ok=True, reason_code=None, warehouse_code=wh.code, item_no=item.item_no, quantity=quantity,
-                          available_before=available_before, reference=reference)
+    A batch of one (:func:`reserve_many`): the stock row is locked, the claim decided against it, and a
+    repeat of ``reference`` returns ok without counting twice.
+    """
+    outcome = reserve_many(session=session, actor=actor, claims=[[StockClaim(
+        warehouse_code=warehouse_code, item_no=item_no, quantity=quantity, reference=reference,
+        enterprise_id=enterprise_id)]])[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.decisions[0]
 
 
 def _get_reservation(session: Session, reference: str) -> BondedReservation:
@@ -808,3 +754,373 @@ def upload_entries(*, session: Session, warehouse_code: str, content: bytes, act
                 if n.isdigit() and 1 <= int(n) <= len(row_numbers):
                     issue.path = f"rows[{row_numbers[int(n) - 1]}]{rest}"
         raise
+
+
+# --- batches (set-based: one lock round, multi-row writes) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockClaim:
+    """One declaration line claiming bonded stock (清单表体占用): the arguments of :func:`reserve`."""
+
+    warehouse_code: str  # 账册编号
+    item_no: str  # 料号
+    quantity: Decimal
+    reference: str
+    enterprise_id: int | None = None  # 申报企业
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """What a group of claims (the lines of one list: all or nothing) got from :func:`reserve_many`."""
+
+    ok: bool
+    decisions: tuple[BondedDecision, ...]  # one per claim tried, in order; the last one failed when not ok
+    error: AppError | None = None  # what stopped the group, when a claim raised (unknown book or item …)
+
+
+@dataclass
+class _Row:
+    """A locked bonded stock row as kept in memory by a batch (保税库存)."""
+
+    id: int
+    warehouse_id: int
+    item_id: int
+    customs_status: str
+    on_hand: Decimal
+    reserved: Decimal
+    warehouse_code: str
+    item_no: str
+    on_hand_stored: Decimal = ZERO
+    reserved_stored: Decimal = ZERO
+
+
+@dataclass
+class _Held:
+    """A reservation as kept in memory by a batch (清单占用); ``id`` is None until written."""
+
+    id: int | None
+    reference: str
+    stock_id: int
+    warehouse_id: int
+    enterprise_id: int | None
+    quantity: Decimal
+    restored: Decimal
+    status: str
+    actor: str
+    stored_status: str | None = None  # the status in the database (None: a new reservation)
+
+
+def _insert_rows(session: Session, table, rows: list[dict[str, Any]], per_statement: int = 1000) -> None:
+    """Multi-row INSERT … VALUES (…), (…) of ``rows`` (all with the same keys), ``per_statement`` rows at a time."""
+    for start in range(0, len(rows), per_statement):
+        session.execute(insert(table).values(rows[start:start + per_statement]))
+
+
+def _stock_columns():
+    return (BondedStock.id, BondedStock.warehouse_id, BondedStock.item_id, BondedStock.customs_status,
+            BondedStock.on_hand, BondedStock.reserved, BondedWarehouse.code, BondedItem.item_no)
+
+
+class StockBatch:
+    """Many bonded-ledger changes decided together: every stock row involved locked in ONE statement in id
+    order (the global lock order), each change decided in memory in the caller's
+    order exactly as the single-call functions decide it (available never below zero), then written with
+    multi-row statements by :meth:`write`. On SQLite a write comes first and takes the database's write
+    lock (no FOR UPDATE there). Open one with :meth:`for_claims` or :meth:`for_references`.
+    """
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self.session = session
+        self.actor = actor
+        self.rows: dict[int, _Row] = {}
+        self.by_pair: dict[tuple[str, str], _Row] = {}
+        self.unknown: dict[tuple[str, str], AppError | None] = {}  # pair → error (None: no bonded row: 0 available)
+        self.held: dict[str, _Held] = {}
+        self.movements: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
+
+    def _keep_rows(self, result) -> None:
+        for r in result:
+            row = _Row(id=r.id, warehouse_id=r.warehouse_id, item_id=r.item_id, customs_status=r.customs_status,
+                       on_hand=r.on_hand, reserved=r.reserved, warehouse_code=r.code, item_no=r.item_no,
+                       on_hand_stored=r.on_hand, reserved_stored=r.reserved)
+            self.rows[row.id] = row
+            if row.customs_status == CustomsStatus.bonded.value:
+                self.by_pair[(row.warehouse_code, row.item_no)] = row
+
+    def _keep_held(self, references: Sequence[str]) -> None:
+        wanted = sorted({r for r in references if r} - set(self.held))
+        for start in range(0, len(wanted), 500):
+            for res in self.session.execute(select(BondedReservation).where(
+                    BondedReservation.reference.in_(wanted[start:start + 500]))).scalars():
+                self.held[res.reference] = _Held(
+                    id=res.id, reference=res.reference, stock_id=res.stock_id, warehouse_id=res.warehouse_id,
+                    enterprise_id=res.enterprise_id, quantity=res.quantity, restored=res.restored, status=res.status,
+                    actor=res.actor, stored_status=res.status)
+
+    @classmethod
+    def for_claims(cls, session: Session, claims: Sequence[StockClaim], actor: str) -> StockBatch:
+        """Lock the bonded stock rows of every (book, item) the claims name, in id order, in one statement,
+        and load the reservations their references already name."""
+        batch = cls(session, actor)
+        pairs = sorted({(c.warehouse_code, c.item_no) for c in claims if c.warehouse_code})
+        if not pairs:
+            return batch
+        named = tuple_(BondedWarehouse.code, BondedItem.item_no).in_(pairs)
+        if batch._sqlite():  # the first write takes SQLite's write lock before anything is read
+            session.execute(update(BondedStock).where(BondedStock.id.in_(
+                select(BondedStock.id).join(BondedItem, BondedItem.id == BondedStock.item_id)
+                .join(BondedWarehouse, BondedWarehouse.id == BondedItem.warehouse_id)
+                .where(named, BondedStock.customs_status == CustomsStatus.bonded.value)))
+                .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+        batch._keep_rows(session.execute(
+            select(*_stock_columns()).join(BondedItem, BondedItem.id == BondedStock.item_id)
+            .join(BondedWarehouse, BondedWarehouse.id == BondedItem.warehouse_id)
+            .where(named, BondedStock.customs_status == CustomsStatus.bonded.value)
+            .order_by(BondedStock.id).with_for_update(of=BondedStock)).all())
+        missing = [p for p in pairs if p not in batch.by_pair]
+        if missing:  # rare: an unknown book or item, or an item never entered as bonded (nothing available)
+            books = {code for code, _ in missing}
+            known = set(session.execute(select(BondedWarehouse.code, BondedItem.item_no)
+                                        .join(BondedItem, BondedItem.warehouse_id == BondedWarehouse.id, isouter=True)
+                                        .where(BondedWarehouse.code.in_(books))).all())
+            known_books = {code for code, _ in known}
+            for code, item_no in missing:
+                if code not in known_books:
+                    batch.unknown[(code, item_no)] = errors.warehouse_unknown(code)
+                elif (code, item_no) not in known:
+                    batch.unknown[(code, item_no)] = errors.item_unknown(code, item_no)
+                else:
+                    batch.unknown[(code, item_no)] = None
+        batch._keep_held([c.reference for c in claims])
+        return batch
+
+    @classmethod
+    def for_references(cls, session: Session, references: Sequence[str], actor: str) -> StockBatch:
+        """Lock the stock rows of the reservations ``references`` (one SELECT … FOR UPDATE in id order), then
+        read the reservations under the lock."""
+        batch = cls(session, actor)
+        wanted = sorted({r for r in references if r})
+        if not wanted:
+            return batch
+        held_rows = select(BondedReservation.stock_id).where(BondedReservation.reference.in_(wanted))
+        if batch._sqlite():
+            session.execute(update(BondedStock).where(BondedStock.id.in_(held_rows)).values(updated_at=utcnow())
+                            .execution_options(synchronize_session=False))
+        batch._keep_rows(session.execute(
+            select(*_stock_columns()).join(BondedItem, BondedItem.id == BondedStock.item_id)
+            .join(BondedWarehouse, BondedWarehouse.id == BondedItem.warehouse_id)
+            .where(BondedStock.id.in_(held_rows)).order_by(BondedStock.id).with_for_update(of=BondedStock)).all())
+        batch._keep_held(wanted)
+        return batch
+
+    # -- decisions in memory ----------------------------------------------------------------------
+
+    def _move(self, row: _Row, kind: MovementKind, quantity: Decimal, reference: str,
+              document_no: str | None = None) -> None:
+        self.movements.append(dict(
+            warehouse_id=row.warehouse_id, item_id=row.item_id, stock_id=row.id, customs_status=row.customs_status,
+            kind=kind.value, quantity=quantity, reference=reference, movement_key=reference, document_no=document_no,
+            business_date=business_date(), actor=self.actor, at=utcnow()))
+
+    def _event(self, action: str, row: _Row, reference: str, after: dict, before: dict | None = None) -> None:
+        self.events.append(dict(action=action, stream=f"bonded:{row.warehouse_code}:stock:{row.id}",
+                                actor=self.actor, subject_id=reference, before=before, after=after))
+
+    def _reserve_one(self, claim: StockClaim) -> BondedDecision:
+        quantity = _quantity(claim.quantity)
+        reference = claim.reference
+        if not reference or len(reference) > 100:
+            raise validation_error([errors.issue(C.field_invalid, "reference",
+                                                 "Give a reference of 1 to 100 characters.", reference)])
+        pair = (claim.warehouse_code, claim.item_no)
+        row = self.by_pair.get(pair)
+        if row is None:
+            if not claim.warehouse_code:
+                raise errors.warehouse_unknown(claim.warehouse_code)
+            problem = self.unknown.get(pair)
+            if problem is not None:
+                raise problem
+            # the item has no bonded stock row: nothing is available (the single call would create an empty row)
+            return BondedDecision(ok=False, reason_code=C.insufficient_stock.value, warehouse_code=pair[0],
+                                  item_no=pair[1], quantity=quantity, available_before=ZERO, reference=reference)
+        existing = self.held.get(reference)
+        if existing is not None:
+            if existing.stock_id != row.id or existing.quantity != quantity:
+                raise errors.reference_reused(reference)
+            return BondedDecision(ok=True, reason_code=None, warehouse_code=row.warehouse_code, item_no=row.item_no,
+                                  quantity=quantity, available_before=ZERO, reference=reference, repeated=True)
+        available = row.on_hand - row.reserved
+        if available < quantity:  # never below zero (R5.1): nothing is written
+            return BondedDecision(ok=False, reason_code=C.insufficient_stock.value, warehouse_code=row.warehouse_code,
+                                  item_no=row.item_no, quantity=quantity, available_before=available,
+                                  reference=reference)
+        row.reserved += quantity
+        self.held[reference] = _Held(id=None, reference=reference, stock_id=row.id, warehouse_id=row.warehouse_id,
+                                     enterprise_id=claim.enterprise_id, quantity=quantity, restored=ZERO,
+                                     status=ReservationStatus.reserved.value, actor=self.actor)
+        self._move(row, MovementKind.reserve, quantity, reference)
+        self._event("bonded:reservation:reserve", row, reference,
+                    {"item_no": row.item_no, "quantity": quantity, "available_before": available,
+                     "enterprise_id": claim.enterprise_id})
+        return BondedDecision(ok=True, reason_code=None, warehouse_code=row.warehouse_code, item_no=row.item_no,
+                              quantity=quantity, available_before=available, reference=reference)
+
+    def reserve_group(self, claims: Sequence[StockClaim]) -> GroupOutcome:
+        """Reserve every claim of the group in order, or none: the first that is short or raises undoes the
+        group's earlier claims (as the single calls inside one rolled-back savepoint)."""
+        marks = (len(self.movements), len(self.events))
+        decisions: list[BondedDecision] = []
+        error: AppError | None = None
+        for claim in claims:
+            try:
+                decision = self._reserve_one(claim)
+            except AppError as exc:
+                error = exc
+                break
+            decisions.append(decision)
+            if not decision.ok:
+                break
+        ok = error is None and all(d.ok for d in decisions)
+        if not ok:  # undo the group's reservations (each left exactly one reserve movement)
+            for move in self.movements[marks[0]:]:
+                self.rows[move["stock_id"]].reserved -= move["quantity"]
+                del self.held[move["reference"]]
+            del self.movements[marks[0]:]
+            del self.events[marks[1]:]
+        return GroupOutcome(ok=ok, decisions=tuple(decisions), error=error)
+
+    def _view(self, held: _Held, changed: bool) -> ReservationView:
+        row = self.rows[held.stock_id]
+        return ReservationView(reference=held.reference, warehouse_code=row.warehouse_code, item_no=row.item_no,
+                               quantity=held.quantity, restored=held.restored, status=held.status,
+                               enterprise_id=held.enterprise_id, changed=changed)
+
+    def _settle(self, reference: str, target: ReservationStatus, document_no: str | None = None) -> ReservationView:
+        held = self.held.get(reference)
+        if held is None:
+            raise errors.reservation_unknown(reference)
+        if held.status != ReservationStatus.reserved:
+            if held.status == target:
+                return self._view(held, False)
+            raise errors.transition_not_allowed(reference, held.status, target.value)
+        row = self.rows[held.stock_id]
+        held.status = target.value
+        row.reserved -= held.quantity
+        if target is ReservationStatus.deducted:
+            row.on_hand -= held.quantity
+            self._move(row, MovementKind.deduct, held.quantity, reference, document_no)
+            self._event("bonded:reservation:deduct", row, reference,
+                        {"status": held.status, "quantity": held.quantity, "on_hand_after": row.on_hand,
+                         "document_no": document_no}, before={"status": "reserved"})
+        else:
+            self._move(row, MovementKind.cancel, held.quantity, reference)
+            self._event("bonded:reservation:cancel", row, reference, {"status": held.status, "quantity": held.quantity},
+                        before={"status": "reserved"})
+        return self._view(held, True)
+
+    def deduct(self, reference: str, document_no: str | None = None) -> ReservationView:
+        """:func:`deduct`, decided in memory."""
+        return self._settle(reference, ReservationStatus.deducted, document_no)
+
+    def cancel(self, reference: str) -> ReservationView:
+        """:func:`cancel_reservation`, decided in memory."""
+        return self._settle(reference, ReservationStatus.cancelled)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Write what was decided: new reservations and movements (one multi-row INSERT each), status changes
+        (one guarded UPDATE per target status), stock (one UPDATE … FROM (VALUES …); per row on SQLite),
+        then the audit events in decision order."""
+        session = self.session
+        session.flush()  # the caller's pending changes first (objects expired below must not lose them)
+        new = [h for h in self.held.values() if h.stored_status is None]
+        if new:
+            now = utcnow()
+            _insert_rows(session, BondedReservation.__table__, [
+                dict(reference=h.reference, stock_id=h.stock_id, warehouse_id=h.warehouse_id,
+                     enterprise_id=h.enterprise_id, quantity=h.quantity, restored=h.restored, status=h.status,
+                     actor=h.actor, created_at=now, updated_at=now) for h in new])
+        moved: dict[str, list[int]] = {}
+        for h in self.held.values():
+            if h.stored_status is not None and h.stored_status != h.status:
+                moved.setdefault(h.status, []).append(h.id)  # type: ignore[arg-type]
+        for status, ids in sorted(moved.items()):
+            done = session.execute(
+                update(BondedReservation).where(BondedReservation.id.in_(ids),
+                                                BondedReservation.status == ReservationStatus.reserved.value)
+                .values(status=status, updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+            if done != len(ids):  # a concurrent single call changed one first: never write a double change
+                raise Conflict(C.transition_not_allowed, "Bonded reservations changed concurrently; retry.")
+        for h in self.held.values():
+            h.stored_status = h.status
+        if self.movements:
+            _insert_rows(session, BondedMovement.__table__, self.movements)
+            self.movements = []
+        changed = [row for _, row in sorted(self.rows.items())
+                   if (row.on_hand, row.reserved) != (row.on_hand_stored, row.reserved_stored)]
+        if changed:
+            now = utcnow()
+            deltas = [(row.id, row.on_hand - row.on_hand_stored, row.reserved - row.reserved_stored) for row in changed]
+            if session.get_bind().dialect.name == "postgresql":
+                new_values = values(column("id", Integer), column("d_on_hand", Quantity), column("d_reserved", Quantity),
+                                    name="deltas").data(deltas)
+                session.execute(update(BondedStock).where(BondedStock.id == new_values.c.id)
+                                .values(on_hand=BondedStock.on_hand + new_values.c.d_on_hand,
+                                        reserved=BondedStock.reserved + new_values.c.d_reserved, updated_at=now)
+                                .execution_options(synchronize_session=False))
+            else:
+                table = BondedStock.__table__  # Core: one executemany, not the ORM's bulk update by key
+                session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                                .values(on_hand=table.c.on_hand + bindparam("b_on_hand", type_=Quantity),
+                                        reserved=table.c.reserved + bindparam("b_reserved", type_=Quantity),
+                                        updated_at=now),
+                                [{"b_id": i, "b_on_hand": a, "b_reserved": b} for i, a, b in deltas])
+            for row in changed:
+                row.on_hand_stored, row.reserved_stored = row.on_hand, row.reserved
+        for id_ in self.rows:
+            obj = session.identity_map.get(identity_key(BondedStock, id_))
+            if obj is not None:
+                session.expire(obj)
+        events, self.events = self.events, []
+        if events:
+            with audit.deferred(session):
+                for e in events:
+                    audit.record(session=session, **e)
+
+
+def reserve_many(*, session: Session, claims: Sequence[Sequence[StockClaim]], actor: str) -> list[GroupOutcome]:
+    """:func:`reserve` for many groups of claims at once (a group: the lines of one list, all or nothing),
+    decided in order exactly as one call each would decide them (a later claim sees the earlier ones)."""
+    batch = StockBatch.for_claims(session, [c for group in claims for c in group], actor)
+    outcomes = [batch.reserve_group(group) for group in claims]
+    batch.write()
+    return outcomes
+
+
+def _settle_many(session: Session, references: Sequence[str], actor: str, how: str) -> list[ReservationView | AppError]:
+    batch = StockBatch.for_references(session, references, actor)
+    out: list[ReservationView | AppError] = []
+    for reference in references:
+        try:
+            out.append(getattr(batch, how)(reference))
+        except AppError as exc:
+            out.append(exc)
+    batch.write()
+    return out
+
+
+def deduct_many(*, session: Session, references: Sequence[str], actor: str) -> list[ReservationView | AppError]:
+    """:func:`deduct` for many references in one lock round; each result is the view, or the error the single
+    call would have raised (unknown reference, wrong state) — the others still go through."""
+    return _settle_many(session, references, actor, "deduct")
+
+
+def cancel_many(*, session: Session, references: Sequence[str], actor: str) -> list[ReservationView | AppError]:
+    """:func:`cancel_reservation` for many references in one lock round (results as :func:`deduct_many`)."""
+    return _settle_many(session, references, actor, "cancel")

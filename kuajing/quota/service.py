@@ -17,28 +17,31 @@ movements: used = consume − restore, reserved = reserve − consume − releas
 Concurrency: each change locks the buyer-year row (``SELECT … FOR UPDATE`` on PostgreSQL after a
 race-free ``INSERT … ON CONFLICT DO NOTHING``; on SQLite the first write takes the database's write
 lock, so writers serialise), then re-reads the reservation: two parcels can never pass the limit together.
+A :class:`QuotaBatch` (``reserve_many``, ``consume_many``, ``release_many``) locks all the rows of a batch in
+one statement ordered by ``(buyer_index, year)`` and decides in memory, in order, as the single calls do.
 Services never commit.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, bindparam, column, func, insert, select, tuple_, update, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from kuajing.audit import service as audit
 from kuajing.db.base import utcnow
-from kuajing.db.types import blind_index, blind_index_equals, mask, mask_name
-from kuajing.errors import FieldIssue, validation_error
+from kuajing.db.types import Money, blind_index, blind_index_equals, mask, mask_name
+from kuajing.errors import AppError, FieldIssue, validation_error
 from kuajing.quota import errors
 from kuajing.quota.choices import MovementKind, ReservationStatus
 from kuajing.quota.errors import QuotaErrorCode
@@ -235,62 +238,14 @@ def _change(account: QuotaAccount, res: QuotaReservation, changed: bool) -> Quot
 
 def reserve(*, session: Session, buyer_id_number: str, buyer_name: str, declared_on: date | datetime,
             amount: Decimal, reference: str, single_item_full_rate: bool = False, actor: str) -> QuotaDecision:
-    """Reserve ``amount`` of the buyer's year on declaration; −621018 past the annual limit, −621005 past the single one."""
-    issues = _identity_issues(buyer_id_number, buyer_name, strict=False)
-    if not reference or len(reference) > 100:
-        issues.append(FieldIssue(QuotaErrorCode.reference_reused, "reference",
-                                 "Give a reference of 1 to 100 characters.", reference))
-    if issues:
-        raise validation_error(issues)
-    amount = _amount(amount)
-    on = declaration_date(declared_on)
-    year = on.year
-    limit = annual_limit(on)
-    single = rule("cbec.single_limit_cny", on).value
-    full_rate_channel = bool(rule("cbec.full_rate_single_item", on).value)
-    bidx = blind_index(buyer_id_number)
+    """Reserve ``amount`` of the buyer's year on declaration; −621018 past the annual limit, −621005 past the single one.
 
-    _ensure_account(session, buyer_index=bidx, year=year, buyer_id_number=buyer_id_number, buyer_name=buyer_name)
-    account = _lock_account(session, buyer_index=bidx, year=year)
-    assert account is not None
-
-    existing = _reservation(session, reference)
-    if existing is not None:
-        if existing.account_id != account.id or existing.amount != amount:
-            raise errors.reference_reused(reference)
-        return _decision(existing, year, repeated=True)
-
-    used, reserved = account.used, account.reserved
-    total_after = used + reserved + amount
-    reason: str | None = None
-    if account.customs_blocked:
-        reason = QuotaErrorCode.annual_limit.value
-    elif amount > single and not (single_item_full_rate and full_rate_channel):
-        reason = QuotaErrorCode.single_limit.value  # R1.11 (and R1.9 before 2019: no full-rate channel)
-    elif total_after > limit:  # "exceeds" (超过): exactly the limit is allowed (R1.11)
-        reason = QuotaErrorCode.annual_limit.value
-    before = _snapshot(account)
-    res = QuotaReservation(
-        reference=reference, account_id=account.id, amount=amount,
-        status=ReservationStatus.rejected.value if reason else ReservationStatus.reserved.value,
-        single_item_full_rate=single_item_full_rate, reason_code=reason, limit_amount=limit, used_before=used,
-        reserved_before=reserved, total_after=total_after, restored=ZERO, actor=actor,
-    )
-    try:
-        with session.begin_nested():
-            session.add(res)
-            session.flush()
-    except IntegrityError:  # the same reference was just taken for another buyer
-        raise errors.reference_reused(reference) from None
-    if reason is None:
-        account.reserved = reserved + amount
-        _move(session, account, res, MovementKind.reserve, amount, actor)
-    session.flush()
-    audit.record(session=session, action=f"quota:reservation:{'reserve' if reason is None else 'reject'}",
-                 stream=_stream(bidx), actor=actor, subject_id=reference, before=before,
-                 after=_snapshot(account, res) | {"reason_code": reason, "limit": limit,
-                                                  "declared_on": on.isoformat()})
-    return _decision(res, year, repeated=False, blocked=bool(reason) and account.customs_blocked)
+    A batch of one (:func:`reserve_many`): the buyer-year row is created if missing, locked, and the claim
+    decided against it; a repeat of ``reference`` returns the first decision.
+    """
+    return reserve_many(session=session, actor=actor, requests=[QuotaRequest(
+        buyer_id_number=buyer_id_number, buyer_name=buyer_name, declared_on=declared_on, amount=amount,
+        reference=reference, single_item_full_rate=single_item_full_rate)])[0]
 
 
 def _locked_reservation(session: Session, reference: str) -> tuple[QuotaAccount, QuotaReservation]:
@@ -482,3 +437,342 @@ def movement_totals(*, session: Session, buyer_id_number: str, year: int) -> tup
     used = got[MovementKind.consume] - got[MovementKind.restore]
     reserved = got[MovementKind.reserve] - got[MovementKind.consume] - got[MovementKind.release]
     return used, reserved
+
+
+# --- batches (set-based: one lock round, multi-row writes) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuotaRequest:
+    """One claim of a batch (额度占用申请): the arguments of :func:`reserve`."""
+
+    buyer_id_number: str
+    buyer_name: str
+    declared_on: date | datetime
+    amount: Decimal
+    reference: str
+    single_item_full_rate: bool = False
+
+
+@dataclass
+class _Account:
+    """A locked buyer-year row as kept in memory by a batch (个人年度额度账户)."""
+
+    id: int
+    buyer_index: str
+    year: int
+    buyer_id_number: str
+    customs_blocked: bool
+    used: Decimal
+    reserved: Decimal
+    changed: bool = False
+
+
+@dataclass
+class _Claim:
+    """A reservation as kept in memory by a batch (额度占用); ``id`` is None until written."""
+
+    id: int | None
+    reference: str
+    account_id: int
+    amount: Decimal
+    status: str
+    reason_code: str | None
+    limit_amount: Decimal
+    used_before: Decimal
+    reserved_before: Decimal
+    total_after: Decimal
+    restored: Decimal
+    single_item_full_rate: bool = False
+    actor: str = ""
+    stored_status: str | None = None  # the status in the database (None: a new reservation)
+
+
+def _checked(req: QuotaRequest) -> tuple[Decimal, date]:
+    """The claim's amount and declaration date, or the validation error :func:`reserve` raises."""
+    issues = _identity_issues(req.buyer_id_number, req.buyer_name, strict=False)
+    if not req.reference or len(req.reference) > 100:
+        issues.append(FieldIssue(QuotaErrorCode.reference_reused, "reference",
+                                 "Give a reference of 1 to 100 characters.", req.reference))
+    if issues:
+        raise validation_error(issues)
+    return _amount(req.amount), declaration_date(req.declared_on)
+
+
+_ACCOUNT_COLUMNS = (QuotaAccount.id, QuotaAccount.buyer_index, QuotaAccount.year, QuotaAccount.buyer_id_number,
+                    QuotaAccount.customs_blocked, QuotaAccount.used, QuotaAccount.reserved)
+
+
+class QuotaBatch:
+    """Many quota changes decided together: every buyer-year row involved locked in ONE ordered statement,
+    each change decided in memory in the caller's order exactly as the single-call functions decide it,
+    then written with multi-row statements by :meth:`write` (reservations, movements, one balance update).
+
+    Lock order is global: ``(buyer_index, year)`` for every batch, so two batches never deadlock on the
+    quota rows (a single call locks one row). On SQLite a write comes first and takes the database's write
+    lock, as in the single calls. Open one with :meth:`for_requests` or :meth:`for_references`.
+    """
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self.session = session
+        self.actor = actor
+        self.accounts: dict[int, _Account] = {}
+        self.by_key: dict[tuple[str, int], _Account] = {}
+        self.claims: dict[str, _Claim] = {}
+        self.movements: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    # -- opening: lock and load -------------------------------------------------------------------
+
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
+
+    def _keep_accounts(self, rows) -> None:
+        for r in rows:
+            acct = _Account(id=r.id, buyer_index=r.buyer_index, year=r.year, buyer_id_number=r.buyer_id_number,
+                            customs_blocked=r.customs_blocked, used=r.used, reserved=r.reserved)
+            self.accounts[acct.id] = acct
+            self.by_key[(acct.buyer_index, acct.year)] = acct
+
+    def _keep_claims(self, references: Sequence[str]) -> None:
+        wanted = sorted({r for r in references if r} - set(self.claims))
+        for start in range(0, len(wanted), 500):
+            for res in self.session.execute(select(QuotaReservation).where(
+                    QuotaReservation.reference.in_(wanted[start:start + 500]))).scalars():
+                self.claims[res.reference] = _Claim(
+                    id=res.id, reference=res.reference, account_id=res.account_id, amount=res.amount,
+                    status=res.status, reason_code=res.reason_code, limit_amount=res.limit_amount,
+                    used_before=res.used_before, reserved_before=res.reserved_before, total_after=res.total_after,
+                    restored=res.restored, single_item_full_rate=res.single_item_full_rate, actor=res.actor,
+                    stored_status=res.status)
+
+    @classmethod
+    def for_requests(cls, session: Session, requests: Sequence[QuotaRequest], actor: str) -> QuotaBatch:
+        """Create the missing buyer-year rows (one INSERT … ON CONFLICT DO NOTHING), lock all of them (one
+        ordered SELECT … FOR UPDATE) and load the reservations the references already name."""
+        batch = cls(session, actor)
+        firsts: dict[tuple[str, int], QuotaRequest] = {}
+        for req in requests:
+            _checked(req)  # a bad claim raises before anything is written, as the single call does
+            firsts.setdefault((blind_index(req.buyer_id_number), declaration_date(req.declared_on).year), req)
+        if not firsts:
+            return batch
+        now = utcnow()
+        rows = [dict(buyer_index=key[0], year=key[1], buyer_id_number=req.buyer_id_number,
+                     buyer_name=req.buyer_name.strip(), name_index=blind_index(req.buyer_name), used=ZERO,
+                     reserved=ZERO, customs_blocked=False, created_at=now, updated_at=now)
+                 for key, req in sorted(firsts.items())]
+        session.execute(_insert(session)(QuotaAccount).values(rows)
+                        .on_conflict_do_nothing(index_elements=["buyer_index", "year"]))
+        keys = sorted(firsts)
+        batch._keep_accounts(session.execute(
+            select(*_ACCOUNT_COLUMNS).where(tuple_(QuotaAccount.buyer_index, QuotaAccount.year).in_(keys))
+            .order_by(QuotaAccount.buyer_index, QuotaAccount.year).with_for_update()).all())
+        batch._keep_claims([req.reference for req in requests])
+        return batch
+
+    @classmethod
+    def for_references(cls, session: Session, references: Sequence[str], actor: str) -> QuotaBatch:
+        """Lock the buyer-year rows of the reservations ``references`` (one ordered SELECT … FOR UPDATE),
+        then read the reservations under the lock."""
+        batch = cls(session, actor)
+        wanted = sorted({r for r in references if r})
+        if not wanted:
+            return batch
+        owners = select(QuotaReservation.account_id).where(QuotaReservation.reference.in_(wanted))
+        if batch._sqlite():  # the first write takes SQLite's write lock before anything is read
+            session.execute(update(QuotaAccount).where(QuotaAccount.id.in_(owners)).values(updated_at=utcnow())
+                            .execution_options(synchronize_session=False))
+        batch._keep_accounts(session.execute(
+            select(*_ACCOUNT_COLUMNS).where(QuotaAccount.id.in_(owners))
+            .order_by(QuotaAccount.buyer_index, QuotaAccount.year).with_for_update()).all())
+        batch._keep_claims(wanted)
+        return batch
+
+    # -- decisions in memory ----------------------------------------------------------------------
+
+    def _event(self, action: str, account: _Account, subject: str, before: dict, after: dict) -> None:
+        self.events.append(dict(action=action, stream=_stream(account.buyer_index), actor=self.actor,
+                                subject_id=subject, before=before, after=after))
+
+    def _move(self, account: _Account, claim: _Claim, kind: MovementKind, amount: Decimal) -> None:
+        self.movements.append(dict(account=account, claim=claim, kind=kind.value, amount=amount,
+                                   reference=claim.reference, movement_key=claim.reference, actor=self.actor,
+                                   at=utcnow()))
+
+    def reserve(self, req: QuotaRequest) -> QuotaDecision:
+        """:func:`reserve`, decided in memory (the account must have been locked by :meth:`for_requests`)."""
+        amount, on = _checked(req)
+        reference = req.reference
+        year = on.year
+        limit = annual_limit(on)
+        single = rule("cbec.single_limit_cny", on).value
+        full_rate_channel = bool(rule("cbec.full_rate_single_item", on).value)
+        account = self.by_key[(blind_index(req.buyer_id_number), year)]
+
+        existing = self.claims.get(reference)
+        if existing is not None:
+            if existing.account_id != account.id or existing.amount != amount:
+                raise errors.reference_reused(reference)
+            return _decision(existing, year, repeated=True)
+
+        used, reserved = account.used, account.reserved
+        total_after = used + reserved + amount
+        reason: str | None = None
+        if account.customs_blocked:
+            reason = QuotaErrorCode.annual_limit.value
+        elif amount > single and not (req.single_item_full_rate and full_rate_channel):
+            reason = QuotaErrorCode.single_limit.value  # R1.11 (and R1.9 before 2019: no full-rate channel)
+        elif total_after > limit:  # "exceeds" (超过): exactly the limit is allowed (R1.11)
+            reason = QuotaErrorCode.annual_limit.value
+        before = _snapshot(account)  # type: ignore[arg-type]
+        claim = _Claim(id=None, reference=reference, account_id=account.id, amount=amount,
+                       status=ReservationStatus.rejected.value if reason else ReservationStatus.reserved.value,
+                       reason_code=reason, limit_amount=limit, used_before=used, reserved_before=reserved,
+                       total_after=total_after, restored=ZERO, single_item_full_rate=req.single_item_full_rate,
+                       actor=self.actor)
+        self.claims[reference] = claim
+        if reason is None:
+            account.reserved = reserved + amount
+            account.changed = True
+            self._move(account, claim, MovementKind.reserve, amount)
+        self._event(f"quota:reservation:{'reserve' if reason is None else 'reject'}", account, reference, before,
+                    _snapshot(account, claim) | {"reason_code": reason, "limit": limit,  # type: ignore[arg-type]
+                                                 "declared_on": on.isoformat()})
+        return _decision(claim, year, repeated=False, blocked=bool(reason) and account.customs_blocked)
+
+    def _settle(self, reference: str, target: ReservationStatus) -> QuotaChange:
+        claim = self.claims.get(reference)
+        if claim is None:
+            raise errors.reservation_unknown(reference)
+        account = self.accounts[claim.account_id]
+        if target is ReservationStatus.consumed:
+            if claim.status == ReservationStatus.consumed:
+                return _change(account, claim, False)  # type: ignore[arg-type]
+        elif claim.status in (ReservationStatus.released, ReservationStatus.rejected):
+            return _change(account, claim, False)  # type: ignore[arg-type]
+        if claim.status != ReservationStatus.reserved:
+            raise errors.transition_not_allowed(reference, claim.status, target.value)
+        before = _snapshot(account, claim)  # type: ignore[arg-type]
+        account.reserved -= claim.amount
+        if target is ReservationStatus.consumed:
+            account.used += claim.amount
+        account.changed = True
+        claim.status = target.value
+        kind = MovementKind.consume if target is ReservationStatus.consumed else MovementKind.release
+        self._move(account, claim, kind, claim.amount)
+        self._event(f"quota:reservation:{kind.value}", account, reference, before,
+                    _snapshot(account, claim))  # type: ignore[arg-type]
+        return _change(account, claim, True)  # type: ignore[arg-type]
+
+    def consume(self, reference: str) -> QuotaChange:
+        """:func:`consume`, decided in memory."""
+        return self._settle(reference, ReservationStatus.consumed)
+
+    def release(self, reference: str) -> QuotaChange:
+        """:func:`release`, decided in memory."""
+        return self._settle(reference, ReservationStatus.released)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Write what was decided: new reservations (one multi-row INSERT), status changes of stored ones (one
+        guarded UPDATE per target status), movements (one multi-row INSERT), balances (one UPDATE … FROM
+        (VALUES …); per row on SQLite), then the audit events in decision order."""
+        session = self.session
+        session.flush()  # the caller's pending changes first (objects expired below must not lose them)
+        new = [c for c in self.claims.values() if c.stored_status is None and c.id is None]
+        if new:
+            rows = [dict(reference=c.reference, account_id=c.account_id, amount=c.amount, status=c.status,
+                         single_item_full_rate=c.single_item_full_rate, reason_code=c.reason_code,
+                         limit_amount=c.limit_amount, used_before=c.used_before, reserved_before=c.reserved_before,
+                         total_after=c.total_after, restored=c.restored, actor=c.actor) for c in new]
+            ids = session.scalars(insert(QuotaReservation).returning(QuotaReservation.id, sort_by_parameter_order=True),
+                                  rows).all()
+            for claim, id_ in zip(new, ids, strict=True):
+                claim.id = id_
+                claim.stored_status = claim.status
+        moved: dict[str, list[int]] = {}
+        for c in self.claims.values():
+            if c.stored_status is not None and c.stored_status != c.status:
+                moved.setdefault(c.status, []).append(c.id)  # type: ignore[arg-type]
+        for status, ids in sorted(moved.items()):
+            done = session.execute(
+                update(QuotaReservation).where(QuotaReservation.id.in_(ids),
+                                               QuotaReservation.status == ReservationStatus.reserved.value)
+                .values(status=status, updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+            if done != len(ids):  # the account locks make this impossible; never write a double change
+                raise RuntimeError(f"quota reservations changed concurrently: {done} of {len(ids)} moved to {status}")
+        for c in self.claims.values():
+            c.stored_status = c.status
+        if self.movements:
+            rows = [dict(account_id=m["account"].id, reservation_id=m["claim"].id, kind=m["kind"], amount=m["amount"],
+                         reference=m["reference"], movement_key=m["movement_key"], actor=m["actor"], at=m["at"])
+                    for m in self.movements]
+            for start in range(0, len(rows), 1000):  # multi-row INSERT … VALUES (…), (…)
+                session.execute(insert(QuotaMovement.__table__).values(rows[start:start + 1000]))
+            self.movements = []
+        changed = sorted((a for a in self.accounts.values() if a.changed), key=lambda a: a.id)
+        if changed:
+            now = utcnow()
+            if session.get_bind().dialect.name == "postgresql":
+                new_values = values(column("id", BigInteger), column("used", Money()), column("reserved", Money()),
+                                    name="balances").data([(a.id, a.used, a.reserved) for a in changed])
+                session.execute(update(QuotaAccount).where(QuotaAccount.id == new_values.c.id)
+                                .values(used=new_values.c.used, reserved=new_values.c.reserved, updated_at=now)
+                                .execution_options(synchronize_session=False))
+            else:
+                table = QuotaAccount.__table__  # Core: one executemany, not the ORM's bulk update by key
+                session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                                .values(used=bindparam("b_used", type_=Money()),
+                                        reserved=bindparam("b_reserved", type_=Money()), updated_at=now),
+                                [{"b_id": a.id, "b_used": a.used, "b_reserved": a.reserved} for a in changed])
+            for a in changed:
+                a.changed = False
+        _expire(session, QuotaAccount, [a.id for a in self.accounts.values()])
+        _expire(session, QuotaReservation, [c.id for c in self.claims.values() if c.id is not None])
+        events, self.events = self.events, []
+        if events:
+            with audit.deferred(session):
+                for e in events:
+                    audit.record(session=session, **e)
+
+
+def _expire(session: Session, model, ids: Sequence[int]) -> None:
+    """Objects of ``model`` the session already holds are stale after a Core write: expire them (no SQL)."""
+    for id_ in ids:
+        obj = session.identity_map.get(identity_key(model, id_))
+        if obj is not None:
+            session.expire(obj)
+
+
+def reserve_many(*, session: Session, requests: Sequence[QuotaRequest], actor: str) -> list[QuotaDecision]:
+    """:func:`reserve` for many claims at once, decided in list order exactly as one call each would decide
+    them (a buyer twice in the batch sees the first claim); a validation error raises for the whole batch."""
+    batch = QuotaBatch.for_requests(session, requests, actor)
+    decisions = [batch.reserve(req) for req in requests]
+    batch.write()
+    return decisions
+
+
+def _settle_many(session: Session, references: Sequence[str], actor: str, how: str) -> list[QuotaChange | AppError]:
+    batch = QuotaBatch.for_references(session, references, actor)
+    out: list[QuotaChange | AppError] = []
+    for reference in references:
+        try:
+            out.append(getattr(batch, how)(reference))
+        except AppError as exc:
+            out.append(exc)
+    batch.write()
+    return out
+
+
+def consume_many(*, session: Session, references: Sequence[str], actor: str) -> list[QuotaChange | AppError]:
+    """:func:`consume` for many references in one lock round; each result is the change, or the error the
+    single call would have raised (unknown reference, wrong state) — the others still go through."""
+    return _settle_many(session, references, actor, "consume")
+
+
+def release_many(*, session: Session, references: Sequence[str], actor: str) -> list[QuotaChange | AppError]:
+    """:func:`release` for many references in one lock round (results as :func:`consume_many`)."""
+    return _settle_many(session, references, actor, "release")

@@ -263,21 +263,19 @@ def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now:
     if not lists:
         return []
     found = _documents_of(session, lists)
-    complete = [inv for inv in lists if all(d is not None for d in found(inv))]
-    bonded_lines = [(inv.ems_no or "", line.item_record_no or line.item_no or "")
-                    for inv in complete if inv.trade_mode == "1210" for line in inv.items]
-    if len(complete) > 1 and bonded_lines:  # several lists: take their stock locks at once, in one order
-        from kuajing.bonded import service as bonded
-
-        bonded.lock_stock(session=session, lines=bonded_lines)
-    done = []
+    checked = []
     for inv in lists:
         order, payment, waybill = found(inv)
         if order is None or payment is None or waybill is None:
             continue
         inv.documents_complete_at = inv.documents_complete_at or now
-        mismatches = match(_order_doc(order), _payment_doc(payment), _waybill_doc(waybill), _inventory_doc(inv),
-                           identity_verified=identity_verified)
+        checked.append((inv, match(_order_doc(order), _payment_doc(payment), _waybill_doc(waybill),
+                                   _inventory_doc(inv), identity_verified=identity_verified)))
+    # the lists that match: tax, quota and bonded stock of all of them decided together, in list order
+    ready = dict(zip((id(inv) for inv, m in checked if not m),
+                     _reserve_all(session, [inv for inv, m in checked if not m], now), strict=True))
+    done = []
+    for inv, mismatches in checked:
         if mismatches:
             stored = [stored_mismatch(m) for m in mismatches]
             if inv.mismatches == stored and inv.status == InventoryStatus.mismatch.value:
@@ -291,7 +289,7 @@ def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now:
         else:
             inv.mismatches = None
             inv.matched_at = now
-            declare(session=session, inventory=inv, order=order, now=now)
+            _finish_declare(session, inv, ready[id(inv)], now)
         done.append(inv)
     return done
 
@@ -384,104 +382,143 @@ def _tax_quote(inv: Inventory):
                      insured_fee=round_fen(inv.insured_fee), buyer_id_number=inv.buyer_id_number)
 
 
-def _quota_reserve(session: Session, inv: Inventory, amount: Decimal, full_rate: bool):
+def _quota_request(inv: Inventory, amount: Decimal, full_rate: bool):
+    """The list's claim on the buyer's annual quota (个人年度额度占用)."""
     from kuajing.quota import service as quota
 
-    return quota.reserve(session=session, buyer_id_number=inv.buyer_id_number, buyer_name=inv.buyer_name,
-                         declared_on=_declared_on(inv), amount=amount, reference=inv.quota_reference,
-                         single_item_full_rate=full_rate, actor=ACTOR)
+    return quota.QuotaRequest(buyer_id_number=inv.buyer_id_number, buyer_name=inv.buyer_name,
+                              declared_on=_declared_on(inv), amount=amount, reference=inv.quota_reference,
+                              single_item_full_rate=full_rate)
 
 
-def _quota_call(name: str, session: Session, reference: str | None) -> None:
-    if not reference:
-        return
-    from kuajing.quota import service as quota
-
-    try:
-        getattr(quota, name)(session=session, reference=reference, actor=ACTOR)
-    except AppError as exc:  # already in the target state or unknown: logged, the list's state still moves
-        log.warning("quota %s %s: %s", name, reference, exc)
-
-
-def _stock_reserve(session: Session, inv: Inventory) -> str | None:
-    """Reserve each line's bonded stock (1210); the reason when short (nothing is kept then)."""
+def _stock_lines(inv: Inventory, stock_reference: str):
+    """The list's lines in the one lock order of every list (by record line), with their claims on bonded
+    stock (保税账册占用, 1210), so two lists of the same goods never deadlock."""
     from kuajing.bonded import service as bonded
 
-    # one lock order for every list (by record line), so two lists of the same goods cannot deadlock
     for line in sorted(inv.items, key=lambda li: (li.item_record_no or li.item_no or "", li.gnum)):
         item_no = line.item_record_no or line.item_no or ""
-        try:
-            decision = bonded.reserve(session=session, warehouse_code=inv.ems_no or "", item_no=item_no,
-                                      quantity=line.qty, reference=f"{inv.stock_reference}/{line.gnum}",
-                                      actor=ACTOR, enterprise_id=inv.sender_enterprise_id)
-        except AppError as exc:
-            return f"{inv.ems_no}/{item_no}: {exc.code}"
-        if not decision.ok:
-            return f"{inv.ems_no}/{item_no}: {decision.available_before} < {line.qty}"
-    return None
+        yield line, bonded.StockClaim(warehouse_code=inv.ems_no or "", item_no=item_no, quantity=line.qty,
+                                      reference=f"{stock_reference}/{line.gnum}",
+                                      enterprise_id=inv.sender_enterprise_id)
 
 
-def _stock_call(name: str, session: Session, inv: Inventory) -> None:
-    if not inv.stock_reference:
-        return
+def _stock_short(inv: Inventory, lines: list, outcome) -> str:
+    """Why the list's stock could not be reserved (the line that stopped it)."""
+    tried = len(outcome.decisions) if outcome.error is not None else len(outcome.decisions) - 1
+    line, claim = lines[tried]
+    if outcome.error is not None:
+        return f"{inv.ems_no}/{claim.item_no}: {outcome.error.code}"
+    return f"{inv.ems_no}/{claim.item_no}: {outcome.decisions[-1].available_before} < {line.qty}"
+
+
+def _stock_reference(inv: Inventory) -> str:
+    return f"{inv.business_key}#{len(inv.app_history or [])}"[:90]
+
+
+@dataclass
+class _Ready:
+    """What the tax, quota and stock checks decided for one matched list (applied by :func:`_finish_declare`)."""
+
+    outcome: str  # "declared" | "check_failed" | "tax_rejected" | "limit_rejected" | "stock_short"
+    quote: object = None
+    detail: str | None = None
+    decision: object = None
+
+
+def _reserve_all(session: Session, lists: list[Inventory], now: datetime) -> list[_Ready]:
+    """Tax, quota and bonded stock of matched lists, set-based: the tax quotes first, then every buyer-year
+    row (额度账户) locked in one statement and every stock row (保税库存) in one, then each list decided in
+    list order exactly as one declaration at a time (quota, then its stock; a list short of stock frees its
+    quota claim before the next list is decided), then all the ledger writes together."""
+    if not lists:
+        return []
     from kuajing.bonded import service as bonded
+    from kuajing.quota import service as quota
 
-    for line in inv.items:
+    ready: list[_Ready | None] = [None] * len(lists)
+    claiming: list[tuple[int, Inventory, object]] = []
+    for n, inv in enumerate(lists):
+        version = len(inv.app_history or [])
         try:
-            getattr(bonded, name)(session=session, reference=f"{inv.stock_reference}/{line.gnum}", actor=ACTOR)
+            result = _tax_quote(inv)
         except AppError as exc:
-            log.warning("bonded %s %s/%s: %s", name, inv.stock_reference, line.gnum, exc)
+            ready[n] = _Ready("check_failed", detail="; ".join(f"{e.path}: {e.code}" for e in exc.errors) or exc.code)
+            continue
+        q = result.quote
+        inv.tax_channel, inv.taxable_price = q.channel.value, q.taxable_price
+        inv.duty, inv.vat, inv.consumption_tax, inv.tax_total = q.duty, q.vat, q.consumption_tax, q.total
+        if q.channel.value == "rejected":
+            ready[n] = _Ready("tax_rejected", quote=q)
+            continue
+        inv.quota_reference = f"{inv.business_key}#{version}"[:100]
+        claiming.append((n, inv, q))
+    if claiming:
+        requests = [_quota_request(inv, q.taxable_price, q.channel.value == "cbec_full_rate") for _, inv, q in claiming]
+        quotas = quota.QuotaBatch.for_requests(session, requests, ACTOR)
+        lines = {id(inv): list(_stock_lines(inv, _stock_reference(inv))) for _, inv, _ in claiming
+                 if inv.trade_mode == "1210"}
+        stock = bonded.StockBatch.for_claims(session, [c for group in lines.values() for _, c in group], ACTOR)
+        for (n, inv, q), request in zip(claiming, requests, strict=True):
+            decision = quotas.reserve(request)
+            if not decision.ok:
+                inv.quota_reference = None
+                ready[n] = _Ready("limit_rejected", quote=q, decision=decision)
+                continue
+            if inv.trade_mode == "1210":
+                inv.stock_reference = _stock_reference(inv)
+                group = lines[id(inv)]
+                outcome = stock.reserve_group([c for _, c in group])
+                if not outcome.ok:
+                    inv.stock_reference = None
+                    try:
+                        quotas.release(inv.quota_reference)
+                    except AppError as exc:  # as the single release call: logged, the list still moves
+                        log.warning("quota release %s: %s", inv.quota_reference, exc)
+                    ready[n] = _Ready("stock_short", quote=q, detail=_stock_short(inv, group, outcome))
+                    continue
+            ready[n] = _Ready("declared", quote=q)
+        quotas.write()
+        stock.write()
+    return ready  # type: ignore[return-value]
 
 
-def declare(*, session: Session, inventory: Inventory, order: ImportOrder | None = None,
-            now: datetime | None = None) -> Inventory:
-    """A matched list: tax, quota, stock (1210), then the outbox; or the reason it cannot go."""
-    inv, now = inventory, now or utcnow()
-    version = len(inv.app_history or [])
-    try:
-        result = _tax_quote(inv)
-    except AppError as exc:
-        detail = "; ".join(f"{e.path}: {e.code}" for e in exc.errors) or exc.code
-        _set_status(session, inv, InventoryStatus.check_failed, action="check-fail", info=detail)
-        _platform_receipt(session, inv, errors.INVALID["CEB621"], detail, now)
-        return inv
-    q = result.quote
-    inv.tax_channel, inv.taxable_price = q.channel.value, q.taxable_price
-    inv.duty, inv.vat, inv.consumption_tax, inv.tax_total = q.duty, q.vat, q.consumption_tax, q.total
-    if q.channel.value == "rejected":
+def _finish_declare(session: Session, inv: Inventory, ready: _Ready, now: datetime) -> None:
+    """The list's state, receipt and outbox row for what :func:`_reserve_all` decided."""
+    q = ready.quote
+    if ready.outcome == "check_failed":
+        _set_status(session, inv, InventoryStatus.check_failed, action="check-fail", info=ready.detail)
+        _platform_receipt(session, inv, errors.INVALID["CEB621"], ready.detail or "", now)
+    elif ready.outcome == "tax_rejected":
         code = q.reason_code.value if q.reason_code else errors.SINGLE_LIMIT
         code = code if code.startswith("-") else errors.INVALID["CEB621"]
         _set_status(session, inv, InventoryStatus.limit_rejected, action="limit-reject", info=code,
                     extra={"reason_code": code})
         _platform_receipt(session, inv, code, f"{inv.order_no} {q.taxable_price}", now)
-        return inv
-    inv.quota_reference = f"{inv.business_key}#{version}"[:100]
-    decision = _quota_reserve(session, inv, q.taxable_price, q.channel.value == "cbec_full_rate")
-    if not decision.ok:
+    elif ready.outcome == "limit_rejected":
+        decision = ready.decision
         _set_status(session, inv, InventoryStatus.limit_rejected, action="limit-reject", info=decision.reason_code,
                     extra={"reason_code": decision.reason_code})
         _platform_receipt(session, inv, decision.reason_code or errors.ANNUAL_LIMIT,
                           f"{inv.order_no} {decision.total_after}/{decision.limit}", now)
-        inv.quota_reference = None
-        return inv
-    if inv.trade_mode == "1210":
-        inv.stock_reference = f"{inv.business_key}#{version}"[:90]
-        with session.begin_nested() as sp:
-            short = _stock_reserve(session, inv)
-            if short:
-                sp.rollback()
-        if short:
-            inv.stock_reference = None
-            _quota_call("release", session, inv.quota_reference)
-            _set_status(session, inv, InventoryStatus.stock_short, action="stock-short", info=short)
-            _platform_receipt(session, inv, errors.STOCK_SHORT, short, now)
-            return inv
-    enqueue(session=session, doc=inv, message_type="CEB621")
-    inv.declared_at = now
-    _set_status(session, inv, InventoryStatus.declared, action="declare",
-                extra={"tax_total": q.total, "taxable_price": q.taxable_price, "channel": q.channel.value})
-    events.publish(session=session, name="import.inventory.declared", inventory=inv)
-    return inv
+    elif ready.outcome == "stock_short":
+        _set_status(session, inv, InventoryStatus.stock_short, action="stock-short", info=ready.detail)
+        _platform_receipt(session, inv, errors.STOCK_SHORT, ready.detail or "", now)
+    else:
+        enqueue(session=session, doc=inv, message_type="CEB621")
+        inv.declared_at = now
+        _set_status(session, inv, InventoryStatus.declared, action="declare",
+                    extra={"tax_total": q.total, "taxable_price": q.taxable_price, "channel": q.channel.value})
+        events.publish(session=session, name="import.inventory.declared", inventory=inv)
+
+
+def declare(*, session: Session, inventory: Inventory, order: ImportOrder | None = None,
+            now: datetime | None = None) -> Inventory:
+    """A matched list: tax, quota, stock (1210), then the outbox; or the reason it cannot go (a batch of one
+    of what :func:`match_orders` does for all its matching lists)."""
+    now = now or utcnow()
+    _finish_declare(session, inventory, _reserve_all(session, [inventory], now)[0], now)
+    return inventory
 
 
 def expire_incomplete(*, session: Session, older_than: timedelta, now: datetime | None = None) -> int:
@@ -501,13 +538,87 @@ def expire_incomplete(*, session: Session, older_than: timedelta, now: datetime 
 
 # --- customs answers --------------------------------------------------------------------------------
 
+
+class _Ledgers:
+    """The quota and bonded changes of the customs receipts of one batch, collected while the receipts are
+    applied and written together by :meth:`flush` (额度核销 / 释放, 账册核扣 / 取消占用): one lock round and
+    a few multi-row statements per ledger instead of several statements per list and line. Each change
+    is decided as the single call would decide it, in receipt order; a change the single call would
+    refuse (unknown, already done) is logged and skipped, and the list's state still moves."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, Inventory]] = []  # ("release" | "reject", list) in receipt order
+
+    def released(self, inv: Inventory) -> None:
+        """Customs released the list (800): its quota claim is consumed, its stock deducted."""
+        self.changes.append(("release", inv))
+
+    def rejected(self, inv: Inventory) -> None:
+        """Customs refused the list: its quota claim is released, its stock reservation cancelled."""
+        self.changes.append(("reject", inv))
+
+    def flush(self, session: Session) -> None:
+        """Write the collected changes: quota first, then stock (the lock order of declarations)."""
+        changes, self.changes = self.changes, []
+        if not changes:
+            return
+        from kuajing.bonded import service as bonded
+        from kuajing.quota import service as quota
+
+        quota_work = [("consume" if how == "release" else "release", inv.quota_reference)
+                      for how, inv in changes if inv.quota_reference]
+        if quota_work:
+            batch = quota.QuotaBatch.for_references(session, [ref for _, ref in quota_work], ACTOR)
+            for name, reference in quota_work:
+                try:
+                    getattr(batch, name)(reference)
+                except AppError as exc:  # already in the target state or unknown: logged, as one call at a time
+                    log.warning("quota %s %s: %s", name, reference, exc)
+            batch.write()
+        bonded_lists = [(how, inv) for how, inv in changes if inv.stock_reference]
+        if bonded_lists:
+            gnums = _line_numbers(session, [inv for _, inv in bonded_lists])
+            stock_work = [("deduct" if how == "release" else "cancel", inv, gnum)
+                          for how, inv in bonded_lists for gnum in gnums[inv.id]]
+            batch = bonded.StockBatch.for_references(
+                session, [f"{inv.stock_reference}/{gnum}" for _, inv, gnum in stock_work], ACTOR)
+            for name, inv, gnum in stock_work:
+                try:
+                    getattr(batch, name)(f"{inv.stock_reference}/{gnum}")
+                except AppError as exc:
+                    log.warning("bonded %s %s/%s: %s", "deduct" if name == "deduct" else "cancel_reservation",
+                                inv.stock_reference, gnum, exc)
+            batch.write()
+
+
+def _line_numbers(session: Session, lists: list[Inventory]) -> dict[int, list[int]]:
+    """The line numbers (商品序号) of each list, from its loaded lines or, for the others, one query."""
+    from kuajing.imports.models import InventoryItem
+
+    out = {inv.id: [line.gnum for line in inv.items] for inv in lists if "items" in inv.__dict__}
+    missing = sorted({inv.id for inv in lists} - set(out))
+    for inv_id in missing:
+        out[inv_id] = []
+    for start in range(0, len(missing), 500):
+        for inv_id, gnum in session.execute(
+                select(InventoryItem.inventory_id, InventoryItem.gnum)
+                .where(InventoryItem.inventory_id.in_(missing[start:start + 500]))
+                .order_by(InventoryItem.inventory_id, InventoryItem.gnum)):
+            out[inv_id].append(gnum)
+    return out
+
+
 _RANK = {InventoryStatus.declared: 0, InventoryStatus.customs_accepted: 1, InventoryStatus.review: 2,
          InventoryStatus.inspection: 2, InventoryStatus.detained: 3, InventoryStatus.decided: 4,
          InventoryStatus.released: 5, InventoryStatus.closed: 6}
 
 
 def _apply_list_receipt(session: Session, rec, when: datetime, found: _Found | None = None) -> Inventory | None:
-    found = found or _Found()
+    if found is None:  # on its own: the ledger changes are written at once
+        found = _Found()
+        inv = _apply_list_receipt(session, rec, when, found)
+        found.ledgers.flush(session)
+        return inv
     inv = None
     if rec.pre_no:
         inv = found.inventory(session, "pre_no", rec.pre_no)
@@ -523,9 +634,9 @@ def _apply_list_receipt(session: Session, rec, when: datetime, found: _Found | N
     current = InventoryStatus(inv.status)
     if code.startswith("-") or target is InventoryStatus.customs_rejected:
         if current in _RANK and current not in (InventoryStatus.released, InventoryStatus.closed):
-            _quota_call("release", session, inv.quota_reference)
-            _stock_call("cancel_reservation", session, inv)
+            found.ledgers.rejected(inv)
             if code == errors.ANNUAL_LIMIT:
+                found.ledgers.flush(session)  # the buyer's quota: released first, then blocked, as before
                 _customs_quota_block(session, inv)
             _set_status(session, inv, InventoryStatus.customs_rejected, action="customs-reject",
                         info=str(rec.return_info or ""), extra={"return_status": code})
@@ -535,8 +646,7 @@ def _apply_list_receipt(session: Session, rec, when: datetime, found: _Found | N
         session.flush()
         return inv  # a repeat or a late, older receipt: kept for the pull, the state does not go back
     if target is InventoryStatus.released:
-        _quota_call("consume", session, inv.quota_reference)
-        _stock_call("deduct", session, inv)
+        found.ledgers.released(inv)
         inv.released_at = when
     _set_status(session, inv, target, action=target.value.replace("_", "-"), info=str(rec.return_info or ""),
                 extra={"return_status": code})
@@ -580,6 +690,7 @@ class _Found:
         self.docs: dict[tuple[str, str], object] = {}  # (declaration type, business key) → document
         self.lists: dict[tuple[str, str], Inventory] = {}  # ("pre_no" | "invt_no", value) → list
         self.known: set[tuple[str, str]] = set()  # keys looked up (found or not)
+        self.ledgers = _Ledgers()  # quota and stock changes of the batch's list receipts, written at its end
 
     def prefetch(self, session: Session, messages: list[Message]) -> None:
         keys: dict[str, set[str]] = {}
@@ -640,6 +751,7 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
     found = _Found()
     found.prefetch(session, [msg])
     out = _apply_message(session, msg, now, found)
+    found.ledgers.flush(session)
     session.flush()
     return out
 
@@ -653,12 +765,15 @@ def apply_customs_messages(*, session: Session, messages: list[bytes], now: date
     found = _Found()
     found.prefetch(session, parsed)
     out = [_apply_message(session, msg, now, found) for msg in parsed]
+    found.ledgers.flush(session)
     session.flush()
     return out
 
 
 def _apply_message(session: Session, msg: Message, now: datetime, found: _Found) -> Applied:
     out = Applied(message_type=msg.message_type)
+    if msg.message_type in ("CEB624", "CEB626") or msg.message_type in CUSTOMS_APPLY:
+        found.ledgers.flush(session)  # returns and other domains see the ledgers as one message at a time would
     for rec in msg.records:
         out.records += 1
         owner, key, decl_type = None, None, None
