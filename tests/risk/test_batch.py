@@ -196,3 +196,27 @@ def test_a_batch_respects_alerts_already_open(db):
         service.enqueue(session=db, direction=direction, inventory_id=inventory_id, event="scan")
     service.process_queue(session=db, now=NOW + timedelta(hours=1))
     assert _outcome(db)["alerts"] == first
+
+
+def test_two_workers_never_take_the_same_queue_rows(db, session_factory):
+    """Worker one holds its claimed batch uncommitted; worker two takes only the rest (FOR UPDATE SKIP LOCKED on
+    PostgreSQL; SQLite has one writer at a time, so there worker two runs after worker one's commit)."""
+    ent = make_enterprise(db, customs_code="1502900003", district="150207", name_zh="并发电商")
+    for k in range(4):
+        inv = _import_list(db, ent=ent, buyer=f"15020319900101{k:04d}", at=T0 + timedelta(hours=k))
+        service.enqueue(session=db, direction="import", inventory_id=inv.id, event="import.inventory.declared")
+    db.commit()
+    one, two = session_factory(), session_factory()
+    try:
+        assert service.process_queue(session=one, now=NOW, limit=2) == 2
+        if one.get_bind().dialect.name != "postgresql":
+            one.commit()
+        assert service.process_queue(session=two, now=NOW, limit=10) == 2
+        one.commit()
+        two.commit()
+    finally:
+        one.close()
+        two.close()
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(RiskQueueItem).where(RiskQueueItem.processed_at.is_(None))) == 0
+    assert db.scalar(select(func.count()).select_from(ParcelFact)) == 4
