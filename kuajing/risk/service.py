@@ -281,19 +281,15 @@ def _write_facts(session: Session, facts: list[_Fact]) -> None:
     table = ParcelFact.__table__
     created = utcnow()
     by_key = {(f.direction, f.inventory_id): f for f in facts}
-    for chunk in _chunks([{**{c: getattr(f, c) for c in _FACT_COLUMNS}, "created_at": created} for f in facts]):
-        for fact_id, direction, inventory_id in session.execute(
-                insert(table).values(chunk).returning(table.c.id, table.c.direction, table.c.inventory_id)):
-            by_key[(direction, inventory_id)].id = fact_id
+    # executemany: SQLAlchemy sends the rows as multi-row INSERTs ("insertmanyvalues"), compiled once
+    for fact_id, direction, inventory_id in session.execute(
+            insert(table).returning(table.c.id, table.c.direction, table.c.inventory_id),
+            [{**{c: getattr(f, c) for c in _FACT_COLUMNS}, "created_at": created} for f in facts]):
+        by_key[(direction, inventory_id)].id = fact_id
     samples = [{"fact_id": f.id, "gnum": line.gnum, "heading": line.heading, "currency": line.currency,
                 "unit_price": line.unit_price, "declared_on": f.on} for f in facts for line in f.lines]
-    for chunk in _chunks(samples):
-        session.execute(insert(PriceSample.__table__).values(chunk))
-
-
-def _chunks(rows: list[dict[str, Any]], size: int = 1000):
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+    if samples:
+        session.execute(insert(PriceSample.__table__), samples)
 
 
 # --- alerts ------------------------------------------------------------------------------------------
@@ -662,9 +658,8 @@ class _Rules:
 def _open_alerts(session: Session, candidates: list[_Candidate], now: datetime) -> list[int]:
     """Open the candidates as :func:`raise_alert` would one after the other: once per (rule, subject, window),
     silent while an earlier alert of the same rule and subject covers part of a rolling window — against the
-    stored alerts (one query) and the ones opened before it in the batch. Alerts, steps and audit events are
-    written multi-row; one raised meanwhile by another worker is skipped (ON CONFLICT DO NOTHING). Returns the
-    ids of the new alerts, in the order they were raised."""
+    stored alerts (one query) and the ones opened before it in the batch. Returns the ids of the new alerts,
+    in the order they were raised."""
     if not candidates:
         return []
     windows: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -688,17 +683,22 @@ def _open_alerts(session: Session, candidates: list[_Candidate], now: datetime) 
             continue
         remember(*key, c.window_key, c.window_end)
         chosen.append(c)
+    return _write_alerts(session, chosen, now)
+
+
+def _write_alerts(session: Session, chosen: list[_Candidate], now: datetime) -> list[int]:
+    """Insert the alerts, their open steps and audit events multi-row; an alert another worker opened meanwhile
+    (same rule, subject and window) is skipped by ON CONFLICT DO NOTHING, with no step or event."""
     table = Alert.__table__
     stmt = _insert(session)(table).on_conflict_do_nothing(index_elements=["rule", "subject_key", "window_key"])
     ids: dict[tuple[str, str, str], int] = {}
-    for chunk in _chunks([{"rule": c.rule, "subject_kind": c.subject_kind, "subject_key": c.subject_key,
-                           "subject_display": c.subject_display, "window_key": c.window_key,
-                           "window_start": c.window_start, "window_end": c.window_end, "enterprise_id": c.enterprise_id,
-                           "district": c.district, "status": AlertStatus.open, "outcome": None, "details": c.details,
-                           "references": c.references[:50], "opened_at": now, "updated_at": now, "closed_at": None,
-                           "note": None} for c in chosen], 200):
-        for row in session.execute(stmt.values(chunk).returning(
-                table.c.id, table.c.rule, table.c.subject_key, table.c.window_key)):
+    if chosen:
+        for row in session.execute(stmt.returning(table.c.id, table.c.rule, table.c.subject_key, table.c.window_key), [
+                {"rule": c.rule, "subject_kind": c.subject_kind, "subject_key": c.subject_key,
+                 "subject_display": c.subject_display, "window_key": c.window_key, "window_start": c.window_start,
+                 "window_end": c.window_end, "enterprise_id": c.enterprise_id, "district": c.district,
+                 "status": AlertStatus.open, "outcome": None, "details": c.details, "references": c.references[:50],
+                 "opened_at": now, "updated_at": now, "closed_at": None, "note": None} for c in chosen]):
             ids[(row.rule, row.subject_key, row.window_key)] = row.id
     opened = [(ids[(str(c.rule), c.subject_key, c.window_key)], c) for c in chosen
               if (str(c.rule), c.subject_key, c.window_key) in ids]

@@ -220,3 +220,21 @@ def test_two_workers_never_take_the_same_queue_rows(db, session_factory):
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(RiskQueueItem).where(RiskQueueItem.processed_at.is_(None))) == 0
     assert db.scalar(select(func.count()).select_from(ParcelFact)) == 4
+
+
+def test_an_alert_opened_meanwhile_by_another_worker_is_skipped(db):
+    """The race the dedup query cannot see: the same (rule, subject, window) committed by another worker between
+    the lookup and the insert. ON CONFLICT DO NOTHING skips it: no second alert, no step, no audit event."""
+    from kuajing.risk.choices import RuleCode, SubjectKind
+
+    def candidate(window: str):
+        return service._Candidate(RuleCode.blacklisted_id, SubjectKind.buyer, "k" * 64, "1502**********1234", window,
+                                  {"blacklist_entry": 1, "reason": "r"}, ["EBP:1"], None, None)
+
+    [first] = service._write_alerts(db, [candidate("2026-03")], NOW)
+    ids = service._write_alerts(db, [candidate("2026-03"), candidate("2026-04")], NOW)
+    assert len(ids) == 1 and ids[0] != first
+    assert [a.window_key for a in db.scalars(select(Alert).order_by(Alert.id))] == ["2026-03", "2026-04"]
+    assert db.scalar(select(func.count()).select_from(AlertStep)) == 2
+    assert db.scalars(select(AuditEvent.subject_id).where(AuditEvent.stream == "risk:alerts")
+                      .order_by(AuditEvent.seq)).all() == [str(first), str(ids[0])]
