@@ -124,9 +124,34 @@ def facts_for(session: Session, *, direction: str, inv, sign: int, event: str, r
              "parcels": r.parcels, "lines": r.lines} for r in calc.fact_rows(lines, sign=sign)]
 
 
+_KNOWN_ENTERPRISES = "kuajing.stats.enterprises"
+
+
+def _known_enterprises(session: Session) -> dict:
+    """The enterprises already looked up in this transaction (a batch of released lists names a few, over and
+    over): customs code → (id, district, park). Only found ones are kept; a new transaction starts afresh."""
+    root = session.get_transaction()
+    if root is None:
+        return _FoundOnly()
+    held = session.info.get(_KNOWN_ENTERPRISES)
+    if held is None or held[0] is not root:
+        held = (root, _FoundOnly())
+        session.info[_KNOWN_ENTERPRISES] = held
+    return held[1]
+
+
+class _FoundOnly(dict):
+    """A lookup cache that forgets misses (an enterprise registered later in the transaction is then found)."""
+
+    def __setitem__(self, key, value) -> None:
+        if value[0]:
+            super().__setitem__(key, value)
+
+
 def record_release(*, session: Session, direction: str, inventory) -> int:
     """Append the facts of a released list (called by the subscribers, inside the pipeline's transaction)."""
-    rows = facts_for(session, direction=direction, inv=inventory, sign=1, event="release")
+    rows = facts_for(session, direction=direction, inv=inventory, sign=1, event="release",
+                     enterprises=_known_enterprises(session))
     if rows:
         session.execute(StatsFact.__table__.insert(), rows)
     return len(rows)
@@ -134,7 +159,8 @@ def record_release(*, session: Session, direction: str, inventory) -> int:
 
 def record_reversal(*, session: Session, direction: str, inventory, event: str) -> int:
     """Append the negated facts of a released list that was cancelled or returned (same month as its release)."""
-    rows = facts_for(session, direction=direction, inv=inventory, sign=-1, event=event)
+    rows = facts_for(session, direction=direction, inv=inventory, sign=-1, event=event,
+                     enterprises=_known_enterprises(session))
     if rows:
         session.execute(StatsFact.__table__.insert(), rows)
     return len(rows)
