@@ -556,12 +556,17 @@ def _customs_quota_block(session: Session, inv: Inventory) -> None:
         log.warning("quota customs block %s: %s", inv.business_key, exc)
 
 
-def _tax_bill(session: Session, inv: Inventory | None, head) -> None:
-    """Book an e-tax bill (CEB816) or its status (CEB818) on the declaring agent's tax guarantee."""
+def _tax_bill(session: Session, inv: Inventory | None, head, found: _Found | None = None) -> None:
+    """Book an e-tax bill (CEB816) or its status (CEB818) on the declaring agent's tax guarantee (税款担保):
+    at once, or with ``found`` kept for the batch's draws together (:meth:`_Found.book_bills`)."""
     from kuajing.tax import service as tax
 
-    tax.apply_tax_bill(session=session, head=head, agent_enterprise_id=None if inv is None else inv.sender_enterprise_id,
-                       invt_no=None if inv is None else inv.invt_no)
+    bill = tax.CustomsBill(head=head, agent_enterprise_id=None if inv is None else inv.sender_enterprise_id,
+                           invt_no=None if inv is None else inv.invt_no)
+    if found is None:
+        tax.apply_tax_bills(session=session, bills=[bill])
+    else:
+        found.bills.append(bill)
 
 
 @dataclass
@@ -580,6 +585,15 @@ class _Found:
         self.docs: dict[tuple[str, str], object] = {}  # (declaration type, business key) → document
         self.lists: dict[tuple[str, str], Inventory] = {}  # ("pre_no" | "invt_no", value) → list
         self.known: set[tuple[str, str]] = set()  # keys looked up (found or not)
+        self.bills: list = []  # e-tax bills / statuses (CEB816/818) waiting to be booked together, in order
+
+    def book_bills(self, session: Session) -> None:
+        """Book the waiting e-tax bills on the tax guarantee, set-based (kuajing.tax.apply_tax_bills)."""
+        if self.bills:
+            from kuajing.tax import service as tax
+
+            bills, self.bills = self.bills, []
+            tax.apply_tax_bills(session=session, bills=bills)
 
     def prefetch(self, session: Session, messages: list[Message]) -> None:
         keys: dict[str, set[str]] = {}
@@ -640,6 +654,7 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
     found = _Found()
     found.prefetch(session, [msg])
     out = _apply_message(session, msg, now, found)
+    found.book_bills(session)
     session.flush()
     return out
 
@@ -653,12 +668,20 @@ def apply_customs_messages(*, session: Session, messages: list[bytes], now: date
     found = _Found()
     found.prefetch(session, parsed)
     out = [_apply_message(session, msg, now, found) for msg in parsed]
+    found.book_bills(session)
     session.flush()
     return out
 
 
+#: customs messages whose application never touches the tax guarantee: the e-tax bills before them may wait
+#: to be booked together; any other message (a return's answer may void a bill) books them first
+_BILLS_MAY_WAIT = frozenset({*RECEIPT_KEYS, "CEB622", "CEB816", "CEB818"})
+
+
 def _apply_message(session: Session, msg: Message, now: datetime, found: _Found) -> Applied:
     out = Applied(message_type=msg.message_type)
+    if msg.message_type not in _BILLS_MAY_WAIT:
+        found.book_bills(session)
     for rec in msg.records:
         out.records += 1
         owner, key, decl_type = None, None, None
@@ -701,7 +724,7 @@ def _apply_message(session: Session, msg: Message, now: datetime, found: _Found)
             decl_type = "CEB621"
             head = rec.head if hasattr(rec, "head") else rec
             inv = found.inventory(session, "invt_no", head.invt_no) if head.invt_no else None
-            _tax_bill(session, inv, head)
+            _tax_bill(session, inv, head, found)
             if inv is not None:
                 owner, key = inv.sender_enterprise_id, inv.business_key
         if owner is None:
