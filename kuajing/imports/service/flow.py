@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from kuajing import events
 from kuajing.audit import service as audit
@@ -586,6 +586,18 @@ class _Found:
         self.lists: dict[tuple[str, str], Inventory] = {}  # ("pre_no" | "invt_no", value) → list
         self.known: set[tuple[str, str]] = set()  # keys looked up (found or not)
         self.bills: list = []  # e-tax bills / statuses (CEB816/818) waiting to be booked together, in order
+        self.receipts: list[dict] = []  # receipts for the senders to pull, written together, in order
+
+    def store_receipts(self, session: Session) -> None:
+        """Write the waiting receipts (one flush, one multi-row INSERT), in the order they were applied."""
+        pending, self.receipts = self.receipts, []
+        for kwargs in pending:
+            receipts.store(session=session, **kwargs)
+
+    def settle(self, session: Session) -> None:
+        """Everything kept for the batch: the e-tax bills booked, the receipts written."""
+        self.book_bills(session)
+        self.store_receipts(session)
 
     def book_bills(self, session: Session) -> None:
         """Book the waiting e-tax bills on the tax guarantee, set-based (kuajing.tax.apply_tax_bills)."""
@@ -621,8 +633,9 @@ class _Found:
             self.known.update((decl_type, k) for k in wanted)
         for column, wanted in numbers.items():
             attr = getattr(Inventory, column)
-            for chunk in _chunks(sorted(wanted)):
-                for inv in session.scalars(select(Inventory).where(attr.in_(chunk)).order_by(Inventory.id)):
+            for chunk in _chunks(sorted(wanted)):  # with their lines (release deducts stock per line)
+                for inv in session.scalars(select(Inventory).where(attr.in_(chunk)).order_by(Inventory.id)
+                                           .options(selectinload(Inventory.items))):
                     self.lists.setdefault((column, getattr(inv, column)), inv)
             self.known.update((column, v) for v in wanted)
 
@@ -654,7 +667,7 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
     found = _Found()
     found.prefetch(session, [msg])
     out = _apply_message(session, msg, now, found)
-    found.book_bills(session)
+    found.settle(session)
     session.flush()
     return out
 
@@ -668,20 +681,21 @@ def apply_customs_messages(*, session: Session, messages: list[bytes], now: date
     found = _Found()
     found.prefetch(session, parsed)
     out = [_apply_message(session, msg, now, found) for msg in parsed]
-    found.book_bills(session)
+    found.settle(session)
     session.flush()
     return out
 
 
-#: customs messages whose application never touches the tax guarantee: the e-tax bills before them may wait
-#: to be booked together; any other message (a return's answer may void a bill) books them first
-_BILLS_MAY_WAIT = frozenset({*RECEIPT_KEYS, "CEB622", "CEB816", "CEB818"})
+#: customs messages whose application neither touches the tax guarantee nor writes receipts itself: the
+#: e-tax bills and receipts before them may wait to be written together; any other message (a return's
+#: answer may void a bill, an export type stores its own receipts) has them written first
+_MAY_WAIT = frozenset({*RECEIPT_KEYS, "CEB622", "CEB816", "CEB818"})
 
 
 def _apply_message(session: Session, msg: Message, now: datetime, found: _Found) -> Applied:
     out = Applied(message_type=msg.message_type)
-    if msg.message_type not in _BILLS_MAY_WAIT:
-        found.book_bills(session)
+    if msg.message_type not in _MAY_WAIT:
+        found.settle(session)
     for rec in msg.records:
         out.records += 1
         owner, key, decl_type = None, None, None
@@ -732,8 +746,8 @@ def _apply_message(session: Session, msg: Message, now: datetime, found: _Found)
             continue
         out.matched += 1
         single = Message(message_type=msg.message_type, guid=msg.guid, records=[rec])
-        receipts.store(session=session, enterprise_id=owner, declaration_type=decl_type, business_key=key,
-                       receipt_message=single, when=now, source="customs")
+        found.receipts.append({"enterprise_id": owner, "declaration_type": decl_type, "business_key": key,
+                               "receipt_message": single, "when": now, "source": "customs"})
     return out
 
 
