@@ -591,8 +591,7 @@ class _Found:
     def store_receipts(self, session: Session) -> None:
         """Write the waiting receipts (one flush, one multi-row INSERT), in the order they were applied."""
         pending, self.receipts = self.receipts, []
-        for kwargs in pending:
-            receipts.store(session=session, **kwargs)
+        receipts.store_many(session=session, receipts=pending)
 
     def settle(self, session: Session) -> None:
         """Everything kept for the batch: the e-tax bills booked, the receipts written."""
