@@ -154,3 +154,21 @@ def test_a_batch_repeating_a_bill_with_other_figures_is_refused(db):
             service.CustomsBill(head=_bill("E1", "10.00"), agent_enterprise_id=agent, invt_no=None),
             service.CustomsBill(head=_bill("E1", "11.00"), agent_enterprise_id=agent, invt_no=None)])
     assert exc.value.code == "tax_reference_reused"
+
+
+def test_a_status_in_a_batch_is_booked_after_the_bills_before_it(db):
+    """CEB816 then CEB818 (void) of the same bill in one batch: drawn, then given back, in that order."""
+    agent = make_enterprise(db).id
+    service.open_guarantee(session=db, agent_enterprise_id=agent, actor=ACTOR)
+    service.top_up(session=db, agent_enterprise_id=agent, amount=D("100.00"), reference="TU", actor=ACTOR)
+    void = {"taxNo": "V1", "status": "3", "invtNo": "I1"}
+    out = service.apply_tax_bills(session=db, bills=[
+        service.CustomsBill(head=_bill("V1", "40.00"), agent_enterprise_id=agent, invt_no="I1"),
+        service.CustomsBill(head=void, agent_enterprise_id=agent, invt_no="I1"),
+        service.CustomsBill(head=_bill("V2", "30.00"), agent_enterprise_id=agent, invt_no="I2")])
+    assert out == ["drawn", "status", "drawn"]
+    assert [(k, a, b) for k, a, b, _r in _movements(db, agent)] == [
+        ("top_up", D("100.00"), D("100.00")), ("draw", D("40.00"), D("60.00")), ("void", D("40.00"), D("100.00")),
+        ("draw", D("30.00"), D("70.00"))]
+    assert service.guarantee(session=db, agent_enterprise_id=agent).balance == D("70.00") == \
+        service.guarantee_movement_totals(session=db, agent_enterprise_id=agent)
