@@ -62,9 +62,15 @@ class Runtime:
 
     @cached_property
     def transport(self):
-        from kuajing.customs.service import transport_for
+        from dataclasses import replace
 
-        return transport_for(self.settings, session_factory=self.session_factory)
+        from kuajing.customs.service import SandboxCustoms, transport_for
+
+        transport = transport_for(self.settings, session_factory=self.session_factory)
+        if isinstance(transport, SandboxCustoms):  # the dispatcher orders a message by its first record's
+            # subject (one list): keep the sandbox answering one record per message here
+            transport.config = replace(transport.config, group_answers=False)
+        return transport
 
     @property
     def postgres(self) -> bool:

@@ -143,3 +143,14 @@ def test_an_answer_never_overtakes_an_earlier_one_about_the_same_record(db):
     assert [(r.message_type, r.return_status) for r in rows] == [("CEB312", "2"), ("CEB312", "-301010"),
                                                                  ("CEB312", "2")]
     assert [o.status for o in customs.drain()] == ["2", "-301010", "2"]
+
+
+def test_without_grouping_each_record_gets_its_own_message(db):
+    """``group_answers=False`` (the celery runtime: its dispatcher orders a message by its first record)."""
+    customs = Customs(db, SandboxConfig(group_answers=False))
+    parcels = _parcels()[:3]
+    customs.send(_merged([b.order(p) for p in parcels]), "CEB311", T0)
+    customs.advance(T0)
+    rows = db.execute(select(SandboxReceipt).order_by(SandboxReceipt.id)).scalars().all()
+    assert [(r.message_type, r.return_status) for r in rows] == [("CEB312", "2")] * 3 + [("CEB312", "120")] * 3
+    assert all(len(ceb.parse(bytes(r.xml)).records) == 1 for r in rows)

@@ -75,6 +75,9 @@ class SandboxConfig:
     max_attempts: int = 5  # failed applications of a receipt before it is set aside as failed
     trusted_certificates: tuple[bytes, ...] | None = None  # registered with customs; None: the platform's (settings)
     require_signature: bool | None = None  # refuse unsigned lists; None: require_signed_declarations
+    #: one receipt message per step for all the records of a message / an advance (as customs does); False:
+    #: one message per record (the celery dispatcher orders a message by its first record's subject)
+    group_answers: bool = True
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -153,13 +156,14 @@ class _Answers:
     the last group.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, grouped: bool = True) -> None:
+        self.grouped = grouped
         self.groups: list[_Group] = []
         self.open: dict[tuple[str, str | None], int] = {}
         self.after: dict[Subject, int] = {}  # subject → index of the last group holding a message about it
 
     def add(self, message: Message, status: str | None, declaration, subjects: tuple[Subject, ...]) -> None:
-        key = (message.message_type, status) if message.message_type in _GROUPED else None
+        key = (message.message_type, status) if self.grouped and message.message_type in _GROUPED else None
         floor = max((self.after.get(s, -1) for s in subjects), default=len(self.groups) - 1)
         index = self.open.get(key) if key is not None else None
         if (index is None or index < floor
@@ -199,13 +203,13 @@ class _Answers:
 
 
 @contextmanager
-def _answering(session: Session):
-    """Collect the messages queued inside (one receive or one advance) and write them grouped at the end;
-    nested uses share the outer collection."""
+def _answering(session: Session, grouped: bool = True):
+    """Collect the messages queued inside (one receive or one advance) and write them (grouped unless
+    ``grouped`` is False) at the end; nested uses share the outer collection."""
     if session.info.get(_ANSWERS) is not None:
         yield session.info[_ANSWERS]
         return
-    answers = session.info[_ANSWERS] = _Answers()
+    answers = session.info[_ANSWERS] = _Answers(grouped)
     try:
         yield answers
         answers.write(session)
@@ -336,7 +340,7 @@ def receive(*, session: Session, message: bytes, message_type: str, now: datetim
         _queue(session, ceb.to_ceb900([issue], original=message, when=now, ori_cop_msg_id=message_id),
                declaration_id=None, status=None)
         return message_id
-    with _answering(session):  # one receipt message per step for the whole message
+    with _answering(session, config.group_answers):  # one receipt message per step for the whole message
         if _signature_refused(session, msg, message, now, config):  # signature hook (kuajing.certificates)
             return message_id
         _prefetch(session, msg, now, message_id)
@@ -732,7 +736,7 @@ def advance(*, session: Session, now: datetime, config: SandboxConfig = SandboxC
     """Move every declaration whose next step is due at ``now`` (repeatedly, so 0-second delays run
     through), queue the receipts, and summarise the tax bills of past months; returns the steps taken."""
     steps = 0
-    with _answering(session):  # the receipts of each step go out as one message per (type, status)
+    with _answering(session, config.group_answers):  # one receipt message per (type, status) and round
         while True:
             due = session.execute(
                 select(SandboxDeclaration).where(SandboxDeclaration.next_status.is_not(None),
