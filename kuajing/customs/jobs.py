@@ -28,12 +28,33 @@ class ExchangeResult:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (transport message id, reason)
 
 
+#: Bytes of customs messages applied in one transaction at most (besides ``batch`` messages): since customs
+#: answers a whole message per step (up to 100 records each), 100 messages may carry 10,000 records; about
+#: 2 MB is some 2,000–3,000 receipt records, which keeps a batch's transaction and its row locks short.
+BATCH_BYTES = 2_000_000
+
+
+def _chunks(polled: list[bytes], batch: int, max_bytes: int) -> list[list[bytes]]:
+    """``polled`` cut in order into chunks of at most ``batch`` messages and ``max_bytes`` bytes (at least one
+    message each)."""
+    chunks: list[list[bytes]] = []
+    size = 0
+    for data in polled:
+        if not chunks or len(chunks[-1]) >= batch or size + len(data) > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(data)
+        size += len(data)
+    return chunks
+
+
 def exchange(*, session_factory: sessionmaker[Session], transport: CustomsTransport, apply: Apply,
-             limit: int = 500, batch: int = 100, apply_batch: ApplyBatch | None = None) -> ExchangeResult:
+             limit: int = 500, batch: int = 100, apply_batch: ApplyBatch | None = None,
+             batch_bytes: int = BATCH_BYTES) -> ExchangeResult:
     """Poll ``transport`` and apply each message; ack on commit, reject on error.
 
-    Messages are applied ``batch`` at a time in one transaction, each inside its own SAVEPOINT: a message
-    that fails leaves nothing behind and is rejected (with its reason) once the others are committed; a
+    Messages are applied ``batch`` at a time (``batch_bytes`` at most) in one transaction, each inside its
+    own SAVEPOINT: a message that fails leaves nothing behind and is rejected (with its reason) once the others are committed; a
     transient conflict (deadlock, serialisation) keeps the message unacknowledged for the next poll. If
     the batch's commit itself fails, its messages are applied again one transaction each (``batch=1`` is
     the old one-message-per-transaction behaviour). ``apply_batch(session, [data, …])``, when given, first
@@ -42,8 +63,7 @@ def exchange(*, session_factory: sessionmaker[Session], transport: CustomsTransp
     """
     result = ExchangeResult()
     polled = list(transport.poll(limit=limit))
-    for start in range(0, len(polled), max(1, batch)):
-        chunk = polled[start:start + max(1, batch)]
+    for chunk in _chunks(polled, max(1, batch), batch_bytes):
         if len(chunk) == 1 or not _apply_batch(session_factory, transport, apply, chunk, result, apply_batch):
             for data in chunk:
                 _apply_one(session_factory, transport, apply, data, result)

@@ -62,8 +62,10 @@ class SandboxReceipt(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     declaration_id: Mapped[int | None] = mapped_column(
         ForeignKey("customs_sandbox_declarations.id", ondelete="SET NULL"), index=True)
-    #: the declaration answered (set before its id is known, so a batch of new declarations and their
-    #: receipts is written in one flush, one INSERT per table)
+    #: the (first) declaration answered (set before its id is known, so a batch of new declarations and
+    #: their receipts is written in one flush, one INSERT per table); a message answering several
+    #: declarations (one receipt message per step for a whole message, as customs does) names every one
+    #: of them in :class:`SandboxReceiptDeclaration`
     declaration: Mapped[SandboxDeclaration | None] = relationship()
     message_type: Mapped[str] = mapped_column(String(8))  # 回执类型 CEB312 … CEB816 / 818 / 900
     return_status: Mapped[str | None] = mapped_column(String(10))  # 回执状态
@@ -73,6 +75,18 @@ class SandboxReceipt(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed applications so far
     last_error: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # given up (dead letter) after max attempts
+
+
+class SandboxReceiptDeclaration(Base):
+    """Which declarations a queued message answers (回执所答单证): one row per declaration of the message."""
+
+    __tablename__ = "customs_sandbox_receipt_declarations"
+
+    receipt_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("customs_sandbox_receipts.id", ondelete="CASCADE"),
+                                            primary_key=True, autoincrement=False)
+    declaration_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("customs_sandbox_declarations.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False, index=True)
 
 
 class SandboxQuota(Base):

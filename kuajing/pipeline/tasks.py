@@ -64,6 +64,8 @@ class Runtime:
     def transport(self):
         from kuajing.customs.service import transport_for
 
+        # the sandbox answers many records per message; the dispatcher keeps each record's answers in order
+        # (it groups messages by every subject they name)
         return transport_for(self.settings, session_factory=self.session_factory)
 
     @property

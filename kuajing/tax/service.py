@@ -19,13 +19,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kuajing.audit import service as audit
 from kuajing.db.base import utcnow
-from kuajing.errors import AppError, FieldIssue
+from kuajing.errors import FieldIssue
 from kuajing.i18n import gettext
 from kuajing.tax import calc, errors, hs_table
 from kuajing.tax.calc import Step, ThresholdUnit, money
@@ -534,6 +535,15 @@ def guarantee_movement_totals(*, session: Session, agent_enterprise_id: int) -> 
 # --- customs e-tax bills arriving through the pipeline (电子税单 CEB816 / 税单状态 CEB818) ---------------
 
 
+@dataclass(frozen=True)
+class CustomsBill:
+    """A customs e-tax bill (CEB816) or tax status (CEB818) to book: its head and the declaring agent."""
+
+    head: Any  # the record head (a mapping of CEB field names: taxNo, customsTax, valueAddedTax, …)
+    agent_enterprise_id: int | None  # 担保企业: the agent that declared the list (None: list unknown)
+    invt_no: str | None  # 清单编号 of the list
+
+
 def apply_tax_bill(*, session: Session, head, agent_enterprise_id: int | None, invt_no: str | None) -> str:
     """Book a customs e-tax bill (CEB816) on the declaring agent's guarantee, or a CEB818 status change.
 
@@ -541,31 +551,114 @@ def apply_tax_bill(*, session: Session, head, agent_enterprise_id: int | None, i
     never refused here: customs has issued it; a guarantee that cannot cover it raises the shortage alert
     (and an audit event) instead, so the customs message is applied and never lost.
     """
+    return apply_tax_bills(session=session, bills=[CustomsBill(head, agent_enterprise_id, invt_no)])[0]
+
+
+def apply_tax_bills(*, session: Session, bills: Sequence[CustomsBill]) -> list[str]:
+    """:func:`apply_tax_bill` for many bills, in order: each run of e-tax bills (CEB816) is drawn set-based
+    (:func:`_draw_bills`), a status (CEB818) is booked after the bills before it. One outcome per bill."""
+    out: list[str] = []
+    run: list[CustomsBill] = []
+    for bill in bills:
+        if bill.head.get("valueAddedTax") is not None:
+            run.append(bill)
+            continue
+        out.extend(_draw_bills(session, run))
+        run = []
+        out.append(_book_status(session, bill.head))
+    out.extend(_draw_bills(session, run))
+    return out
+
+
+def _book_status(session: Session, head) -> str:
+    """CEB818: a status change of a bill we booked."""
     tax_no = str(head.get("taxNo") or "")
-    has_amounts = head.get("valueAddedTax") is not None
-    if not has_amounts:  # CEB818: a status change of a bill we booked
-        if session.scalar(select(TaxBill.id).where(TaxBill.tax_no == tax_no)) is None:
-            return "ignored"
-        record_payment_status(session=session, tax_no=tax_no, status=str(head.get("status")),
-                              actor="customs:ceb818", ent_duty_no=head.get("entDutyNo") or None)
-        return "status"
-    if agent_enterprise_id is None:
+    if session.scalar(select(TaxBill.id).where(TaxBill.tax_no == tax_no)) is None:
         return "ignored"
-    amount = sum((Decimal(str(head.get(k) or 0)) for k in ("customsTax", "valueAddedTax", "consumptionTax")),
-                 Decimal(0)).quantize(FEN, rounding=ROUND_HALF_UP)
-    if amount <= 0:
-        return "ignored"
-    agent = agent_enterprise_id
-    if session.scalar(select(TaxGuarantee.id).where(TaxGuarantee.agent_enterprise_id == agent)) is None:
-        return "no_guarantee"
+    record_payment_status(session=session, tax_no=tax_no, status=str(head.get("status")),
+                          actor="customs:ceb818", ent_duty_no=head.get("entDutyNo") or None)
+    return "status"
+
+
+def _bill_amount(head) -> Decimal:
+    return sum((Decimal(str(head.get(k) or 0)) for k in ("customsTax", "valueAddedTax", "consumptionTax")),
+               Decimal(0)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
+    """Draw e-tax bills (CEB816) on their agents' guarantees, set-based, with the outcome of :func:`draw` per bill.
+
+    Each guarantee row is read and locked once (in id order), its running balance kept in memory; the
+    bills already booked are found in one query; the movements and bills are written in one multi-row
+    INSERT each, each guarantee's balance in one guarded UPDATE; the alerts are checked once per guarantee
+    after its draws. A bill the balance cannot cover is not drawn (``insufficient``, audit shortfall event).
+    """
+    if not bills:
+        return []
+    actor, day, at = "customs:ceb816", _today(), utcnow()
+    amounts = [_bill_amount(b.head) for b in bills]
+    agents = sorted({b.agent_enterprise_id for b, a in zip(bills, amounts, strict=True)
+                     if b.agent_enterprise_id is not None and a > 0})
+    held = {g.agent_enterprise_id: g for g in session.execute(
+        select(TaxGuarantee).where(TaxGuarantee.agent_enterprise_id.in_(agents)).order_by(TaxGuarantee.id)
+        .with_for_update().execution_options(populate_existing=True)).scalars()} if agents else {}
+    tax_nos = sorted({str(b.head.get("taxNo") or "") for b in bills})
+    prior = {r.reference: (r.guarantee_id, r.amount) for r in session.execute(
+        select(TaxGuaranteeMovement.reference, TaxGuaranteeMovement.guarantee_id, TaxGuaranteeMovement.amount)
+        .where(TaxGuaranteeMovement.kind == GuaranteeMovementKind.draw.value,
+               TaxGuaranteeMovement.reference.in_(tax_nos)))} if held else {}
+    balance = {g.id: g.balance for g in held.values()}
+    movements: list[dict] = []
+    new_bills: list[dict] = []
+    out: list[str] = []
+    for bill, amount in zip(bills, amounts, strict=True):
+        agent, tax_no = bill.agent_enterprise_id, str(bill.head.get("taxNo") or "")
+        if agent is None or amount <= 0:
+            out.append("ignored")
+            continue
+        g = held.get(agent)
+        if g is None:
+            out.append("no_guarantee")
+            continue
+        if tax_no in prior:  # booked before (a repeat): nothing changes, as draw() answers
+            if prior[tax_no] != (g.id, amount):
+                raise errors.reference_reused(tax_no)
+            out.append("drawn")
+            continue
+        before = balance[g.id]
+        if before < amount:  # customs issued it all the same: recorded, never lost
+            audit.record(session=session, action="tax:guarantee:shortfall", stream=_stream(agent), actor=actor,
+                         subject_id=tax_no, before=None, after={"amount": amount, "invt_no": bill.invt_no})
+            out.append("insufficient")
+            continue
+        balance[g.id] = after = before - amount
+        prior[tax_no] = (g.id, amount)
+        movements.append({"guarantee_id": g.id, "kind": GuaranteeMovementKind.draw.value, "amount": amount,
+                          "balance_after": after, "reference": tax_no, "business_date": day, "actor": actor,
+                          "at": at})
+        new_bills.append({"tax_no": tax_no, "invt_no": bill.invt_no, "agent_enterprise_id": agent, "amount": amount,
+                          "status": TaxBillStatus.generated.value, "bill_date": day, "month": day.replace(day=1),
+                          "status_at": at, "created_at": at})
+        audit.record(session=session, action="tax:guarantee:draw", stream=_stream(agent), actor=actor,
+                     subject_id=tax_no, before={"balance": before},
+                     after={"balance": after, "amount": amount, "invt_no": bill.invt_no})
+        out.append("drawn")
+    if not movements:
+        return out
     try:
-        with session.begin_nested():
-            draw(session=session, agent_enterprise_id=agent, amount=amount, reference=tax_no,
-                 actor="customs:ceb816", invt_no=invt_no)
-    except AppError as exc:
-        if exc.code != "tax_guarantee_insufficient":
-            raise
-        audit.record(session=session, action="tax:guarantee:shortfall", stream=_stream(agent), actor="customs:ceb816",
-                     subject_id=tax_no, before=None, after={"amount": amount, "invt_no": invt_no})
-        return "insufficient"
-    return "drawn"
+        session.execute(insert(TaxGuaranteeMovement), movements)
+        session.execute(insert(TaxBill), new_bills)
+    except IntegrityError:
+        raise errors.reference_reused(", ".join(b["tax_no"] for b in new_bills)[:200]) from None
+    for g in held.values():
+        if balance[g.id] == g.balance:
+            continue
+        won = session.execute(update(TaxGuarantee).where(TaxGuarantee.id == g.id, TaxGuarantee.balance == g.balance)
+                              .values(balance=balance[g.id], updated_at=at)
+                              .execution_options(synchronize_session=False)).rowcount
+        if not won:  # cannot happen under the row lock: nothing of the batch is kept, it is applied again
+            raise RuntimeError(f"tax guarantee {g.agent_enterprise_id} changed while its bills were drawn")
+        set_committed_value(g, "balance", balance[g.id])
+        set_committed_value(g, "updated_at", at)
+        _check_alerts(session, g, actor, day)
+    return out

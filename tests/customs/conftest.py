@@ -38,16 +38,17 @@ class Customs:
         return advance(session=self.db, now=now, config=self.config)
 
     def drain(self) -> list[Out]:
-        """Every message queued since the last drain, oldest first (marked delivered)."""
+        """Every record of the messages queued since the last drain, oldest first (marked delivered); a
+        message answering several records (one per status step) gives one Out per record, in order."""
         self.db.flush()
         rows = self.db.execute(select(SandboxReceipt).where(SandboxReceipt.delivered_at.is_(None))
                                .order_by(SandboxReceipt.id)).scalars().all()
         out = []
         for row in rows:
             msg = ceb.parse(bytes(row.xml))
-            rec = msg.records[0]
-            status = getattr(rec, "return_status", None)
-            out.append(Out(msg.message_type, status, rec, bytes(row.xml)))
+            for rec in msg.records:
+                status = getattr(rec, "return_status", None)
+                out.append(Out(msg.message_type, status, rec, bytes(row.xml)))
             self.seen.append(bytes(row.xml))
             row.delivered_at = datetime.now().astimezone()
         self.db.flush()

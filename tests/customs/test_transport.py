@@ -134,3 +134,13 @@ def test_exchange_with_file_transport_moves_failures_to_error(tmp_path, session_
     assert (result.applied, result.failed) == (1, 1)
     assert [p.name for p in transport.processed_dir.iterdir()] == ["1.xml"]
     assert "LookupError: no such declaration" in (transport.error_dir / "2.xml.reason.txt").read_text()
+
+
+def test_the_exchange_cuts_its_batches_by_messages_and_by_bytes():
+    from kuajing.customs.jobs import _chunks
+
+    polled = [b"a" * 10, b"b" * 10, b"c" * 50, b"d" * 10, b"e" * 10]
+    assert _chunks(polled, 100, 60) == [[b"a" * 10, b"b" * 10], [b"c" * 50, b"d" * 10], [b"e" * 10]]
+    assert _chunks(polled, 2, 1000) == [polled[:2], polled[2:4], polled[4:]]
+    assert _chunks([b"x" * 99], 100, 10) == [[b"x" * 99]]  # a message larger than the cap still goes alone
+    assert _chunks([], 100, 10) == []

@@ -68,3 +68,107 @@ def test_draw_is_idempotent_per_bill_number(db):
     with pytest.raises(AppError) as exc:
         service.draw(session=db, agent_enterprise_id=agent, amount=D("1.001"), reference="E2", actor=ACTOR)
     assert exc.value.status == 422
+
+
+def _bill(tax_no: str, vat: str, duty: str = "0.00", ct: str = "0.00") -> dict:
+    """The head of a CEB816 e-tax bill (the fields apply_tax_bills reads)."""
+    return {"taxNo": tax_no, "customsTax": duty, "valueAddedTax": vat, "consumptionTax": ct, "status": "1"}
+
+
+def _trail(db, agent: int) -> list[tuple[str, str | None]]:
+    from sqlalchemy import select
+
+    from kuajing.audit.models import AuditEvent
+
+    db.flush()
+    return [(e.action, e.subject_id) for e in db.scalars(
+        select(AuditEvent).where(AuditEvent.stream == f"tax-guarantee:{agent}").order_by(AuditEvent.seq))]
+
+
+def _movements(db, agent: int) -> list[tuple[str, Decimal, Decimal, str]]:
+    from sqlalchemy import select
+
+    from kuajing.tax.models import TaxGuarantee, TaxGuaranteeMovement
+
+    g = db.scalars(select(TaxGuarantee).where(TaxGuarantee.agent_enterprise_id == agent)).one()
+    return [(m.kind, m.amount, m.balance_after, m.reference) for m in db.scalars(
+        select(TaxGuaranteeMovement).where(TaxGuaranteeMovement.guarantee_id == g.id)
+        .order_by(TaxGuaranteeMovement.id))]
+
+
+def test_a_batch_of_bills_draws_like_one_at_a_time_and_alerts_once(db):
+    """A batch of e-tax bills against a small guarantee: the same movements, bills and outcomes as one bill
+    at a time; the shortage alert raised once for the batch; the balance on the row = the movements' sum."""
+    from sqlalchemy import func, select
+
+    from kuajing.tax.models import TaxBill, TaxGuaranteeAlert
+
+    heads = [_bill("B1", "300.00"), _bill("B2", "250.00", duty="10.00"), _bill("B1", "300.00"),  # a repeat
+             _bill("B3", "500.00"), _bill("B4", "90.00", ct="5.00"), _bill("B5", "0.00")]
+    agents = []
+    for _ in range(2):
+        agent = make_enterprise(db).id
+        service.open_guarantee(session=db, agent_enterprise_id=agent, actor=ACTOR, alert_threshold=D("600.00"),
+                               cover_days=1, rate_window_days=365)
+        service.top_up(session=db, agent_enterprise_id=agent, amount=D("1000.00"), reference=f"TU-{agent}",
+                       actor=ACTOR)
+        agents.append(agent)
+    one, batch = agents
+    singly = [service.apply_tax_bill(session=db, head=h, agent_enterprise_id=one, invt_no="I" + h["taxNo"])
+              for h in heads]
+    # the other agent's bills carry other numbers (a bill number is unique)
+    together = service.apply_tax_bills(session=db, bills=[
+        service.CustomsBill(head={**h, "taxNo": "X" + h["taxNo"]}, agent_enterprise_id=batch, invt_no="I" + h["taxNo"])
+        for h in heads] + [service.CustomsBill(head=_bill("Z", "1.00"), agent_enterprise_id=None, invt_no=None)])
+
+    assert singly == ["drawn", "drawn", "drawn", "insufficient", "drawn", "ignored"]
+    assert together == singly + ["ignored"]
+    assert [(k, a, b, r[1:]) for k, a, b, r in _movements(db, batch) if r != f"TU-{batch}"] == \
+        [m for m in _movements(db, one) if m[3] != f"TU-{one}"] == [
+            ("draw", D("300.00"), D("700.00"), "B1"), ("draw", D("260.00"), D("440.00"), "B2"),
+            ("draw", D("95.00"), D("345.00"), "B4")]
+    for agent in agents:
+        view = service.guarantee(session=db, agent_enterprise_id=agent)
+        assert view.balance == D("345.00") == service.guarantee_movement_totals(session=db, agent_enterprise_id=agent)
+        assert db.scalar(select(func.count()).select_from(TaxBill)
+                         .where(TaxBill.agent_enterprise_id == agent)) == 3
+        assert [a.kind for a in view.alerts] == ["below_threshold"]
+    # one at a time the alerts come after the bill that crossed the line; together once, after the draws
+    assert _trail(db, one)[2:] == [("tax:guarantee:draw", "B1"), ("tax:guarantee:draw", "B2"),
+                                   ("tax:guarantee:alert", "below_threshold"), ("tax:guarantee:shortfall", "B3"),
+                                   ("tax:guarantee:draw", "B4")]
+    assert _trail(db, batch)[2:] == [("tax:guarantee:draw", "XB1"), ("tax:guarantee:draw", "XB2"),
+                                     ("tax:guarantee:shortfall", "XB3"), ("tax:guarantee:draw", "XB4"),
+                                     ("tax:guarantee:alert", "below_threshold")]
+    alert = db.scalars(select(TaxGuaranteeAlert).where(TaxGuaranteeAlert.kind == "below_threshold")
+                       .order_by(TaxGuaranteeAlert.id.desc()).limit(1)).one()
+    assert alert.balance == D("345.00")  # the balance after the batch
+
+
+def test_a_batch_repeating_a_bill_with_other_figures_is_refused(db):
+    agent = make_enterprise(db).id
+    service.open_guarantee(session=db, agent_enterprise_id=agent, actor=ACTOR)
+    service.top_up(session=db, agent_enterprise_id=agent, amount=D("100.00"), reference="TU", actor=ACTOR)
+    with pytest.raises(AppError) as exc:
+        service.apply_tax_bills(session=db, bills=[
+            service.CustomsBill(head=_bill("E1", "10.00"), agent_enterprise_id=agent, invt_no=None),
+            service.CustomsBill(head=_bill("E1", "11.00"), agent_enterprise_id=agent, invt_no=None)])
+    assert exc.value.code == "tax_reference_reused"
+
+
+def test_a_status_in_a_batch_is_booked_after_the_bills_before_it(db):
+    """CEB816 then CEB818 (void) of the same bill in one batch: drawn, then given back, in that order."""
+    agent = make_enterprise(db).id
+    service.open_guarantee(session=db, agent_enterprise_id=agent, actor=ACTOR)
+    service.top_up(session=db, agent_enterprise_id=agent, amount=D("100.00"), reference="TU", actor=ACTOR)
+    void = {"taxNo": "V1", "status": "3", "invtNo": "I1"}
+    out = service.apply_tax_bills(session=db, bills=[
+        service.CustomsBill(head=_bill("V1", "40.00"), agent_enterprise_id=agent, invt_no="I1"),
+        service.CustomsBill(head=void, agent_enterprise_id=agent, invt_no="I1"),
+        service.CustomsBill(head=_bill("V2", "30.00"), agent_enterprise_id=agent, invt_no="I2")])
+    assert out == ["drawn", "status", "drawn"]
+    assert [(k, a, b) for k, a, b, _r in _movements(db, agent)] == [
+        ("top_up", D("100.00"), D("100.00")), ("draw", D("40.00"), D("60.00")), ("void", D("40.00"), D("100.00")),
+        ("draw", D("30.00"), D("70.00"))]
+    assert service.guarantee(session=db, agent_enterprise_id=agent).balance == D("70.00") == \
+        service.guarantee_movement_totals(session=db, agent_enterprise_id=agent)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kuajing.audit.service import record as audit
 from kuajing.customs import errors
 from kuajing.customs.choices import OPEN_LIST_STATES, CustomsStatus
-from kuajing.customs.models import SandboxDeclaration, SandboxReceipt
+from kuajing.customs.models import SandboxDeclaration, SandboxReceipt, SandboxReceiptDeclaration
 from kuajing.customs.service import sandbox
 from kuajing.customs.service.sandbox import SandboxConfig
 from kuajing.db.types import mask, mask_name
@@ -74,7 +74,9 @@ def get(*, session: Session, declaration_id: int) -> SandboxDeclaration:
 
 def receipts_of(*, session: Session, declaration_id: int) -> list[SandboxReceipt]:
     """Every message customs queued about a declaration, oldest first."""
-    return list(session.execute(select(SandboxReceipt).where(SandboxReceipt.declaration_id == declaration_id)
+    answered = select(SandboxReceiptDeclaration.receipt_id).where(
+        SandboxReceiptDeclaration.declaration_id == declaration_id)
+    return list(session.execute(select(SandboxReceipt).where(SandboxReceipt.id.in_(answered))
                                 .order_by(SandboxReceipt.id)).scalars())
 
 

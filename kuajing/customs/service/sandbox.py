@@ -29,12 +29,13 @@ import json
 import random
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuajing import ceb
@@ -43,7 +44,13 @@ from kuajing.ceb.models import Message, new_guid
 from kuajing.ceb.receipt import return_time
 from kuajing.customs.choices import CANCELLABLE, CustomsStatus
 from kuajing.customs.errors import OfficialCode
-from kuajing.customs.models import SandboxDeclaration, SandboxQuota, SandboxReceipt, SandboxTaxBill
+from kuajing.customs.models import (
+    SandboxDeclaration,
+    SandboxQuota,
+    SandboxReceipt,
+    SandboxReceiptDeclaration,
+    SandboxTaxBill,
+)
 from kuajing.customs.service.ports import InboundMessage
 from kuajing.db.session import transaction
 from kuajing.db.types import blind_index, mask
@@ -71,6 +78,9 @@ class SandboxConfig:
     # how long customs holds a list whose order, payment or waybill has not arrived yet before it returns it
     # (三单对碰 waits for the set: the three documents and the list travel separately and may overtake each other)
     document_wait_seconds: float = 120.0
+    #: one receipt message per step for all the records of a message / an advance (as customs does); False:
+    #: one message per record
+    group_answers: bool = True
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -116,15 +126,109 @@ def _draw(config: SandboxConfig, key: str) -> bool:
     return random.Random(f"{config.seed}:{key}").random() < config.inspection_rate
 
 
-def _queue(session: Session, message: Message, *, declaration_id: int | None, status: str | None,
-           declaration: SandboxDeclaration | None = None) -> None:
-    xml = ceb.build(message)
-    if declaration is not None:  # possibly not flushed yet: the ORM fills declaration_id when it writes both
-        session.add(SandboxReceipt(declaration=declaration, message_type=message.message_type,
-                                   return_status=status, xml=xml))
+# --- the answers of one message or one advance, grouped per step (回执合并) -----------------------------
+
+_ANSWERS = "kuajing.customs.sandbox.answers"
+#: Receipt types customs answers with one message per status step covering many records (a CEB312 may carry
+#: many OrderReturn, a CEB622 many InventoryReturn, a CEB816 many e-tax bills): what one received message
+#: or one advance produces is grouped by (type, status), up to the CEB maximum of records per message.
+_GROUPED = frozenset({"CEB312", "CEB412", "CEB512", "CEB514", "CEB622", "CEB624", "CEB626", "CEB712", "CEB816",
+                      "CEB818"})
+_GROUP_MAX = 100
+
+Subject = tuple[str, str]  # (declaration type, business key): what a receipt is about (its order is kept)
+
+
+@dataclass
+class _Group:
+    """One message to queue: the records of one (type, status) step, or one message kept as it is."""
+
+    message_type: str
+    status: str | None
+    records: list
+    declarations: list  # SandboxDeclaration (maybe not flushed yet) or declaration ids
+    message: Message | None = None  # a message not grouped (CEB900, export types): queued unchanged
+
+
+class _Answers:
+    """The messages customs will send for one received message or one advance, grouped per step.
+
+    A message joins the open group of its (type, status) only if that keeps the order of every message
+    about the same subject (a declaration's 800 before its CEB816, a record's 2 before a later refusal of
+    the same key); else it opens a new group after the others. A message without a subject only joins
+    the last group.
+    """
+
+    def __init__(self, grouped: bool = True) -> None:
+        self.grouped = grouped
+        self.groups: list[_Group] = []
+        self.open: dict[tuple[str, str | None], int] = {}
+        self.after: dict[Subject, int] = {}  # subject → index of the last group holding a message about it
+
+    def add(self, message: Message, status: str | None, declaration, subjects: tuple[Subject, ...]) -> None:
+        key = (message.message_type, status) if self.grouped and message.message_type in _GROUPED else None
+        floor = max((self.after.get(s, -1) for s in subjects), default=len(self.groups) - 1)
+        index = self.open.get(key) if key is not None else None
+        if (index is None or index < floor
+                or len(self.groups[index].records) + len(message.records) > _GROUP_MAX):
+            self.groups.append(_Group(message.message_type, status, [], [],
+                                      message=None if key is not None else message))
+            index = len(self.groups) - 1
+            if key is not None:
+                self.open[key] = index
+        group = self.groups[index]
+        group.records.extend(message.records)
+        if declaration is not None:
+            group.declarations.append(declaration)
+        for subject in subjects:
+            self.after[subject] = index
+
+    def write(self, session: Session) -> None:
+        """Queue the grouped messages (one row each, in order) and the declarations each answers."""
+        if not self.groups:
+            return
+        session.flush()  # new declarations get their ids
+        rows: list[tuple[SandboxReceipt, list[int]]] = []
+        for group in self.groups:
+            message = group.message or Message(message_type=group.message_type, guid=new_guid(),
+                                               records=group.records)
+            ids = list(dict.fromkeys(d.id if isinstance(d, SandboxDeclaration) else d for d in group.declarations))
+            rows.append((SandboxReceipt(declaration_id=ids[0] if ids else None, message_type=group.message_type,
+                                        return_status=group.status, xml=ceb.build(message)), ids))
+        session.add_all([row for row, _ids in rows])
+        session.flush()  # one multi-row INSERT
+        links = [{"receipt_id": row.id, "declaration_id": i} for row, ids in rows for i in ids]
+        if links:
+            session.execute(insert(SandboxReceiptDeclaration), links)
+        self.groups.clear()
+        self.open.clear()
+        self.after.clear()
+
+
+@contextmanager
+def _answering(session: Session, grouped: bool = True):
+    """Collect the messages queued inside (one receive or one advance) and write them (grouped unless
+    ``grouped`` is False) at the end; nested uses share the outer collection."""
+    if session.info.get(_ANSWERS) is not None:
+        yield session.info[_ANSWERS]
         return
-    session.add(SandboxReceipt(declaration_id=declaration_id, message_type=message.message_type,
-                               return_status=status, xml=xml))
+    answers = session.info[_ANSWERS] = _Answers(grouped)
+    try:
+        yield answers
+        answers.write(session)
+    finally:
+        session.info.pop(_ANSWERS, None)
+
+
+def _subject(decl: SandboxDeclaration) -> Subject:
+    return decl.message_type, decl.business_key
+
+
+def _queue(session: Session, message: Message, *, declaration_id: int | None, status: str | None,
+           declaration: SandboxDeclaration | None = None, subjects: tuple[Subject, ...] = ()) -> None:
+    """Queue ``message`` (grouped with the others of the same step when a collection is open)."""
+    with _answering(session) as answers:
+        answers.add(message, status, declaration if declaration is not None else declaration_id, subjects)
 
 
 def _receipt(session: Session, decl: SandboxDeclaration, status: str, info: str, now: datetime) -> None:
@@ -138,13 +242,14 @@ def _receipt(session: Session, decl: SandboxDeclaration, status: str, info: str,
     elif decl.message_type == "CEB711":
         keys = {"preNo": decl.pre_no or ""}
     message = ceb.receipt_for(decl.message_type, record, status, info[:1000], now, **keys)
-    _queue(session, message, declaration_id=decl.id, status=status, declaration=decl)
+    _queue(session, message, declaration_id=decl.id, status=status, declaration=decl, subjects=(_subject(decl),))
 
 
-def _refuse(session: Session, message_type: str, record, code: str, info: str, now: datetime, **keys) -> None:
+def _refuse(session: Session, message_type: str, record, code: str, info: str, now: datetime, *,
+            subject: Subject | None = None, **keys) -> None:
     """Queue an immediate refusal of a record customs does not keep (unknown list …)."""
     message = ceb.receipt_for(message_type, record, code, info[:1000], now, **keys)
-    _queue(session, message, declaration_id=None, status=code)
+    _queue(session, message, declaration_id=None, status=code, subjects=(subject,) if subject else ())
 
 
 def _set(decl: SandboxDeclaration, status: str, info: str, *, next_status: str | None, now: datetime,
@@ -157,6 +262,9 @@ def _set(decl: SandboxDeclaration, status: str, info: str, *, next_status: str |
 
 
 def _quota_row(session: Session, buyer_key: str, year: int) -> SandboxQuota:
+    cached = session.info.get(_QUOTA)
+    if cached is not None and (buyer_key, year) in cached:
+        return cached[(buyer_key, year)]
     row = session.execute(select(SandboxQuota).where(SandboxQuota.buyer_key == buyer_key,
                                                      SandboxQuota.year == year).with_for_update()).scalar_one_or_none()
     if row is None:
@@ -235,16 +343,17 @@ def receive(*, session: Session, message: bytes, message_type: str, now: datetim
         _queue(session, ceb.to_ceb900([issue], original=message, when=now, ori_cop_msg_id=message_id),
                declaration_id=None, status=None)
         return message_id
-    if _signature_refused(session, msg, message, now, config):  # signature hook (kuajing.certificates)
-        session.flush()
-        return message_id
-    _prefetch(session, msg)
-    try:
-        for record in msg.records:
-            handler(session, msg.message_type, record, now, config, message_id)
-    finally:
-        session.info.pop(_PREFETCHED, None)
-    session.flush()
+    with _answering(session, config.group_answers):  # one receipt message per step for the whole message
+        if _signature_refused(session, msg, message, now, config):  # signature hook (kuajing.certificates)
+            return message_id
+        _prefetch(session, msg, now, message_id)
+        try:
+            for record in msg.records:
+                handler(session, msg.message_type, record, now, config, message_id)
+            _drop_unused(session)
+        finally:
+            for name in (_PREFETCHED, _NEW_LISTS, _QUOTA):
+                session.info.pop(name, None)
     return message_id
 
 
@@ -273,6 +382,8 @@ def _signature_refused(session: Session, msg: Message, message: bytes, now: date
 
 
 _PREFETCHED = "kuajing.customs.sandbox.declarations"
+_NEW_LISTS = "kuajing.customs.sandbox.new_lists"  # business key → list declaration written ahead (one INSERT)
+_QUOTA = "kuajing.customs.sandbox.quota"  # (buyer key, year) → national ledger row, locked for the message
 
 
 def _existing(session: Session, message_type: str, key: str) -> SandboxDeclaration | None:
@@ -291,8 +402,10 @@ def _remember(session: Session, decl: SandboxDeclaration) -> None:
         known[(decl.message_type, decl.business_key)] = decl
 
 
-def _prefetch(session: Session, msg: Message) -> None:
-    """The declarations the message's records name, locked in one query (set-based receive)."""
+def _prefetch(session: Session, msg: Message, now: datetime, message_id: str) -> None:
+    """What the message's records name, set-based: the declarations (locked in one query), for lists
+    also the national ledger rows of their buyers (locked in one query, missing ones inserted in one) and
+    the new list declarations written ahead in one INSERT (their ids number the pre-entry numbers)."""
     keys: set[tuple[str, str]] = set()
     for record in msg.records:
         head = record.head if hasattr(record, "head") else record
@@ -312,6 +425,68 @@ def _prefetch(session: Session, msg: Message) -> None:
             for decl in rows:
                 known[(mtype, decl.business_key)] = decl
     session.info[_PREFETCHED] = known
+    if msg.message_type == "CEB621":
+        _prefetch_quota(session, msg.records)
+        _new_lists_ahead(session, msg.records, known, now, message_id)
+
+
+def _prefetch_quota(session: Session, records) -> None:
+    """The national ledger rows (个人年度额度) of the lists' buyers and years: locked in one query, in key
+    order; the missing ones inserted in one statement."""
+    wanted: set[tuple[str, int]] = set()
+    for record in records:
+        try:
+            wanted.add((blind_index(record.head.buyer_id_number), int(record.head.decl_time[:4])))
+        except (TypeError, ValueError):
+            continue  # the list's handler meets the same value and answers it
+    rows: dict[tuple[str, int], SandboxQuota] = {}
+    buyers = sorted({k for k, _y in wanted})
+    for start in range(0, len(buyers), 500):
+        for row in session.execute(select(SandboxQuota).where(SandboxQuota.buyer_key.in_(buyers[start:start + 500]))
+                                   .order_by(SandboxQuota.buyer_key, SandboxQuota.year).with_for_update()).scalars():
+            rows[(row.buyer_key, row.year)] = row
+    missing = [SandboxQuota(buyer_key=k, year=y, total=Decimal("0.00")) for k, y in sorted(wanted - rows.keys())]
+    if missing:
+        session.add_all(missing)
+        session.flush()
+        rows.update(((r.buyer_key, r.year), r) for r in missing)
+    session.info[_QUOTA] = rows
+
+
+def _new_lists_ahead(session: Session, records, known: dict, now: datetime, message_id: str) -> None:
+    """The list declarations this message will create (an unknown key with a record that is not a change),
+    inserted together before the records are handled; each record still decides in order whether it
+    takes its declaration (:func:`_new_list`)."""
+    ahead: dict[str, SandboxDeclaration] = {}
+    for record in records:
+        head = record.head
+        key = f"{head.ebp_code}|{head.order_no}"
+        if known.get(("CEB621", key)) is None and key not in ahead and (head.app_type or "1") != "2":
+            ahead[key] = SandboxDeclaration(message_type="CEB621", business_key=key, received_at=now,
+                                            status=S.declaring, payload="{}", transport_message_id=message_id,
+                                            guid=head.guid)
+    if ahead:
+        session.add_all(ahead.values())
+        session.flush()
+    session.info[_NEW_LISTS] = ahead
+
+
+def _new_list(session: Session, key: str, head, now: datetime, message_id: str) -> SandboxDeclaration:
+    """A new list declaration for ``key`` (the one written ahead for this message, else added now)."""
+    decl = session.info.get(_NEW_LISTS, {}).pop(key, None)
+    if decl is None:
+        decl = SandboxDeclaration(message_type="CEB621", business_key=key, received_at=now, status=S.declaring,
+                                  payload="{}", transport_message_id=message_id, guid=head.guid)
+        session.add(decl)
+        session.flush()
+    _remember(session, decl)
+    return decl
+
+
+def _drop_unused(session: Session) -> None:
+    """Declarations written ahead that no record took (cannot happen today; kept exact all the same)."""
+    for decl in session.info.get(_NEW_LISTS, {}).values():
+        session.delete(decl)
 
 
 def _is_live(decl: SandboxDeclaration) -> bool:
@@ -340,7 +515,8 @@ def _receive_document(session, message_type, record, now, config, message_id) ->
     decl = _existing(session, message_type, key)
     if app_type == "1" and decl is not None and _is_live(decl) and message_type in _DUPLICATE:
         code = _DUPLICATE[message_type]
-        _refuse(session, message_type, record, code, _official_text(message_type, code, key), now)
+        _refuse(session, message_type, record, code, _official_text(message_type, code, key), now,
+                subject=(message_type, key))
         return
     buyer = getattr(head, "buyer_id_number", None)
     if decl is None:
@@ -378,26 +554,22 @@ def _receive_list(session, message_type, record, now, config, message_id) -> Non
     if app_type == "1" and live:
         code = OfficialCode.inventory_duplicate
         _refuse(session, message_type, record, code, _official_text("CEB622", code, head.order_no), now,
-                copNo=head.cop_no or head.order_no[:20], preNo=decl.pre_no or _pre_no(now, decl.id), invtNo=None)
+                subject=("CEB621", key), copNo=head.cop_no or head.order_no[:20], preNo=decl.pre_no or _pre_no(now, decl.id), invtNo=None)
         return
     if app_type == "2" and decl is None:
         code = OfficialCode.no_changeable_inventory
         _refuse(session, message_type, record, code, _official_text("CEB622", code, head.order_no), now,
-                copNo=head.cop_no or head.order_no[:20], preNo=_valid_pre_no(head.pre_no) or _pre_no(now, 0),
+                subject=("CEB621", key), copNo=head.cop_no or head.order_no[:20], preNo=_valid_pre_no(head.pre_no) or _pre_no(now, 0),
                 invtNo=None)
         return
     if app_type == "2" and live and decl.status != S.declaring:
         code = OfficialCode.inventory_state_no_change
         _refuse(session, message_type, record, code, _official_text("CEB622", code, decl.invt_no or head.order_no),
-                now, copNo=head.cop_no or head.order_no[:20], preNo=decl.pre_no or _pre_no(now, decl.id),
-                invtNo=decl.invt_no)
+                now, subject=("CEB621", key), copNo=head.cop_no or head.order_no[:20],
+                preNo=decl.pre_no or _pre_no(now, decl.id), invtNo=decl.invt_no)
         return
     if decl is None:
-        decl = SandboxDeclaration(message_type="CEB621", business_key=key, received_at=now, status=S.declaring,
-                                  payload="{}", transport_message_id=message_id, guid=head.guid)
-        session.add(decl)
-        session.flush()
-        _remember(session, decl)
+        decl = _new_list(session, key, head, now, message_id)
     elif live:  # a change (appType 2) while still declaring: free what the first version reserved
         _adjust_quota(session, decl, -(decl.amount or Decimal("0.00")))
     decl.transport_message_id = message_id
@@ -472,18 +644,18 @@ def _receive_cancel(session, message_type, record, now, config, message_id) -> N
     if target is None:
         code = OfficialCode.cancel_unknown_inventory
         _refuse(session, message_type, record, code, _official_text(message_type, code, head.invt_no), now,
-                **_keys_of(head, None, now))
+                subject=(message_type, head.invt_no), **_keys_of(head, None, now))
         return
     existing = _existing(session, message_type, head.invt_no)
     if existing is not None and _is_live(existing):
         code = OfficialCode.cancel_duplicate
         _refuse(session, message_type, record, code, _official_text(message_type, code, head.invt_no), now,
-                **_keys_of(head, target, now))
+                subject=(message_type, head.invt_no), **_keys_of(head, target, now))
         return
     if target.status not in CANCELLABLE or target.left_site or target.cancelled or target.returned:
         code = OfficialCode.cancel_state
         _refuse(session, message_type, record, code, _official_text(message_type, code, head.invt_no), now,
-                **_keys_of(head, target, now))
+                subject=(message_type, head.invt_no), **_keys_of(head, target, now))
         return
     target.next_status = None  # customs holds a list under cancellation until it decides
     target.due_at = None
@@ -521,12 +693,12 @@ def _receive_refund(session, message_type, record, now, config, message_id) -> N
     keys = _keys_of(head, target, now)
     if target is None:
         code = OfficialCode.refund_unknown_inventory
-        _refuse(session, message_type, record, code, _official_text(message_type, code), now, **keys)
+        _refuse(session, message_type, record, code, _official_text(message_type, code), now, subject=(message_type, head.invt_no), **keys)
         return
     existing = _existing(session, message_type, head.invt_no)
     if existing is not None and _is_live(existing) and (head.app_type or "1") == "1":
         code = OfficialCode.refund_duplicate
-        _refuse(session, message_type, record, code, _official_text(message_type, code, head.invt_no), now, **keys)
+        _refuse(session, message_type, record, code, _official_text(message_type, code, head.invt_no), now, subject=(message_type, head.invt_no), **keys)
         return
     lines = {int(i["gnum"]): i for i in _payload(target)["items"]}
     for item in record.items:
@@ -534,22 +706,22 @@ def _receive_refund(session, message_type, record, now, config, message_id) -> N
         if line is None or line["gcode"] != item.gcode:
             code = OfficialCode.refund_line_unknown
             info = _official_text(message_type, code, head.invt_no, str(item.gnum), item.gcode)
-            _refuse(session, message_type, record, code, info, now, **keys)
+            _refuse(session, message_type, record, code, info, now, subject=(message_type, head.invt_no), **keys)
             return
         if Decimal(str(item.qty)) > Decimal(line["qty"]):
             info = f"退货申请单[{head.invt_no}]第[{item.gnum}]项退货数量[{item.qty}]超过原清单数量[{line['qty']}]"
-            _refuse(session, message_type, record, S.rejected, info, now, **keys)
+            _refuse(session, message_type, record, S.rejected, info, now, subject=(message_type, head.invt_no), **keys)
             return
     if target.released_at is None or target.cancelled or target.returned:
         info = f"清单[{head.invt_no}]未放行或已撤单、已退货，不能申请退货"
-        _refuse(session, message_type, record, S.rejected, info, now, **keys)
+        _refuse(session, message_type, record, S.rejected, info, now, subject=(message_type, head.invt_no), **keys)
         return
     released_on = _shanghai_date(target.released_at)
     last = last_return_day(released_on)
     if _shanghai_date(now) > last:
         info = (f"清单[{head.invt_no}]于{released_on:%Y-%m-%d}放行，退货申请期限至{last:%Y-%m-%d}"
                 f"（放行之日起30日内），已超过期限")
-        _refuse(session, message_type, record, S.rejected, info, now, **keys)
+        _refuse(session, message_type, record, S.rejected, info, now, subject=(message_type, head.invt_no), **keys)
         return
     _store_request(session, message_type, head, record, target, existing, now, config, message_id)
 
@@ -567,19 +739,25 @@ def advance(*, session: Session, now: datetime, config: SandboxConfig = SandboxC
     """Move every declaration whose next step is due at ``now`` (repeatedly, so 0-second delays run
     through), queue the receipts, and summarise the tax bills of past months; returns the steps taken."""
     steps = 0
-    while True:
-        due = session.execute(
-            select(SandboxDeclaration).where(SandboxDeclaration.next_status.is_not(None),
-                                             SandboxDeclaration.due_at <= now)
-            .order_by(SandboxDeclaration.due_at, SandboxDeclaration.id).limit(batch).with_for_update()
-        ).scalars().all()
-        if not due:
-            break
-        for decl in due:  # each step happens at its due time, so a late advance catches up step by step
-            _step(session, decl, decl.due_at, config)
-            steps += 1
-        session.flush()
-    steps += summarise_due(session=session, now=now)
+    with _answering(session, config.group_answers):  # one receipt message per (type, status) and round
+        while True:
+            due = session.execute(
+                select(SandboxDeclaration).where(SandboxDeclaration.next_status.is_not(None),
+                                                 SandboxDeclaration.due_at <= now)
+                .order_by(SandboxDeclaration.due_at, SandboxDeclaration.id).limit(batch).with_for_update()
+            ).scalars().all()
+            if not due:
+                break
+            _prefetch_documents(session, [d for d in due if d.message_type == "CEB621"
+                                          and d.next_status == S.accepted.value])
+            try:
+                for decl in due:  # each step happens at its due time, so a late advance catches up step by step
+                    _step(session, decl, decl.due_at, config)
+                    steps += 1
+            finally:
+                session.info.pop(_DOCUMENTS, None)
+            session.flush()
+        steps += summarise_due(session=session, now=now)
     return steps
 
 
@@ -596,18 +774,51 @@ def _step(session: Session, decl: SandboxDeclaration, now: datetime, config: San
         _receipt(session, decl, target, "海关入库成功", now)
 
 
-def _three_documents(session: Session, decl: SandboxDeclaration) -> list[str]:
-    """What customs' own three-document check misses for a list (三单对碰): order, payment, waybill."""
-    head = _payload(decl)["head"]
-    order_key = f"{head['ebpCode']}|{head['orderNo']}"
-    waybill_key = f"{head['logisticsCode']}|{head['logisticsNo']}"
+_DOCUMENTS = "kuajing.customs.sandbox.documents"  # the three documents of the lists being accepted
+
+
+def _document_scope(head: dict) -> tuple[str, str, str]:
+    return f"{head['ebpCode']}|{head['orderNo']}", head["orderNo"], f"{head['logisticsCode']}|{head['logisticsNo']}"
+
+
+def _prefetch_documents(session: Session, lists: list[SandboxDeclaration]) -> None:
+    """The orders, payments and waybills customs holds for ``lists`` (三单对碰), in one query."""
+    if not lists:
+        return
+    scopes = [_document_scope(_payload(d)["head"]) for d in lists]
+    order_keys = sorted({o for o, _n, _w in scopes})
+    order_nos = sorted({n for _o, n, _w in scopes})
+    waybill_keys = sorted({w for _o, _n, w in scopes})
     rows = session.execute(
         select(SandboxDeclaration.message_type, SandboxDeclaration.business_key, SandboxDeclaration.order_no,
                SandboxDeclaration.status)
-        .where(((SandboxDeclaration.message_type == "CEB311") & (SandboxDeclaration.business_key == order_key))
-               | ((SandboxDeclaration.message_type == "CEB411") & (SandboxDeclaration.order_no == head["orderNo"]))
-               | ((SandboxDeclaration.message_type == "CEB511") & (SandboxDeclaration.business_key == waybill_key)))
-    ).all()
+        .where(or_(and_(SandboxDeclaration.message_type == "CEB311", SandboxDeclaration.business_key.in_(order_keys)),
+                   and_(SandboxDeclaration.message_type == "CEB411", SandboxDeclaration.order_no.in_(order_nos)),
+                   and_(SandboxDeclaration.message_type == "CEB511",
+                        SandboxDeclaration.business_key.in_(waybill_keys))))).all()
+    found: dict[tuple[str, str], list] = {}
+    for r in rows:  # a payment is found by its order number, the others by their business key
+        found.setdefault((r.message_type, r.order_no if r.message_type == "CEB411" else r.business_key), []).append(r)
+    session.info[_DOCUMENTS] = (set(order_keys), found)
+
+
+def _three_documents(session: Session, decl: SandboxDeclaration) -> list[str]:
+    """What customs' own three-document check misses for a list (三单对碰): order, payment, waybill."""
+    head = _payload(decl)["head"]
+    order_key, order_no, waybill_key = _document_scope(head)
+    prefetched = session.info.get(_DOCUMENTS)
+    if prefetched is not None and order_key in prefetched[0]:
+        found = prefetched[1]
+        rows = [*found.get(("CEB311", order_key), ()), *found.get(("CEB411", order_no), ()),
+                *found.get(("CEB511", waybill_key), ())]
+    else:
+        rows = session.execute(
+            select(SandboxDeclaration.message_type, SandboxDeclaration.business_key, SandboxDeclaration.order_no,
+                   SandboxDeclaration.status)
+            .where(((SandboxDeclaration.message_type == "CEB311") & (SandboxDeclaration.business_key == order_key))
+                   | ((SandboxDeclaration.message_type == "CEB411") & (SandboxDeclaration.order_no == order_no))
+                   | ((SandboxDeclaration.message_type == "CEB511") & (SandboxDeclaration.business_key == waybill_key)))
+        ).all()
     have = {r.message_type for r in rows if not r.status.startswith("-") and r.status != S.rejected}
     missing = []
     if "CEB311" not in have:
@@ -700,11 +911,12 @@ def _issue_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime) -
         lines.append(cls.item(gnum=int(line["gnum"]), gcode=line["gcode"], tax_price=tax.taxable_price,
                               customs_tax=tax.duty, value_added_tax=tax.vat, consumption_tax=tax.consumption_tax))
     _queue(session, Message(message_type="CEB816", records=[cls.record(head=tax_head, items=lines)]),
-           declaration_id=decl.id, status="1")
+           declaration_id=decl.id, status="1", declaration=decl, subjects=(_subject(decl),))
     return bill
 
 
-def _tax_status(session: Session, bills: Iterable[SandboxTaxBill], now: datetime) -> None:
+def _tax_status(session: Session, bills: Iterable[SandboxTaxBill], now: datetime,
+                subjects: tuple[Subject, ...] = ()) -> None:
     """Queue CEB818 tax-status messages (100 bills per message) for ``bills`` as they now stand."""
     cls = ceb.classes("CEB818")
     records = [cls.record(head=cls.head(guid=new_guid(), return_time=return_time(now), invt_no=b.invt_no,
@@ -713,17 +925,18 @@ def _tax_status(session: Session, bills: Iterable[SandboxTaxBill], now: datetime
                for b in bills]
     for start in range(0, len(records), 100):
         _queue(session, Message(message_type="CEB818", records=records[start:start + 100]), declaration_id=None,
-               status=None)
+               status=None, subjects=subjects)
 
 
-def _void_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime) -> None:
+def _void_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime,
+                   request: SandboxDeclaration | None = None) -> None:
     bills = session.execute(select(SandboxTaxBill).where(SandboxTaxBill.declaration_id == decl.id,
                                                          SandboxTaxBill.status != "3")).scalars().all()
     for bill in bills:
         bill.status = "3"
         bill.updated_at = now
-    if bills:
-        _tax_status(session, bills, now)
+    if bills:  # the CEB818 goes out before the request's answer, as it is queued
+        _tax_status(session, bills, now, subjects=(_subject(decl),) + ((_subject(request),) if request else ()))
 
 
 def summarise_due(*, session: Session, now: datetime) -> int:
@@ -767,7 +980,7 @@ def _step_request(session: Session, decl: SandboxDeclaration, target: S, now: da
         target_list.due_at = None
         target_list.status_info = "已撤单"
         _adjust_quota(session, target_list, -(target_list.amount or Decimal("0.00")))
-        _void_tax_bill(session, target_list, now)
+        _void_tax_bill(session, target_list, now, request=decl)
         _set(decl, S.decided, "撤单审核通过", next_status=None, now=now, config=config)
         _receipt(session, decl, S.decided, "撤单审核通过", now)
         return
@@ -788,7 +1001,7 @@ def _step_request(session: Session, decl: SandboxDeclaration, target: S, now: da
     if full:
         target_list.returned = True
         target_list.status_info = "已退货"
-        _void_tax_bill(session, target_list, now)
+        _void_tax_bill(session, target_list, now, request=decl)
     decl.amount = restored
     _set(decl, S.decided, "退货审核通过", next_status=None, now=now, config=config)
     _receipt(session, decl, S.decided, "退货审核通过", now)

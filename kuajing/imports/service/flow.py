@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from kuajing import events
 from kuajing.audit import service as audit
@@ -666,12 +666,17 @@ def _customs_quota_block(session: Session, inv: Inventory) -> None:
         log.warning("quota customs block %s: %s", inv.business_key, exc)
 
 
-def _tax_bill(session: Session, inv: Inventory | None, head) -> None:
-    """Book an e-tax bill (CEB816) or its status (CEB818) on the declaring agent's tax guarantee."""
+def _tax_bill(session: Session, inv: Inventory | None, head, found: _Found | None = None) -> None:
+    """Book an e-tax bill (CEB816) or its status (CEB818) on the declaring agent's tax guarantee (税款担保):
+    at once, or with ``found`` kept for the batch's draws together (:meth:`_Found.book_bills`)."""
     from kuajing.tax import service as tax
 
-    tax.apply_tax_bill(session=session, head=head, agent_enterprise_id=None if inv is None else inv.sender_enterprise_id,
-                       invt_no=None if inv is None else inv.invt_no)
+    bill = tax.CustomsBill(head=head, agent_enterprise_id=None if inv is None else inv.sender_enterprise_id,
+                           invt_no=None if inv is None else inv.invt_no)
+    if found is None:
+        tax.apply_tax_bills(session=session, bills=[bill])
+    else:
+        found.bills.append(bill)
 
 
 @dataclass
@@ -691,6 +696,27 @@ class _Found:
         self.lists: dict[tuple[str, str], Inventory] = {}  # ("pre_no" | "invt_no", value) → list
         self.known: set[tuple[str, str]] = set()  # keys looked up (found or not)
         self.ledgers = _Ledgers()  # quota and stock changes of the batch's list receipts, written at its end
+        self.bills: list = []  # e-tax bills / statuses (CEB816/818) waiting to be booked together, in order
+        self.receipts: list[dict] = []  # receipts for the senders to pull, written together, in order
+
+    def store_receipts(self, session: Session) -> None:
+        """Write the waiting receipts (one flush, one multi-row INSERT), in the order they were applied."""
+        pending, self.receipts = self.receipts, []
+        receipts.store_many(session=session, receipts=pending)
+
+    def settle(self, session: Session) -> None:
+        """Everything kept for the batch: quota and stock changes written, e-tax bills booked, receipts written."""
+        self.ledgers.flush(session)
+        self.book_bills(session)
+        self.store_receipts(session)
+
+    def book_bills(self, session: Session) -> None:
+        """Book the waiting e-tax bills on the tax guarantee, set-based (kuajing.tax.apply_tax_bills)."""
+        if self.bills:
+            from kuajing.tax import service as tax
+
+            bills, self.bills = self.bills, []
+            tax.apply_tax_bills(session=session, bills=bills)
 
     def prefetch(self, session: Session, messages: list[Message]) -> None:
         keys: dict[str, set[str]] = {}
@@ -718,8 +744,9 @@ class _Found:
             self.known.update((decl_type, k) for k in wanted)
         for column, wanted in numbers.items():
             attr = getattr(Inventory, column)
-            for chunk in _chunks(sorted(wanted)):
-                for inv in session.scalars(select(Inventory).where(attr.in_(chunk)).order_by(Inventory.id)):
+            for chunk in _chunks(sorted(wanted)):  # with their lines (release deducts stock per line)
+                for inv in session.scalars(select(Inventory).where(attr.in_(chunk)).order_by(Inventory.id)
+                                           .options(selectinload(Inventory.items))):
                     self.lists.setdefault((column, getattr(inv, column)), inv)
             self.known.update((column, v) for v in wanted)
 
@@ -751,7 +778,7 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
     found = _Found()
     found.prefetch(session, [msg])
     out = _apply_message(session, msg, now, found)
-    found.ledgers.flush(session)
+    found.settle(session)
     session.flush()
     return out
 
@@ -765,15 +792,21 @@ def apply_customs_messages(*, session: Session, messages: list[bytes], now: date
     found = _Found()
     found.prefetch(session, parsed)
     out = [_apply_message(session, msg, now, found) for msg in parsed]
-    found.ledgers.flush(session)
+    found.settle(session)
     session.flush()
     return out
 
 
+#: customs messages whose application neither touches the tax guarantee nor writes receipts itself: the
+#: e-tax bills and receipts before them may wait to be written together; any other message (a return's
+#: answer may void a bill, an export type stores its own receipts) has them written first
+_MAY_WAIT = frozenset({*RECEIPT_KEYS, "CEB622", "CEB816", "CEB818"})
+
+
 def _apply_message(session: Session, msg: Message, now: datetime, found: _Found) -> Applied:
     out = Applied(message_type=msg.message_type)
-    if msg.message_type in ("CEB624", "CEB626") or msg.message_type in CUSTOMS_APPLY:
-        found.ledgers.flush(session)  # returns and other domains see the ledgers as one message at a time would
+    if msg.message_type not in _MAY_WAIT:  # returns and other domains see the batch as one message at a time would
+        found.settle(session)
     for rec in msg.records:
         out.records += 1
         owner, key, decl_type = None, None, None
@@ -816,7 +849,7 @@ def _apply_message(session: Session, msg: Message, now: datetime, found: _Found)
             decl_type = "CEB621"
             head = rec.head if hasattr(rec, "head") else rec
             inv = found.inventory(session, "invt_no", head.invt_no) if head.invt_no else None
-            _tax_bill(session, inv, head)
+            _tax_bill(session, inv, head, found)
             if inv is not None:
                 owner, key = inv.sender_enterprise_id, inv.business_key
         if owner is None:
@@ -824,8 +857,8 @@ def _apply_message(session: Session, msg: Message, now: datetime, found: _Found)
             continue
         out.matched += 1
         single = Message(message_type=msg.message_type, guid=msg.guid, records=[rec])
-        receipts.store(session=session, enterprise_id=owner, declaration_type=decl_type, business_key=key,
-                       receipt_message=single, when=now, source="customs")
+        found.receipts.append({"enterprise_id": owner, "declaration_type": decl_type, "business_key": key,
+                               "receipt_message": single, "when": now, "source": "customs"})
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kuajing.ceb import build, explain, parse, receipt_for
@@ -38,20 +38,36 @@ def make_receipt(*, message_type: str, record, status: str, info: str, when: dat
     return receipt_for(message_type, record, status, info, when, **keys)
 
 
+def _values(*, enterprise_id: int, declaration_type: str, business_key: str, receipt_message, when: datetime,
+            source: str, content_hash: str | None = None, received_message_id: int | None = None) -> dict:
+    """The column values of one receipt row."""
+    rec = receipt_message.records[0]
+    rec = rec.head if hasattr(rec, "head") else rec  # e-tax bills (CEB816/818) carry a head and lines
+    return {"enterprise_id": enterprise_id, "message_type": receipt_message.message_type,
+            "declaration_type": declaration_type, "business_key": business_key[:160],
+            "return_status": str(rec.get("returnStatus") or rec.get("status") or ""),
+            "return_info": str(rec.get("returnInfo", "")),
+            "return_time": str(rec.get("returnTime") or return_time(when)), "returned_at": when, "source": source,
+            "content_hash": content_hash, "received_message_id": received_message_id,
+            "receipt_xml": build(receipt_message, validate=False)}
+
+
 def store(*, session: Session, enterprise_id: int, declaration_type: str, business_key: str, receipt_message,
           when: datetime, source: str, content_hash: str | None = None,
           received_message_id: int | None = None) -> Receipt:
     """Write one receipt for ``enterprise_id`` to pull (its id is the cursor)."""
-    rec = receipt_message.records[0]
-    rec = rec.head if hasattr(rec, "head") else rec  # e-tax bills (CEB816/818) carry a head and lines
-    row = Receipt(enterprise_id=enterprise_id, message_type=receipt_message.message_type,
-                  declaration_type=declaration_type, business_key=business_key[:160],
-                  return_status=str(rec.get("returnStatus") or rec.get("status") or ""), return_info=str(rec.get("returnInfo", "")),
-                  return_time=str(rec.get("returnTime") or return_time(when)), returned_at=when, source=source,
-                  content_hash=content_hash, received_message_id=received_message_id,
-                  receipt_xml=build(receipt_message, validate=False))
+    row = Receipt(**_values(enterprise_id=enterprise_id, declaration_type=declaration_type, business_key=business_key,
+                            receipt_message=receipt_message, when=when, source=source, content_hash=content_hash,
+                            received_message_id=received_message_id))
     session.add(row)
     return row
+
+
+def store_many(*, session: Session, receipts: list[dict]) -> None:
+    """Write many receipts (each given as :func:`store`'s keyword arguments) in one multi-row INSERT, in
+    order (so their cursors follow that order)."""
+    if receipts:
+        session.execute(insert(Receipt), [_values(**kwargs) for kwargs in receipts])
 
 
 def original(*, session: Session, declaration_type: str, business_key: str, content_hash: str) -> Receipt | None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:53:28.906227
+Create Date: 2026-11-28 02:19:39.229827
 """
 from alembic import op
 import sqlalchemy as sa
@@ -1121,6 +1121,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('bonded_reconciliations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bonded_reconciliations_warehouse_id'), ['warehouse_id'], unique=False)
+
+    op.create_table('customs_sandbox_receipt_declarations',
+    sa.Column('receipt_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('declaration_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.ForeignKeyConstraint(['declaration_id'], ['customs_sandbox_declarations.id'], name=op.f('fk_customs_sandbox_receipt_declarations_declaration_id_customs_sandbox_declarations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['receipt_id'], ['customs_sandbox_receipts.id'], name=op.f('fk_customs_sandbox_receipt_declarations_receipt_id_customs_sandbox_receipts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('receipt_id', 'declaration_id', name=op.f('pk_customs_sandbox_receipt_declarations'))
+    )
+    with op.batch_alter_table('customs_sandbox_receipt_declarations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_sandbox_receipt_declarations_declaration_id'), ['declaration_id'], unique=False)
 
     op.create_table('export_arrivals',
     sa.Column('customs_code', sa.String(length=4), nullable=False),
@@ -2618,6 +2628,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_export_arrivals_operator_code'))
 
     op.drop_table('export_arrivals')
+    with op.batch_alter_table('customs_sandbox_receipt_declarations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customs_sandbox_receipt_declarations_declaration_id'))
+
+    op.drop_table('customs_sandbox_receipt_declarations')
     with op.batch_alter_table('bonded_reconciliations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bonded_reconciliations_warehouse_id'))
 
