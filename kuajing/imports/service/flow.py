@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuajing import events
@@ -121,16 +121,32 @@ def enqueue(*, session: Session, doc, message_type: str) -> OutboxMessage:
 # --- after intake -----------------------------------------------------------------------------------
 
 
-def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: datetime) -> None:
-    """Forward accepted documents to customs and try the match of every parcel they belong to."""
+def enqueue_many(*, session: Session, docs: list[tuple[object, str]]) -> None:
+    """:func:`enqueue` for many ``(doc, message_type)`` at once: one executemany INSERT (Core, no ORM objects)."""
+    if not docs:
+        return
+    session.connection().execute(
+        insert(OutboxMessage.__table__),
+        [{"message_type": message_type, "business_key": doc.business_key,
+          "payload": _outbound(doc, message_type), "status": "pending", "attempts": 0} for doc, message_type in docs])
+
+
+def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: datetime,
+                 written: dict[tuple[str, int], object] | None = None) -> None:
+    """Forward accepted documents to customs and try the match of every parcel they belong to.
+
+    ``written``: (message type, id) → the values of documents intake wrote without ORM objects (Core
+    INSERTs); they are read from there instead of being loaded again."""
     orders: set[tuple[str, str | None]] = set()
+    forward: list[tuple[object, str]] = []
     for message_type, doc_id in accepted:
-        model = DOC_TYPES[message_type].model
-        doc = session.get(model, doc_id)
+        doc = (written or {}).get((message_type, doc_id))
+        if doc is None:
+            doc = session.get(DOC_TYPES[message_type].model, doc_id)
         if doc is None or doc.status == DocumentStatus.deleted.value or doc.app_status != "2":
             continue
         if message_type in FORWARDED:
-            enqueue(session=session, doc=doc, message_type=message_type)
+            forward.append((doc, message_type))
         elif message_type in ("CEB623", "CEB625"):  # returns helper: outbox + return tracking
             from kuajing.imports.service import returns
 
@@ -139,6 +155,7 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
             orders.add((doc.order_no, doc.ebp_code))
         elif message_type == "CEB511":
             orders.add((doc.order_no, None))
+    enqueue_many(session=session, docs=forward)
     if orders:
         try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when)
 

@@ -15,9 +15,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -121,7 +123,7 @@ def _receipt_keys(message_type: str, head, doc, when: datetime) -> dict[str, str
         return dt.receipt_keys(head, doc, when)
     if message_type not in ("CEB621", "CEB623", "CEB625"):
         return {}
-    inv = doc if isinstance(doc, Inventory) else None
+    inv = doc if isinstance(doc, (Inventory, NewDocument)) and message_type == "CEB621" else None
     pre_no = (inv.pre_no if inv is not None else None) or head.pre_no
     if not pre_no or len(pre_no) != 18:
         pre_no = _pre_no(when, 0)
@@ -393,6 +395,88 @@ def _write_new(session: Session, dt: DocType, batch: list[_Item], ent: Enterpris
             for it, (doc, row, receipt_msg) in zip(batch, out, strict=True)]
 
 
+class NewDocument(SimpleNamespace):
+    """A document just written by a Core INSERT (新受理单证): its id and column values. Not an ORM object and
+    not tracked by the session; what the receipt and the follow-up of intake (flow.after_accept) read."""
+
+
+def _lines_target(model) -> tuple[Any, str]:
+    """The line table (表体) of a document model and the name of its column pointing at the document."""
+    prop = sa_inspect(model).relationships["items"]
+    ((_, fk),) = prop.local_remote_pairs
+    return prop.mapper.local_table, fk.name
+
+
+def _write_new_core(session: Session, dt: DocType, batch: list[_Item], ent: Enterprise, message: Message,
+                    rm: ReceivedMessage, when: datetime) -> list[tuple[NewDocument, RecordVerdict]] | None:
+    """:func:`_write_new` without ORM objects: the documents in one multi-row INSERT … RETURNING id, their
+    lines in one executemany INSERT, the list numbers (preNo) in one executemany UPDATE, the receipts in one
+    multi-row INSERT … RETURNING id — inside one SAVEPOINT. Same rows, receipts and audit events as the ORM
+    path; None when a concurrent writer took one of the keys meanwhile (nothing of the batch is kept)."""
+    table = dt.model.__table__
+    is_list = dt.model is Inventory
+    status = dt.initial_status or (InventoryStatus.awaiting_documents.value if is_list
+                                   else DocumentStatus.accepted.value)
+    transfer = message.base_transfer.to_dict() if message.base_transfer is not None else None
+    at = when.isoformat()
+    rows = []
+    for it in batch:
+        stored = dict(it.data)
+        if transfer is not None:
+            stored["_baseTransfer"] = transfer
+        app_status = str(it.head.app_status)
+        row = dt.columns(it.head)
+        row.update(business_key=it.key, record=json.dumps(stored, ensure_ascii=False),
+                   sender_enterprise_id=ent.id, status=status, customs_status=None, app_type="1",
+                   app_status=app_status,
+                   app_history=[{"app_type": "1", "app_status": app_status, "guid": message.guid,
+                                 "content_hash": it.digest, "at": at}],
+                   message_guid=message.guid, received_message_id=rm.id, content_hash=it.digest)
+        rows.append(row)
+    conn = session.connection()
+    try:
+        with session.begin_nested():
+            ids = list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                    rows).scalars())
+            if dt.line_rows is not None:
+                lines_table, fk = _lines_target(dt.model)
+                lines = [{fk: id_, **line} for it, id_ in zip(batch, ids, strict=True)
+                         for line in dt.line_rows(it.record)]
+                if lines:
+                    conn.execute(insert(lines_table), lines)
+            docs = [NewDocument(id=id_, invt_no=None, pre_no=None, **row) for row, id_ in zip(rows, ids, strict=True)]
+            if is_list:  # the platform's pre-entry number (预录入编号): the list's own, or made from its id
+                for it, doc in zip(batch, docs, strict=True):
+                    head = it.head
+                    doc.pre_no = head.pre_no if head.pre_no and len(head.pre_no) == 18 else _pre_no(when, doc.id)
+                    doc.cop_no = doc.cop_no or doc.pre_no
+                conn.execute(update(table).where(table.c.id == bindparam("_id"))
+                             .values(pre_no=bindparam("_pre_no"), cop_no=bindparam("_cop_no")),
+                             [{"_id": d.id, "_pre_no": d.pre_no, "_cop_no": d.cop_no} for d in docs])
+            action = f"{dt.domain}:{dt.name.replace('_', '-')}:accept"
+            actor = f"enterprise:{ent.uscc}"
+            receipt_rows, receipt_msgs = [], []
+            for it, doc in zip(batch, docs, strict=True):
+                audit.record(session=session, action=action, stream=f"{dt.domain}:{dt.name}:{it.key}"[:200],
+                             actor=actor, subject_id=it.key, before=None,
+                             after={"status": doc.status, "app_type": doc.app_type, "content_hash": it.digest,
+                                    "message_guid": message.guid})
+                receipt_msg = receipts.make_receipt(message_type=dt.message_type, record=it.record, status="2",
+                                                    info=receipts.ACCEPTED_INFO, when=when,
+                                                    **_receipt_keys(dt.message_type, it.head, doc, when))
+                receipt_msgs.append(receipt_msg)
+                receipt_rows.append(receipts.values(
+                    enterprise_id=ent.id, declaration_type=dt.message_type, business_key=it.key,
+                    receipt_message=receipt_msg, when=when, source="platform", content_hash=it.digest,
+                    received_message_id=rm.id))
+            receipt_ids = receipts.insert_many(session=session, rows=receipt_rows)
+    except IntegrityError:
+        return None
+    return [(doc, RecordVerdict(business_key=it.key, status="accepted", code="2", info=receipts.ACCEPTED_INFO,
+                                receipt=receipt_msg.records[0], receipt_id=receipt_id))
+            for it, doc, receipt_msg, receipt_id in zip(batch, docs, receipt_msgs, receipt_ids, strict=True)]
+
+
 def accept(*, session: Session, message: Message, principal, received_at: datetime, raw: bytes | None = None,
            channel: str = "ceb", record_issues: dict[int, list[Issue]] | None = None) -> IntakeResult:
     """Receive one message from ``principal`` and answer a verdict per record (never commits).
@@ -456,11 +540,17 @@ def _accept(*, session: Session, message: Message, principal, received_at: datet
     for it in items:
         seen[it.key] = seen.get(it.key, 0) + 1
     fresh: list[_Item] = []
+    written: dict[tuple[str, int], NewDocument] = {}  # documents written without ORM objects, for after_accept
 
     def flush_fresh() -> None:
         if not fresh:
             return
-        verdicts = _write_new(session, dt, fresh, ent, message, rm, received_at)
+        if dt.core_insert:
+            verdicts = _write_new_core(session, dt, fresh, ent, message, rm, received_at)
+            if verdicts is not None:
+                written.update({(dt.message_type, doc.id): doc for doc, _ in verdicts})
+        else:
+            verdicts = _write_new(session, dt, fresh, ent, message, rm, received_at)
         if verdicts is None:  # a concurrent writer took one of the keys: record by record, as the slow path
             for item in fresh:
                 doc = session.scalars(select(dt.model).where(dt.model.business_key == item.key)).first()
@@ -496,5 +586,5 @@ def _accept(*, session: Session, message: Message, principal, received_at: datet
     else:
         from kuajing.imports.service.flow import after_accept
 
-        after_accept(session=session, accepted=result.accepted_ids, when=received_at)
+        after_accept(session=session, accepted=result.accepted_ids, when=received_at, written=written)
     return result
