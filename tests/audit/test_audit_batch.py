@@ -64,7 +64,7 @@ def test_precomputed_chain_hash_is_the_reference_event_hash():
 
     at = datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
     cases = [
-        ("import:order:accept", "import:order:P1:订单-1", "enterprise:91150200MA0N123456", "P1:订单-1", None,
+        ("import:order:accept", "import:order:P1:O-1", "enterprise:91150200MA0N123456", "P1:订单-1", None,
          {"status": "accepted", "app_type": "1", "content_hash": "ab" * 32, "message_guid": "g"}),
         ("a:b:c", "s1", "user:7", None, {"credit_limit": Decimal("1000.00"), "nested": {"z": [1, None, "é"], "a": 2}},
          {"credit_limit": Decimal("1001.50"), "ok": True, "ratio": 0.5}),
