@@ -25,6 +25,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kuajing import events
 from kuajing.audit import service as audit
@@ -157,7 +158,8 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
             orders.add((doc.order_no, None))
     enqueue_many(session=session, docs=forward)
     if orders:
-        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when)
+        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when,
+                  received=written)
 
 
 # --- the match --------------------------------------------------------------------------------------
@@ -252,17 +254,40 @@ def _documents(session: Session, inv: Inventory):
 
 def try_match(*, session: Session, order_no: str | None = None, ebp_code: str | None = None,
               now: datetime | None = None, identity_verified: bool = False,
-              orders: list[tuple[str, str | None]] | None = None) -> list[Inventory]:
+              orders: list[tuple[str, str | None]] | None = None,
+              received: dict[tuple[str, int], object] | None = None) -> list[Inventory]:
     """Match every waiting list of ``order_no`` (or of each ``(order_no, ebp_code)`` in ``orders``, set-based:
     see :func:`match_orders`) whose set is complete; declare the ones that match."""
     wanted = list(orders) if orders is not None else [(order_no, ebp_code)]
-    return match_orders(session=session, orders=wanted, now=now, identity_verified=identity_verified)
+    return match_orders(session=session, orders=wanted, now=now, identity_verified=identity_verified,
+                        received=received)
+
+
+def _as_received(obj, doc) -> None:
+    """Give a document loaded from the database the amounts as intake received them (e.g. 93.33, not the
+    stored 93.33000), head and lines, without marking anything changed."""
+    if doc is None:
+        return
+    for name, value in vars(doc).items():
+        if isinstance(value, Decimal):
+            set_committed_value(obj, name, value)
+    lines = {line["gnum"]: line for line in getattr(doc, "lines", None) or []}
+    for item in obj.items:
+        for name, value in lines.get(item.gnum, {}).items():
+            if isinstance(value, Decimal):
+                set_committed_value(item, name, value)
 
 
 def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now: datetime | None = None,
-                 identity_verified: bool = False) -> list[Inventory]:
+                 identity_verified: bool = False,
+                 received: dict[tuple[str, int], object] | None = None) -> list[Inventory]:
     """:func:`try_match` for many orders at once: the waiting lists of all of them in one query (locked on
-    PostgreSQL, in id order), their orders, payments and waybills in one query per document type."""
+    PostgreSQL, in id order), their orders, payments and waybills in one query per document type.
+
+    ``received``: the orders and lists intake has just written without ORM objects (intake.NewDocument by
+    (message type, id)). The ORM path kept those objects, with the amounts as received, in the session
+    (their lines hold them there) and matched them as such; they are given the same values here, so the
+    mismatch details read the same (payments and waybills were always read back from the database)."""
     now = now or utcnow()
     if not orders:
         return []
@@ -280,6 +305,12 @@ def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now:
     if not lists:
         return []
     found = _documents_of(session, lists)
+    if received:
+        for inv in lists:
+            _as_received(inv, received.get(("CEB621", inv.id)))
+            order = found(inv)[0]
+            if order is not None:
+                _as_received(order, received.get(("CEB311", order.id)))
     complete = [inv for inv in lists if all(d is not None for d in found(inv))]
     bonded_lines = [(inv.ems_no or "", line.item_record_no or line.item_no or "")
                     for inv in complete if inv.trade_mode == "1210" for line in inv.items]
