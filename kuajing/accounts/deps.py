@@ -87,7 +87,7 @@ def principal_for_user(user, *, locale: str | None = None) -> Principal:
 
 
 def principal_for_key(key) -> Principal:
-    """The principal of an API key."""
+    """The principal of an API key (an ApiKey row or the cached service.KeyIdentity)."""
     return Principal(kind="api_key", user_id=None, api_key_id=key.id, enterprise_id=key.enterprise_id,
                      roles=key.role_set, display_name=key.name, key_prefix=key.prefix, is_sandbox=key.is_sandbox)
 
@@ -110,7 +110,7 @@ def resolve(request: Request, session: Session) -> Resolution:
     key = presented_api_key(request)
     if key is not None:
         try:
-            result.principal = principal_for_key(service.lookup_api_key(session=session, key=key))
+            result.principal = principal_for_key(service.authenticate_api_key(session=session, key=key))
         except ApiKeyRejected as exc:
             result.failure = exc
         return result

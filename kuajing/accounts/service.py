@@ -9,11 +9,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from kuajing.accounts.choices import API_KEY_ROLES, BANK_ROLES, ENTERPRISE_ROLES, ZONE_WIDE_ROLES, Role
@@ -30,6 +33,8 @@ MAX_FAILED_LOGINS = 5  # consecutive failures before the account locks (连续�
 LOCKOUT_MINUTES = 15
 API_KEY_SECRET_LENGTH = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute per key
+API_KEY_CACHE_SECONDS = 30.0  # an active key is trusted this long per process without a query (see docs/accounts.md)
+API_KEY_CACHE_SIZE = 10_000  # keys remembered per process at most (the oldest entry goes first)
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 API_KEY_RE = re.compile(rf"^kj_(test|live)_([A-Za-z0-9_-]{{{API_KEY_SECRET_LENGTH}}})$")
@@ -46,6 +51,7 @@ def configure(*, secret_key: bytes) -> None:
     """Install the secret that keys the API-key hashes (``settings.secret("secret_key")``)."""
     global _secret_key
     _secret_key = secret_key
+    _key_cache.clear()
 
 
 def is_configured() -> bool:
@@ -324,6 +330,10 @@ def revoke_api_key(*, session: Session, api_key_id: int, actor: str, enterprise_
     key.revoked_at = utcnow()
     key.revoked_by = actor
     session.flush()
+    # this process stops trusting the key now, and again at commit (a request that looked it up meanwhile
+    # may have cached it from the not yet committed state)
+    _key_cache.drop(key.key_hash)
+    event.listen(session, "after_commit", lambda _s, key_hash=key.key_hash: _key_cache.drop(key_hash), once=True)
     audit.record(session=session, action="accounts:api_key:revoke", stream=_stream(key.enterprise_id), actor=actor,
                  subject_id=f"api_key:{key.id}", before=before, after=key.snapshot())
     return key
@@ -335,6 +345,80 @@ def list_api_keys(*, session: Session, enterprise_id: int | None = None) -> list
     if enterprise_id is not None:
         query = query.where(ApiKey.enterprise_id == enterprise_id)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    """What a request needs of an active API key (接口密钥身份): a plain copy, safe to keep between requests."""
+
+    id: int
+    enterprise_id: int
+    name: str
+    prefix: str
+    role_set: frozenset[str]
+    is_sandbox: bool
+    last_used_at: datetime | None
+
+
+class _KeyCache:
+    """Active API keys of this process by their keyed hash, each for API_KEY_CACHE_SECONDS (bounded size).
+
+    Only active keys are kept; a revocation in this process drops its key at once (and again when the
+    revoking transaction commits); a revocation by another process is seen here within the TTL."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, KeyIdentity]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str, at: float) -> KeyIdentity | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if entry[0] <= at:
+            self.drop(key_hash)
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, identity: KeyIdentity, at: float) -> None:
+        with self._lock:
+            self._entries.pop(key_hash, None)
+            while len(self._entries) >= API_KEY_CACHE_SIZE:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key_hash] = (at + API_KEY_CACHE_SECONDS, identity)
+
+    def drop(self, key_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(key_hash, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_key_cache = _KeyCache()
+
+
+def _identity(row: ApiKey) -> KeyIdentity:
+    return KeyIdentity(id=row.id, enterprise_id=row.enterprise_id, name=row.name, prefix=row.prefix,
+                       role_set=row.role_set, is_sandbox=row.is_sandbox, last_used_at=row.last_used_at)
+
+
+def authenticate_api_key(*, session: Session, key: str, now: datetime | None = None,
+                         monotonic: float | None = None) -> KeyIdentity:
+    """The active key for a presented plain key, as :func:`lookup_api_key` decides, without a query when
+    this process checked the same key less than API_KEY_CACHE_SECONDS ago (and its last_used_at is recent
+    enough not to need a write); raises ApiKeyRejected (401) when unknown or revoked."""
+    if not key or not API_KEY_RE.match(key):
+        raise ApiKeyRejected(AccountsError.api_key_invalid)
+    key_hash = hash_api_key(key)
+    at = time.monotonic() if monotonic is None else monotonic
+    now = now or utcnow()
+    cached = _key_cache.get(key_hash, at)
+    if cached is not None and cached.last_used_at is not None and now - cached.last_used_at < LAST_USED_RESOLUTION:
+        return cached
+    identity = _identity(lookup_api_key(session=session, key=key, now=now))
+    _key_cache.put(key_hash, identity, at)
+    return identity
 
 
 def lookup_api_key(*, session: Session, key: str, now: datetime | None = None) -> ApiKey:

@@ -25,7 +25,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
-from sqlalchemy import BigInteger, String, column, event, func, insert, select, text, update, values
+from gmssl_pyx import sm3_hash
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from kuajing.audit.choices import ProblemKind
@@ -105,10 +106,8 @@ def iso_utc(at: datetime) -> str:
 
 
 def sm3_hex(data: bytes) -> str:
-    """SM3 digest (GB/T 32905) as hex."""
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize().hex()
+    """SM3 digest (GB/T 32905) as hex (the native GmSSL implementation; same digest as any other)."""
+    return sm3_hash(data).hex()
 
 
 def event_hash(*, stream: str, seq: int, action: str, actor: str, subject_id: str | None, at: datetime,
@@ -174,27 +173,54 @@ def _ensure_head(session: Session, stream: str) -> None:
 
 
 def _prepare(action: str, stream: str, actor: str, subject_id: Any, before: Any, after: Any, at) -> dict[str, Any]:
-    """Validate one event and turn its snapshots into plain data (no database)."""
+    """Validate one event, turn its snapshots into plain data and precompute its canonical JSON around the
+    two values only known when it is chained (seq, prev_hash), so writing it serialises nothing again."""
     _validate(action, stream, actor, subject_id, at)
     before_plain = _plain_snapshot("before", before)
     after_plain = _plain_snapshot("after", after)
-    return {"stream": stream, "action": action, "actor": actor,
-            "subject_id": None if subject_id is None else str(subject_id), "at": (at or utcnow()).astimezone(UTC),
+    subject = None if subject_id is None else str(subject_id)
+    when = (at or utcnow()).astimezone(UTC)
+    before_json = canonical_json(before_plain)
+    after_json = canonical_json(after_plain)
+    # canonical_json([EVENT_DOMAIN, stream, seq, action, actor, subject_id, at, before, after, prev_hash]) is
+    # exactly head + str(seq) + body + canonical_json(prev_hash) + "]" (no spaces, the items in order)
+    head = f"[{canonical_json(EVENT_DOMAIN)},{canonical_json(stream)},"
+    body = (f",{canonical_json(action)},{canonical_json(actor)},{canonical_json(subject)},"
+            f"{canonical_json(iso_utc(when))},{before_json},{after_json},")
+    return {"stream": stream, "action": action, "actor": actor, "subject_id": subject, "at": when,
             "before": before_plain, "after": after_plain, "has_before": before is not None,
-            "has_after": after is not None}
+            "has_after": after is not None, "before_json": before_json if before is not None else None,
+            "after_json": after_json if after is not None else None, "canonical": (head, body)}
+
+
+def _chained_hash(p: dict[str, Any], seq: int, prev_hash: str) -> str:
+    """:func:`event_hash` of a prepared event from its precomputed canonical pieces (same bytes, same hash)."""
+    head, body = p["canonical"]
+    return sm3_hash(f"{head}{seq}{body}{canonical_json(prev_hash)}]".encode()).hex()
+
+
+_LOCK_HEADS_PG = text(
+    # one constant statement (compiled and prepared once): create the missing heads and lock every head
+    # of the batch, in the order given (sorted by the caller); DO UPDATE to the same value locks an
+    # existing head and returns it
+    "INSERT INTO audit_stream_head (stream, seq, last_hash) "
+    "SELECT s.stream, 0, :genesis FROM unnest(CAST(:streams AS VARCHAR[])) WITH ORDINALITY AS s(stream, n) "
+    "ORDER BY s.n "
+    "ON CONFLICT (stream) DO UPDATE SET seq = audit_stream_head.seq "
+    "RETURNING audit_stream_head.stream, audit_stream_head.seq, audit_stream_head.last_hash"
+)
+_MOVE_HEADS_PG = text(
+    "UPDATE audit_stream_head SET seq = moved.seq, last_hash = moved.last_hash "
+    "FROM unnest(CAST(:streams AS VARCHAR[]), CAST(:seqs AS BIGINT[]), CAST(:hashes AS VARCHAR[])) "
+    "AS moved(stream, seq, last_hash) WHERE audit_stream_head.stream = moved.stream"
+)
 
 
 def _lock_heads_pg(session: Session, streams: list[str]) -> dict[str, tuple[int, str]]:
     """PostgreSQL: create missing heads and lock every head of ``streams`` in ONE statement (sorted, so two
     writers of overlapping streams lock in the same order); returns stream → (seq, last_hash)."""
-    from sqlalchemy.dialects.postgresql import insert
-
-    ordered = sorted(set(streams))
-    stmt = insert(AuditStreamHead).values([{"stream": s, "seq": 0, "last_hash": GENESIS} for s in ordered])
-    # DO UPDATE (to the same value) both creates a missing head and locks an existing one, and returns it
-    stmt = stmt.on_conflict_do_update(index_elements=["stream"], set_={"seq": AuditStreamHead.seq})
-    rows = session.execute(stmt.returning(AuditStreamHead.stream, AuditStreamHead.seq, AuditStreamHead.last_hash))
-    return {r.stream: (r.seq, r.last_hash) for r in rows}
+    rows = session.connection().execute(_LOCK_HEADS_PG, {"streams": sorted(set(streams)), "genesis": GENESIS})
+    return {stream: (seq, last_hash) for stream, seq, last_hash in rows}
 
 
 def _lock_heads(session: Session, streams: list[str]) -> dict[str, tuple[int, str]]:
@@ -213,39 +239,40 @@ def _lock_heads(session: Session, streams: list[str]) -> dict[str, tuple[int, st
     return heads
 
 
-def _write_events(session: Session, prepared: list[dict[str, Any]]) -> list[AuditEvent]:
-    """Chain ``prepared`` events onto their streams' heads and write them: heads locked once per stream,
-    one multi-row INSERT of the events, one head update per stream."""
+_EVENT_COLUMNS = ("stream", "seq", "action", "actor", "subject_id", "at", "before_json", "after_json",
+                  "prev_hash", "hash")
+
+
+def _write_events(session: Session, prepared: list[dict[str, Any]], *, returning: bool = True) -> list[AuditEvent]:
+    """Chain ``prepared`` events onto their streams' heads and write them with Core statements: heads locked
+    once per stream, the events in one INSERT, the heads moved in one UPDATE (PostgreSQL; one per stream on
+    SQLite). With ``returning`` the events come back as plain objects with their ids; without, the INSERT
+    is a plain executemany (nothing read back) and the answer is empty."""
     heads = _lock_heads(session, [p["stream"] for p in prepared])
     rows: list[dict[str, Any]] = []
     for p in prepared:
         seq, prev = heads[p["stream"]]
         seq += 1
-        digest = event_hash(stream=p["stream"], seq=seq, action=p["action"], actor=p["actor"],
-                            subject_id=p["subject_id"], at=p["at"], before=p["before"], after=p["after"],
-                            prev_hash=prev)
+        digest = _chained_hash(p, seq, prev)
         heads[p["stream"]] = (seq, digest)
         rows.append({"stream": p["stream"], "seq": seq, "action": p["action"], "actor": p["actor"],
-                     "subject_id": p["subject_id"], "at": p["at"],
-                     "before_json": canonical_json(p["before"]) if p["has_before"] else None,
-                     "after_json": canonical_json(p["after"]) if p["has_after"] else None,
-                     "prev_hash": prev, "hash": digest})
+                     "subject_id": p["subject_id"], "at": p["at"], "before_json": p["before_json"],
+                     "after_json": p["after_json"], "prev_hash": prev, "hash": digest})
     moved = sorted({p["stream"] for p in prepared})
-    if len(moved) > 1 and session.get_bind().dialect.name == "postgresql":  # every head in one UPDATE … FROM
-        new = values(column("stream", String), column("seq", BigInteger), column("last_hash", String),
-                     name="moved").data([(stream, *heads[stream]) for stream in moved])
-        session.execute(
-            update(AuditStreamHead).where(AuditStreamHead.stream == new.c.stream)
-            .values(seq=new.c.seq, last_hash=new.c.last_hash).execution_options(synchronize_session=False)
-        )
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":  # every head in one UPDATE … FROM unnest(…): one constant statement
+        conn.execute(_MOVE_HEADS_PG, {"streams": moved, "seqs": [heads[s][0] for s in moved],
+                                      "hashes": [heads[s][1] for s in moved]})
     else:
+        table = AuditStreamHead.__table__
         for stream in moved:
             seq, digest = heads[stream]
-            session.execute(
-                update(AuditStreamHead).where(AuditStreamHead.stream == stream)
-                .values(seq=seq, last_hash=digest).execution_options(synchronize_session=False)
-            )
-    ids = session.scalars(insert(AuditEvent).returning(AuditEvent.id, sort_by_parameter_order=True), rows).all()
+            conn.execute(update(table).where(table.c.stream == stream).values(seq=seq, last_hash=digest))
+    table = AuditEvent.__table__
+    if not returning:
+        conn.execute(insert(table), rows)
+        return []
+    ids = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
     events = []
     for row, id_ in zip(rows, ids, strict=True):
         event = AuditEvent(**row)
@@ -301,7 +328,7 @@ def deferred(session: Session):
     session.info.pop(_DEFERRED, None)
     if buffer.events:
         session.flush()
-        _write_events(session, buffer.events)
+        _write_events(session, buffer.events, returning=False)
 
 
 @event.listens_for(Session, "after_transaction_create")

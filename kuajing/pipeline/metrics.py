@@ -96,6 +96,13 @@ def count_rejection(code: str, level: str) -> None:
 # --- committed verdicts (a session hook: no change to the intake code) -------------------------------
 
 
+def note_verdicts(session, verdicts: list[tuple[str, str]]) -> None:
+    """Count platform verdicts written without ORM objects (a Core INSERT of receipts), as the hook counts
+    the ORM ones: (declaration type, return status) pairs, counted when the session commits."""
+    if verdicts and getattr(install_session_hooks, "done", False):
+        session.info.setdefault("kuajing_verdicts", []).extend(verdicts)
+
+
 def install_session_hooks() -> None:
     """Count the platform receipts (verdict per record) that commit, whatever code path wrote them."""
     from sqlalchemy import event

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from kuajing.accounts import service
 from kuajing.accounts.errors import AccountLocked, ApiKeyRejected
@@ -194,3 +194,57 @@ def test_deactivating_a_user_ends_their_sessions(db):
     assert service.session_user(session=db, token=token) is None
     assert db.scalar(select(WebSession.id).where(WebSession.user_id == user.id)) is None
     assert db.get(User, user.id).is_active is False
+
+
+def test_api_key_cache_trusts_an_active_key_without_a_query_and_revocation_here_is_immediate(db):
+    ent = make_enterprise(db)
+    plain = make_api_key(db, ent.id)
+    db.commit()
+    first = service.authenticate_api_key(session=db, key=plain, monotonic=1000.0)
+    assert first.enterprise_id == ent.id and first.last_used_at is not None
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        again = service.authenticate_api_key(session=db, key=plain, monotonic=1010.0)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert again == first and statements == []  # answered from this process's cache
+    service.revoke_api_key(session=db, api_key_id=first.id, actor="test")  # revoked in this process
+    with pytest.raises(ApiKeyRejected) as caught:
+        service.authenticate_api_key(session=db, key=plain, monotonic=1011.0)
+    assert caught.value.code == "api_key_revoked"
+    db.commit()
+    with pytest.raises(ApiKeyRejected) as caught:
+        service.authenticate_api_key(session=db, key=plain, monotonic=1012.0)
+    assert caught.value.code == "api_key_revoked"
+
+
+def test_api_key_revoked_by_another_process_is_refused_once_the_cache_entry_expires(db):
+    ent = make_enterprise(db)
+    plain = make_api_key(db, ent.id)
+    db.commit()
+    service.authenticate_api_key(session=db, key=plain, monotonic=2000.0)
+    # another process revokes the key: this process's cache does not know
+    db.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP, revoked_by = 'other'"))
+    db.commit()
+    within = 2000.0 + service.API_KEY_CACHE_SECONDS - 1
+    assert service.authenticate_api_key(session=db, key=plain, monotonic=within).enterprise_id == ent.id
+    with pytest.raises(ApiKeyRejected) as caught:
+        service.authenticate_api_key(session=db, key=plain, monotonic=2000.0 + service.API_KEY_CACHE_SECONDS)
+    assert caught.value.code == "api_key_revoked"
+    with pytest.raises(ApiKeyRejected) as caught:  # unknown keys are never cached
+        service.authenticate_api_key(session=db, key="kj_test_" + "Z" * 32, monotonic=2001.0)
+    assert caught.value.code == "api_key_invalid"
+
+
+def test_api_key_cache_is_bounded(db, monkeypatch):
+    monkeypatch.setattr(service, "API_KEY_CACHE_SIZE", 2)
+    cache = service._KeyCache()
+    ident = service.KeyIdentity(id=1, enterprise_id=1, name="k", prefix="p", role_set=frozenset(), is_sandbox=True,
+                                last_used_at=None)
+    for n in range(3):
+        cache.put(f"h{n}", ident, at=0.0)
+    assert cache.get("h0", 1.0) is None and cache.get("h1", 1.0) == ident and cache.get("h2", 1.0) == ident
+    assert cache.get("h2", service.API_KEY_CACHE_SECONDS) is None  # expired

@@ -55,3 +55,26 @@ def test_deferred_block_that_raises_writes_nothing(db):
         pass
     assert db.scalars(select(AuditEvent)).all() == []
     assert audit.record(session=db, action="a:b:c", stream="s1", actor="x").seq == 1  # not deferred any more
+
+
+def test_precomputed_chain_hash_is_the_reference_event_hash():
+    """Writing hashes from the pieces precomputed at record time: byte for byte event_hash's canonical record."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    at = datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
+    cases = [
+        ("import:order:accept", "import:order:P1:O-1", "enterprise:91150200MA0N123456", "P1:订单-1", None,
+         {"status": "accepted", "app_type": "1", "content_hash": "ab" * 32, "message_guid": "g"}),
+        ("a:b:c", "s1", "user:7", None, {"credit_limit": Decimal("1000.00"), "nested": {"z": [1, None, "é"], "a": 2}},
+         {"credit_limit": Decimal("1001.50"), "ok": True, "ratio": 0.5}),
+        ("a:b:c", "s2", "system", 42, None, None),
+    ]
+    for action, stream, actor, subject, before, after in cases:
+        p = audit._prepare(action, stream, actor, subject, before, after, at)
+        for seq, prev in ((1, audit.GENESIS), (987654321, "f" * 64)):
+            assert audit._chained_hash(p, seq, prev) == audit.event_hash(
+                stream=stream, seq=seq, action=action, actor=actor, subject_id=p["subject_id"], at=at,
+                before=p["before"], after=p["after"], prev_hash=prev)
+        assert p["before_json"] == (None if before is None else audit.canonical_json(p["before"]))
+        assert p["after_json"] == (None if after is None else audit.canonical_json(p["after"]))

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kuajing import events
 from kuajing.audit import service as audit
@@ -121,16 +122,32 @@ def enqueue(*, session: Session, doc, message_type: str) -> OutboxMessage:
 # --- after intake -----------------------------------------------------------------------------------
 
 
-def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: datetime) -> None:
-    """Forward accepted documents to customs and try the match of every parcel they belong to."""
+def enqueue_many(*, session: Session, docs: list[tuple[object, str]]) -> None:
+    """:func:`enqueue` for many ``(doc, message_type)`` at once: one executemany INSERT (Core, no ORM objects)."""
+    if not docs:
+        return
+    session.connection().execute(
+        insert(OutboxMessage.__table__),
+        [{"message_type": message_type, "business_key": doc.business_key,
+          "payload": _outbound(doc, message_type), "status": "pending", "attempts": 0} for doc, message_type in docs])
+
+
+def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: datetime,
+                 written: dict[tuple[str, int], object] | None = None) -> None:
+    """Forward accepted documents to customs and try the match of every parcel they belong to.
+
+    ``written``: (message type, id) → the values of documents intake wrote without ORM objects (Core
+    INSERTs); they are read from there instead of being loaded again."""
     orders: set[tuple[str, str | None]] = set()
+    forward: list[tuple[object, str]] = []
     for message_type, doc_id in accepted:
-        model = DOC_TYPES[message_type].model
-        doc = session.get(model, doc_id)
+        doc = (written or {}).get((message_type, doc_id))
+        if doc is None:
+            doc = session.get(DOC_TYPES[message_type].model, doc_id)
         if doc is None or doc.status == DocumentStatus.deleted.value or doc.app_status != "2":
             continue
         if message_type in FORWARDED:
-            enqueue(session=session, doc=doc, message_type=message_type)
+            forward.append((doc, message_type))
         elif message_type in ("CEB623", "CEB625"):  # returns helper: outbox + return tracking
             from kuajing.imports.service import returns
 
@@ -139,8 +156,10 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
             orders.add((doc.order_no, doc.ebp_code))
         elif message_type == "CEB511":
             orders.add((doc.order_no, None))
+    enqueue_many(session=session, docs=forward)
     if orders:
-        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when)
+        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when,
+                  received=written)
 
 
 # --- the match --------------------------------------------------------------------------------------
@@ -235,17 +254,40 @@ def _documents(session: Session, inv: Inventory):
 
 def try_match(*, session: Session, order_no: str | None = None, ebp_code: str | None = None,
               now: datetime | None = None, identity_verified: bool = False,
-              orders: list[tuple[str, str | None]] | None = None) -> list[Inventory]:
+              orders: list[tuple[str, str | None]] | None = None,
+              received: dict[tuple[str, int], object] | None = None) -> list[Inventory]:
     """Match every waiting list of ``order_no`` (or of each ``(order_no, ebp_code)`` in ``orders``, set-based:
     see :func:`match_orders`) whose set is complete; declare the ones that match."""
     wanted = list(orders) if orders is not None else [(order_no, ebp_code)]
-    return match_orders(session=session, orders=wanted, now=now, identity_verified=identity_verified)
+    return match_orders(session=session, orders=wanted, now=now, identity_verified=identity_verified,
+                        received=received)
+
+
+def _as_received(obj, doc) -> None:
+    """Give a document loaded from the database the amounts as intake received them (e.g. 93.33, not the
+    stored 93.33000), head and lines, without marking anything changed."""
+    if doc is None:
+        return
+    for name, value in vars(doc).items():
+        if isinstance(value, Decimal):
+            set_committed_value(obj, name, value)
+    lines = {line["gnum"]: line for line in getattr(doc, "lines", None) or []}
+    for item in obj.items:
+        for name, value in lines.get(item.gnum, {}).items():
+            if isinstance(value, Decimal):
+                set_committed_value(item, name, value)
 
 
 def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now: datetime | None = None,
-                 identity_verified: bool = False) -> list[Inventory]:
+                 identity_verified: bool = False,
+                 received: dict[tuple[str, int], object] | None = None) -> list[Inventory]:
     """:func:`try_match` for many orders at once: the waiting lists of all of them in one query (locked on
-    PostgreSQL, in id order), their orders, payments and waybills in one query per document type."""
+    PostgreSQL, in id order), their orders, payments and waybills in one query per document type.
+
+    ``received``: the orders and lists intake has just written without ORM objects (intake.NewDocument by
+    (message type, id)). The ORM path kept those objects, with the amounts as received, in the session
+    (their lines hold them there) and matched them as such; they are given the same values here, so the
+    mismatch details read the same (payments and waybills were always read back from the database)."""
     now = now or utcnow()
     if not orders:
         return []
@@ -263,6 +305,12 @@ def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now:
     if not lists:
         return []
     found = _documents_of(session, lists)
+    if received:
+        for inv in lists:
+            _as_received(inv, received.get(("CEB621", inv.id)))
+            order = found(inv)[0]
+            if order is not None:
+                _as_received(order, received.get(("CEB311", order.id)))
     checked = []
     for inv in lists:
         order, payment, waybill = found(inv)

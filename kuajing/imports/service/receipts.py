@@ -38,27 +38,26 @@ def make_receipt(*, message_type: str, record, status: str, info: str, when: dat
     return receipt_for(message_type, record, status, info, when, **keys)
 
 
-def _values(*, enterprise_id: int, declaration_type: str, business_key: str, receipt_message, when: datetime,
-            source: str, content_hash: str | None = None, received_message_id: int | None = None) -> dict:
-    """The column values of one receipt row."""
+def values(*, enterprise_id: int, declaration_type: str, business_key: str, receipt_message, when: datetime,
+           source: str, content_hash: str | None = None, received_message_id: int | None = None) -> dict:
+    """The column values of one receipt row (what :func:`store` writes), as a plain dict."""
     rec = receipt_message.records[0]
     rec = rec.head if hasattr(rec, "head") else rec  # e-tax bills (CEB816/818) carry a head and lines
-    return {"enterprise_id": enterprise_id, "message_type": receipt_message.message_type,
-            "declaration_type": declaration_type, "business_key": business_key[:160],
-            "return_status": str(rec.get("returnStatus") or rec.get("status") or ""),
-            "return_info": str(rec.get("returnInfo", "")),
-            "return_time": str(rec.get("returnTime") or return_time(when)), "returned_at": when, "source": source,
-            "content_hash": content_hash, "received_message_id": received_message_id,
-            "receipt_xml": build(receipt_message, validate=False)}
+    return dict(enterprise_id=enterprise_id, message_type=receipt_message.message_type,
+                declaration_type=declaration_type, business_key=business_key[:160],
+                return_status=str(rec.get("returnStatus") or rec.get("status") or ""),
+                return_info=str(rec.get("returnInfo", "")), return_time=str(rec.get("returnTime") or return_time(when)),
+                returned_at=when, source=source, content_hash=content_hash, received_message_id=received_message_id,
+                receipt_xml=build(receipt_message, validate=False))
 
 
 def store(*, session: Session, enterprise_id: int, declaration_type: str, business_key: str, receipt_message,
           when: datetime, source: str, content_hash: str | None = None,
           received_message_id: int | None = None) -> Receipt:
     """Write one receipt for ``enterprise_id`` to pull (its id is the cursor)."""
-    row = Receipt(**_values(enterprise_id=enterprise_id, declaration_type=declaration_type, business_key=business_key,
-                            receipt_message=receipt_message, when=when, source=source, content_hash=content_hash,
-                            received_message_id=received_message_id))
+    row = Receipt(**values(enterprise_id=enterprise_id, declaration_type=declaration_type, business_key=business_key,
+                           receipt_message=receipt_message, when=when, source=source, content_hash=content_hash,
+                           received_message_id=received_message_id))
     session.add(row)
     return row
 
@@ -67,7 +66,22 @@ def store_many(*, session: Session, receipts: list[dict]) -> None:
     """Write many receipts (each given as :func:`store`'s keyword arguments) in one multi-row INSERT, in
     order (so their cursors follow that order)."""
     if receipts:
-        session.execute(insert(Receipt), [_values(**kwargs) for kwargs in receipts])
+        session.execute(insert(Receipt), [values(**kwargs) for kwargs in receipts])
+
+
+def insert_many(*, session: Session, rows: list[dict]) -> list[int]:
+    """Write receipts given as :func:`values` dicts in ONE multi-row INSERT (Core, no ORM objects); returns
+    their ids (pull cursors) in order. The committed platform verdicts are counted as :func:`store`'s are."""
+    if not rows:
+        return []
+    table = Receipt.__table__
+    ids = list(session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    from kuajing.pipeline import metrics
+
+    metrics.note_verdicts(session, [(r["declaration_type"], r["return_status"]) for r in rows
+                                    if r["source"] == "platform"])
+    return ids
 
 
 def original(*, session: Session, declaration_type: str, business_key: str, content_hash: str) -> Receipt | None:

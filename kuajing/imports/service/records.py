@@ -111,6 +111,16 @@ class DocType:
     reset: Callable[..., None] | None = None  # (doc, head, when) after a write (numbers, derived columns)
     receipt_keys: Callable[..., dict[str, str]] | None = None  # (head, doc, when) → receipt fields
     after_accept: Callable[..., None] | None = None  # (session=, accepted=, when=) instead of flow.after_accept
+    # record → line values as plain dicts (表体), so intake can write new documents with Core INSERTs;
+    # None with ``lines`` set = the ORM path only
+    line_rows: Callable[[Any], list[dict[str, Any]]] | None = None
+
+    @property
+    def core_insert(self) -> bool:
+        """Whether intake may write new records of this type with Core multi-row INSERTs (plain values, no
+        ORM objects): the import types, whose follow-up (flow.after_accept) takes the written values."""
+        return (self.reset is None and self.receipt_keys is None and self.after_accept is None
+                and (self.lines is None or self.line_rows is not None))
 
 
 def _s(value) -> str:
@@ -127,10 +137,14 @@ def _order_columns(h) -> dict[str, Any]:
                 consignee_telephone=h.consignee_telephone, consignee_address=h.consignee_address)
 
 
-def _order_lines(record) -> list:
-    return [ImportOrderItem(gnum=i.gnum, item_no=i.item_no, item_name=i.item_name, gmodel=i.gmodel, unit=i.unit,
-                            qty=i.qty, price=i.price, total_price=i.total_price, country=i.country)
+def _order_line_rows(record) -> list[dict[str, Any]]:
+    return [dict(gnum=i.gnum, item_no=i.item_no, item_name=i.item_name, gmodel=i.gmodel, unit=i.unit, qty=i.qty,
+                 price=i.price, total_price=i.total_price, country=i.country)
             for i in record.items]
+
+
+def _order_lines(record) -> list:
+    return [ImportOrderItem(**row) for row in _order_line_rows(record)]
 
 
 def _payment_columns(h) -> dict[str, Any]:
@@ -162,11 +176,15 @@ def _inventory_columns(h) -> dict[str, Any]:
                 insured_fee=h.insured_fee)
 
 
-def _inventory_lines(record) -> list:
-    return [InventoryItem(gnum=i.gnum, item_record_no=i.item_record_no, item_no=i.item_no, gcode=i.gcode,
-                          gname=i.gname, gmodel=i.gmodel, country=i.country, qty=i.qty, unit=i.unit, qty1=i.qty1,
-                          unit1=i.unit1, price=i.price, total_price=i.total_price)
+def _inventory_line_rows(record) -> list[dict[str, Any]]:
+    return [dict(gnum=i.gnum, item_record_no=i.item_record_no, item_no=i.item_no, gcode=i.gcode, gname=i.gname,
+                 gmodel=i.gmodel, country=i.country, qty=i.qty, unit=i.unit, qty1=i.qty1, unit1=i.unit1,
+                 price=i.price, total_price=i.total_price)
             for i in record.items]
+
+
+def _inventory_lines(record) -> list:
+    return [InventoryItem(**row) for row in _inventory_line_rows(record)]
 
 
 def _cancel_columns(h) -> dict[str, Any]:
@@ -175,14 +193,17 @@ def _cancel_columns(h) -> dict[str, Any]:
                 buyer_name=h.buyer_name, buyer_telephone=h.buyer_telephone, reason=h.reason)
 
 
+def _refund_line_rows(record) -> list[dict[str, Any]]:
+    return [dict(gnum=i.gnum, gcode=i.gcode, gname=i.gname, qty=i.qty, unit=i.unit) for i in record.items]
+
+
 def _refund_lines(record) -> list:
-    return [InventoryRefundItem(gnum=i.gnum, gcode=i.gcode, gname=i.gname, qty=i.qty, unit=i.unit)
-            for i in record.items]
+    return [InventoryRefundItem(**row) for row in _refund_line_rows(record)]
 
 
 DOC_TYPES: dict[str, DocType] = {d.message_type: d for d in (
     DocType("CEB311", ImportOrder, "order", lambda h: f"{h.ebp_code}:{h.order_no}",
-            lambda h: (h.ebp_code, h.ebc_code), _order_columns, _order_lines),
+            lambda h: (h.ebp_code, h.ebc_code), _order_columns, _order_lines, line_rows=_order_line_rows),
     DocType("CEB411", ImportPayment, "payment", lambda h: f"{h.pay_code}:{h.pay_transaction_id}",
             lambda h: (h.pay_code,), _payment_columns),
     DocType("CEB511", ImportWaybill, "waybill", lambda h: f"{h.logistics_code}:{h.logistics_no}",
@@ -191,11 +212,11 @@ DOC_TYPES: dict[str, DocType] = {d.message_type: d for d in (
             lambda h: f"{h.logistics_code}:{h.logistics_no}:{_s(h.logistics_status)}",
             lambda h: (h.logistics_code,), _status_columns),
     DocType("CEB621", Inventory, "inventory", lambda h: f"{h.ebp_code}:{h.order_no}",
-            lambda h: (h.agent_code,), _inventory_columns, _inventory_lines),
+            lambda h: (h.agent_code,), _inventory_columns, _inventory_lines, line_rows=_inventory_line_rows),
     DocType("CEB623", InventoryCancel, "cancel", lambda h: _s(h.invt_no),
             lambda h: (h.agent_code,), _cancel_columns),
     DocType("CEB625", InventoryRefund, "refund", lambda h: _s(h.invt_no),
-            lambda h: (h.agent_code,), _cancel_columns, _refund_lines),
+            lambda h: (h.agent_code,), _cancel_columns, _refund_lines, line_rows=_refund_line_rows),
 )}
 
 #: Receipt type → (declaration type, how to find the business key in a receipt record).
