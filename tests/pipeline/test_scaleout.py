@@ -9,7 +9,7 @@ RabbitMQ) on a fresh PostgreSQL database of their own (whatever database the sui
   with Retry-After, the senders wait and send again, the workers come back, and every parcel whose records
   were accepted is released exactly once.
 
-``KUAJING_CRASH_PARCELS`` sets the crash test's parcels (default 300, a few minutes on the shared 2-core
+``KUAJING_CRASH_PARCELS`` sets the crash test's parcels (default 3,000, about five minutes on the 2-core
 machine; ``python -m kuajing.pipeline.crashtest --parcels N`` by hand).
 """
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.xdist_group("scaleout")
 
 
 def test_crash_test_every_accepted_record_final_exactly_once():
-    parcels = int(os.environ.get("KUAJING_CRASH_PARCELS", "300"))
+    parcels = int(os.environ.get("KUAJING_CRASH_PARCELS", "3000"))
     report = crashtest.run(parcels=parcels, drain_timeout=420)
     assert report["problems"] == [], report
     assert report["accepted_parcels"] == parcels
