@@ -87,6 +87,7 @@ def run(*, seconds: float = 60.0, clients: int = 8, mix_1210: float = 0.5, worke
                 break
         cpu_all, pg_all, mq_all = dep.cpu() - cpu0, bench.postgres_cpu() - pg0, rabbitmq_cpu() - mq0
         final = bench._statuses(watch)
+        released_at.append((time.perf_counter() - t0, final.get("released", 0)))  # the last reading counts too
         stuck = watch.execute(bench.STUCK_SQL).fetchone()[0]
         watch.close()
         dep.stop()
