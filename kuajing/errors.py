@@ -142,3 +142,15 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     text = str(value)
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+def each_or_error(action, items) -> list:
+    """``action(item)`` for every item, in order: its result, or the :class:`AppError` it raised (the others
+    still run) — for batch operations that answer per item as one call each would."""
+    out: list = []
+    for item in items:
+        try:
+            out.append(action(item))
+        except AppError as exc:
+            out.append(exc)
+    return out

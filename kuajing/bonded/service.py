@@ -1104,13 +1104,10 @@ def reserve_many(*, session: Session, claims: Sequence[Sequence[StockClaim]], ac
 
 
 def _settle_many(session: Session, references: Sequence[str], actor: str, how: str) -> list[ReservationView | AppError]:
+    from kuajing.errors import each_or_error
+
     batch = StockBatch.for_references(session, references, actor)
-    out: list[ReservationView | AppError] = []
-    for reference in references:
-        try:
-            out.append(getattr(batch, how)(reference))
-        except AppError as exc:
-            out.append(exc)
+    out = each_or_error(getattr(batch, how), references)
     batch.write()
     return out
 

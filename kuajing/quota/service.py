@@ -756,13 +756,10 @@ def reserve_many(*, session: Session, requests: Sequence[QuotaRequest], actor: s
 
 
 def _settle_many(session: Session, references: Sequence[str], actor: str, how: str) -> list[QuotaChange | AppError]:
+    from kuajing.errors import each_or_error
+
     batch = QuotaBatch.for_references(session, references, actor)
-    out: list[QuotaChange | AppError] = []
-    for reference in references:
-        try:
-            out.append(getattr(batch, how)(reference))
-        except AppError as exc:
-            out.append(exc)
+    out = each_or_error(getattr(batch, how), references)
     batch.write()
     return out
 
