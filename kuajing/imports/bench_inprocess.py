@@ -129,7 +129,9 @@ def run(parcels: int = 300, profile: str = "", top: int = 25) -> dict:
             for k, v in sorted(counts[ph].items(), key=lambda kv: -kv[1])[:top]:
                 print(f"  {v / n:7.2f}  {k}")
         if prof is not None:
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+            if os.environ.get("KUAJING_PROFILE_OUT"):  # keep the raw profile for other views (pstats, snakeviz)
+                prof.dump_stats(os.environ["KUAJING_PROFILE_OUT"])
+            pstats.Stats(prof).sort_stats(os.environ.get("KUAJING_PROFILE_SORT", "cumulative")).print_stats(40)
         return out
     finally:
         if engine is not None:

@@ -100,6 +100,17 @@ def enqueue(*, session: Session, direction: str, inventory_id: int, event: str) 
         .on_conflict_do_nothing(index_elements=["direction", "inventory_id", "event"]))
 
 
+def enqueue_many(*, session: Session, direction: str, inventory_ids: list[int], event: str) -> None:
+    """:func:`enqueue` for many lists in one executemany statement (the same statement whatever their number)."""
+    if not inventory_ids:
+        return
+    at = utcnow()
+    session.execute(_insert(session)(RiskQueueItem).on_conflict_do_nothing(
+        index_elements=["direction", "inventory_id", "event"]),
+        [{"direction": direction, "inventory_id": i, "event": event, "enqueued_at": at, "processed_at": None}
+         for i in inventory_ids])
+
+
 def _hash(value: str | None) -> str | None:
     return blind_index(value) if value and value.strip() else None
 

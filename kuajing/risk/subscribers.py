@@ -3,14 +3,15 @@ transaction); the rules run in the risk job (``kuajing.risk.jobs.run``, called b
 
 from __future__ import annotations
 
-from kuajing.events import subscribe
-from kuajing.risk.service import enqueue
+from kuajing.events import subscribe, subscribe_many
+from kuajing.risk.service import enqueue, enqueue_many
 
 
-@subscribe("import.inventory.declared")
-def import_declared(*, session, inventory, **_):
-    """A retail import list went to customs: quota, identity, split-order, price and blacklist rules."""
-    enqueue(session=session, direction="import", inventory_id=inventory.id, event="import.inventory.declared")
+@subscribe_many("import.inventory.declared")
+def import_declared(*, session, payloads, **_):
+    """Retail import lists went to customs: quota, identity, split-order, price and blacklist rules."""
+    enqueue_many(session=session, direction="import", inventory_ids=[p["inventory"].id for p in payloads],
+                 event="import.inventory.declared")
 
 
 @subscribe("export.inventory.released")

@@ -150,8 +150,15 @@ class _FoundOnly(dict):
 
 def record_release(*, session: Session, direction: str, inventory) -> int:
     """Append the facts of a released list (called by the subscribers, inside the pipeline's transaction)."""
-    rows = facts_for(session, direction=direction, inv=inventory, sign=1, event="release",
-                     enterprises=_known_enterprises(session))
+    return record_releases(session=session, direction=direction, inventories=[inventory])
+
+
+def record_releases(*, session: Session, direction: str, inventories: list) -> int:
+    """Append the facts of released lists in one executemany INSERT (a batch of releases)."""
+    enterprises, rates = _known_enterprises(session), _Rates(session)
+    rows = [row for inv in inventories
+            for row in facts_for(session, direction=direction, inv=inv, sign=1, event="release", rates=rates,
+                                 enterprises=enterprises)]
     if rows:
         session.execute(StatsFact.__table__.insert(), rows)
     return len(rows)

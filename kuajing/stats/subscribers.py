@@ -6,13 +6,13 @@ Cheap by design: each handler INSERTs a few fact rows and updates nothing shared
 
 from __future__ import annotations
 
-from kuajing.events import subscribe
+from kuajing.events import subscribe, subscribe_many
 from kuajing.stats import service
 
 
-@subscribe("import.inventory.released")
-def import_released(*, session, inventory, **_):
-    service.record_release(session=session, direction="import", inventory=inventory)
+@subscribe_many("import.inventory.released")
+def import_released(*, session, payloads, **_):
+    service.record_releases(session=session, direction="import", inventories=[p["inventory"] for p in payloads])
 
 
 @subscribe("import.inventory.cancelled")
@@ -27,9 +27,9 @@ def import_returned(*, session, inventory, **_):
         service.record_reversal(session=session, direction="import", inventory=inventory, event="return")
 
 
-@subscribe("export.inventory.released")
-def export_released(*, session, inventory, **_):
-    service.record_release(session=session, direction="export", inventory=inventory)
+@subscribe_many("export.inventory.released")
+def export_released(*, session, payloads, **_):
+    service.record_releases(session=session, direction="export", inventories=[p["inventory"] for p in payloads])
 
 
 @subscribe("export.inventory.cancelled")

@@ -322,24 +322,29 @@ def match_orders(*, session: Session, orders: list[tuple[str, str | None]], now:
     # the lists that match: tax, quota and bonded stock of all of them decided together, in list order
     ready = dict(zip((id(inv) for inv, m in checked if not m),
                      _reserve_all(session, [inv for inv, m in checked if not m], now), strict=True))
-    done = []
-    for inv, mismatches in checked:
-        if mismatches:
-            stored = [stored_mismatch(m) for m in mismatches]
-            if inv.mismatches == stored and inv.status == InventoryStatus.mismatch.value:
-                continue  # nothing new to say
-            inv.mismatches = stored
-            detail = "；".join(f"{m['doc_a']}.{m['field_a']}={m['value_a']} ≠ {m['doc_b']}.{m['field_b']}={m['value_b']}"
-                              for m in stored)[:900]
-            _set_status(session, inv, InventoryStatus.mismatch, action="mismatch", info=detail,
-                        extra={"mismatches": [m["field"] for m in stored]})
-            _platform_receipt(session, inv, errors.MISMATCH, detail, now)
-        else:
-            inv.mismatches = None
-            inv.matched_at = now
-            _finish_declare(session, inv, ready[id(inv)], now)
-        done.append(inv)
+    with events.collected(session):  # the declared lists' subscribers (risk queue, …) called once for the batch
+        done = [inv for inv, mismatches in checked if _settle_match(session, inv, mismatches, ready, now)]
     return done
+
+
+def _settle_match(session: Session, inv: Inventory, mismatches: list, ready: dict, now: datetime) -> bool:
+    """What the three-document check found for one list: its mismatches stated, or its declaration finished;
+    False when the list already stands mismatched for the same reasons (nothing new to say)."""
+    if mismatches:
+        stored = [stored_mismatch(m) for m in mismatches]
+        if inv.mismatches == stored and inv.status == InventoryStatus.mismatch.value:
+            return False
+        inv.mismatches = stored
+        detail = "；".join(f"{m['doc_a']}.{m['field_a']}={m['value_a']} ≠ {m['doc_b']}.{m['field_b']}={m['value_b']}"
+                          for m in stored)[:900]
+        _set_status(session, inv, InventoryStatus.mismatch, action="mismatch", info=detail,
+                    extra={"mismatches": [m["field"] for m in stored]})
+        _platform_receipt(session, inv, errors.MISMATCH, detail, now)
+    else:
+        inv.mismatches = None
+        inv.matched_at = now
+        _finish_declare(session, inv, ready[id(inv)], now)
+    return True
 
 
 def _documents_of(session: Session, lists: list[Inventory]):
@@ -753,7 +758,9 @@ class _Found:
         receipts.store_many(session=session, receipts=pending)
 
     def settle(self, session: Session) -> None:
-        """Everything kept for the batch: quota and stock changes written, e-tax bills booked, receipts written."""
+        """Everything kept for the batch: events delivered, quota and stock changes written, e-tax bills booked,
+        receipts written."""
+        events.deliver(session)
         self.ledgers.flush(session)
         self.book_bills(session)
         self.store_receipts(session)
@@ -825,8 +832,9 @@ def apply_customs_message(*, session: Session, data: bytes, now: datetime | None
     msg = parse(bytes(data), validate=False)
     found = _Found()
     found.prefetch(session, [msg])
-    out = _apply_message(session, msg, now, found)
-    found.settle(session)
+    with events.collected(session):
+        out = _apply_message(session, msg, now, found)
+        found.settle(session)
     session.flush()
     return out
 
@@ -839,8 +847,9 @@ def apply_customs_messages(*, session: Session, messages: list[bytes], now: date
     parsed = [parse(bytes(data), validate=False) for data in messages]
     found = _Found()
     found.prefetch(session, parsed)
-    out = [_apply_message(session, msg, now, found) for msg in parsed]
-    found.settle(session)
+    with events.collected(session):  # released / rejected lists' subscribers called once per run of an event
+        out = [_apply_message(session, msg, now, found) for msg in parsed]
+        found.settle(session)
     session.flush()
     return out
 
