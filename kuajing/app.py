@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     metrics.setup(settings)  # multiprocess directory chosen before any metric exists
     metrics.install_session_hooks()
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sessionmaker = make_sessionmaker(engine, settings=settings)
 
     from kuajing.accounts.middleware import install as install_accounts
 

@@ -49,7 +49,7 @@ def _session_factory(settings: Settings):
     configure_signing(settings)  # the platform signer (development: key generated into <var_dir>/keys/)
 
     configure_accounts(secret_key=settings.secret("secret_key"))
-    return make_sessionmaker(make_engine(settings.effective_database_url))
+    return make_sessionmaker(make_engine(settings.effective_database_url), settings=settings)
 
 
 # --- database -------------------------------------------------------------------------------------
@@ -345,6 +345,8 @@ def bench_import(
     keep: bool = typer.Option(False, "--keep", help="keep the kuajing_bench_<pid> database and var dir"),
     profile: bool = typer.Option(False, "--profile", help="sample the server with py-spy (PATH or /tmp/pyspy)"),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead of a table"),
+    match_in: str = typer.Option("pipeline", "--match-in", help="where the three-document match runs: pipeline "
+                                 "(the peak configuration) or intake (in the request completing the set)"),
 ) -> None:
     """Retail import end to end over HTTP on PostgreSQL (four documents per parcel, SM2-signed lists)."""
     import json
@@ -363,13 +365,14 @@ def bench_import(
         bench = scaleout  # its rows() adds the scale-out figures
     for each in (("embedded", "pump") if mode == "both" else () if mode == "scaleout" else (mode,)):
         results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
-                                 profile=profile, progress=not as_json, console=console))
+                                 profile=profile, progress=not as_json, console=console, match_in=match_in))
     if as_json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str, ensure_ascii=False))
         return
     for result in results:
         table = Table("measure", "value", title=f"kuajing bench import — {result['mode']} pipeline, "
-                      f"{result['clients']} clients, {result['mix_1210']:.0%} 1210")
+                      f"{result['clients']} clients, {result['mix_1210']:.0%} 1210, "
+                      f"match in {result.get('match_in', 'intake')}")
         for name, value in bench.rows(result):
             table.add_row(name, value)
         console.print(table)

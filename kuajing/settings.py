@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     queue_depth_cache_seconds: float = 1.0  # back-pressure: how long one process reuses a measured depth
     metrics_dir: Path | None = None  # Prometheus multiprocess directory (default <var_dir>/metrics)
     metrics_token: SecretStr | None = None  # /metrics requires "Authorization: Bearer <token>" when set
+    # where the three-document match (三单对碰), tax, quota, stock and declaration run: "intake" — in the request
+    # that completes a parcel's set (the list shows "declared" at once); "pipeline" — in the next pipeline tick,
+    # for every complete set together (the answer to the sender is the same; peak throughput is higher)
+    match_in: Literal["intake", "pipeline"] = "intake"
     match_timeout_hours: float = 72.0  # an incomplete order/payment/waybill/list set times out after this
     locale: str = "zh_Hans"
     timezone: str = "Asia/Shanghai"

@@ -40,9 +40,16 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """A session factory bound to ``engine`` (objects stay usable after commit)."""
-    return sessionmaker(engine, expire_on_commit=False)
+#: ``Session.info`` key: where intake's follow-up matches complete document sets ("intake" or "pipeline",
+#: the ``match_in`` setting; kuajing.imports.service.flow.after_accept)
+MATCH_IN = "kuajing.match_in"
+
+
+def make_sessionmaker(engine: Engine, *, settings=None) -> sessionmaker[Session]:
+    """A session factory bound to ``engine`` (objects stay usable after commit); with ``settings``, its
+    sessions carry the settings the services read from ``Session.info`` (:data:`MATCH_IN`)."""
+    info = {MATCH_IN: settings.match_in} if settings is not None else {}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

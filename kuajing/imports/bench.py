@@ -376,8 +376,10 @@ class Server:
                 p.wait(5)
 
 
-def server_env(*, database_url: str, var_dir: Path, port: int, in_process: bool) -> dict[str, str]:
-    """The server's own settings: its database, var dir, secrets, sandbox with delay 0."""
+def server_env(*, database_url: str, var_dir: Path, port: int, in_process: bool,
+               match_in: str = "pipeline") -> dict[str, str]:
+    """The server's own settings: its database, var dir, secrets, sandbox with delay 0, where the match runs
+    (the peak configuration by default: in the pipeline)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUAJING_")}
     env.update({
         "KUAJING_ENV": "development",
@@ -391,6 +393,7 @@ def server_env(*, database_url: str, var_dir: Path, port: int, in_process: bool)
         "KUAJING_AUDIT_SIGNING_KEY": secrets.token_hex(32),
         "KUAJING_PIPELINE_IN_PROCESS": "true" if in_process else "false",
         "KUAJING_PIPELINE_INTERVAL_SECONDS": "0.2",
+        "KUAJING_MATCH_IN": match_in,
         "KUAJING_CUSTOMS_TRANSPORT": "sandbox",
         "KUAJING_CUSTOMS_SANDBOX_DELAY_SECONDS": "0",
         "KUAJING_CUSTOMS_SANDBOX_INSPECTION_RATE": "0.05",
@@ -642,7 +645,7 @@ def summarise_profile(raw: Path, top: int = 25) -> dict:
 
 def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode: str = "embedded",
         admin_url: str | None = None, keep: bool = False, rate_cap: float = 1000.0, drain_seconds: float | None = None,
-        profile: bool = False, progress: bool = True, console=None) -> dict:
+        profile: bool = False, progress: bool = True, console=None, match_in: str = "pipeline") -> dict:
     """One benchmark run (see the module docstring); returns every figure as a dict."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -658,10 +661,12 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
     var_dir = Path(tempfile.mkdtemp(prefix="kuajing-bench-"))
     url = create_database(admin_url, name)
     server: Server | None = None
-    result: dict = {"mode": mode, "clients": clients, "seconds": seconds, "mix_1210": mix_1210, "database": name}
+    result: dict = {"mode": mode, "clients": clients, "seconds": seconds, "mix_1210": mix_1210, "database": name,
+                    "match_in": match_in}
     try:
         upgrade(url)
-        env = server_env(database_url=url, var_dir=var_dir, port=_free_port(), in_process=(mode == "embedded"))
+        env = server_env(database_url=url, var_dir=var_dir, port=_free_port(), in_process=(mode == "embedded"),
+                         match_in=match_in)
         settings = Settings(**{k.removeprefix("KUAJING_").lower(): v for k, v in env.items()
                                if k.startswith("KUAJING_")})
         import_all_models()

@@ -45,7 +45,7 @@ def _setup(url: str):
     configure_keyring(Keyring.from_settings(settings))
     configure_accounts(secret_key=settings.secret("secret_key"))
     engine = make_engine(url)
-    return settings, engine, make_sessionmaker(engine)
+    return settings, engine, make_sessionmaker(engine, settings=settings)
 
 
 def run(parcels: int = 300, profile: str = "", top: int = 25) -> dict:

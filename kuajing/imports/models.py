@@ -352,6 +352,20 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class MatchQueueItem(Base):
+    """A parcel whose documents changed and whose three-document match (三单对碰) is due (待对碰队列): written
+    by intake when matching runs in the pipeline (setting ``match_in`` = "pipeline"), taken in batches by the
+    pipeline tick (flow.match_queued). ``ebp_code`` empty: any platform's order of that number (a waybill
+    names no platform)."""
+
+    __tablename__ = "import_match_queue"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(60))  # 订单编号
+    ebp_code: Mapped[str | None] = mapped_column(String(18))  # 电商平台代码
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ReturnTracking(Base):
     """The goods of one return request on their way back (退货入区跟踪; service: imports/service/returns.py).
 

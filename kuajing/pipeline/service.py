@@ -27,7 +27,8 @@ class TickResult:
     applied: int = 0
     apply_failed: int = 0
     timed_out: int = 0
-    rematched: int = 0
+    rematched: int = 0  # declaration lists settled by the match of the tick (queued parcels and the sweep)
+    match_queued: int = 0  # parcels taken from the match queue (setting match_in = "pipeline")
     overdue_flagged: int = 0
     export_lists_registered: int = 0
     summary_reminders: int = 0
@@ -38,7 +39,8 @@ class TickResult:
     @property
     def busy(self) -> bool:
         """Whether the tick moved anything (the loop then runs again at once)."""
-        return bool(self.sent or self.applied or self.timed_out or self.folder_files or self.rematched)
+        return bool(self.sent or self.applied or self.timed_out or self.folder_files or self.rematched
+                    or self.match_queued)
 
 
 def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: timedelta,
@@ -88,10 +90,12 @@ def _dropfolders(result: TickResult, *, session_factory, dropfolder_root, dropfo
 
 
 def _rematch(result: TickResult, *, session_factory, now: datetime) -> None:
-    from kuajing.imports.service.flow import rematch
+    from kuajing.imports.service.flow import match_queued, rematch
 
-    with transaction(session_factory) as session:
-        result.rematched = rematch(session=session, now=now)
+    with transaction(session_factory) as session:  # the parcels intake queued (match_in = "pipeline")
+        result.match_queued, settled = match_queued(session=session, now=now)
+    with transaction(session_factory) as session:  # the sweep: complete sets no match has seen
+        result.rematched = settled + rematch(session=session, now=now)
 
 
 def _timeouts_and_reports(result: TickResult, *, session_factory, match_timeout: timedelta, now: datetime,

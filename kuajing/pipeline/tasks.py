@@ -58,7 +58,7 @@ class Runtime:
         configure_signing(self.settings)
         configure_accounts(secret_key=self.settings.secret("secret_key"))
         return make_sessionmaker(make_engine(self.settings.effective_database_url,
-                                             pool_size=self.settings.db_pool_size))
+                                             pool_size=self.settings.db_pool_size), settings=self.settings)
 
     @cached_property
     def transport(self):

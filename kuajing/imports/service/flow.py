@@ -33,6 +33,7 @@ from kuajing.ceb import Message, build, parse, spec_of
 from kuajing.ceb.models import BaseTransfer
 from kuajing.ceb.receipt import SHANGHAI
 from kuajing.db.base import utcnow
+from kuajing.db.session import MATCH_IN
 from kuajing.db.types import mask, mask_name, mask_phone
 from kuajing.errors import AppError
 from kuajing.imports import errors
@@ -49,6 +50,7 @@ from kuajing.imports.models import (
     Inventory,
     InventoryCancel,
     InventoryRefund,
+    MatchQueueItem,
     OutboxMessage,
     Receipt,
 )
@@ -134,7 +136,9 @@ def enqueue_many(*, session: Session, docs: list[tuple[object, str]]) -> None:
 
 def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: datetime,
                  written: dict[tuple[str, int], object] | None = None) -> None:
-    """Forward accepted documents to customs and try the match of every parcel they belong to.
+    """Forward accepted documents to customs and try the match of every parcel they belong to — here, or
+    (setting ``match_in`` = "pipeline", read from ``Session.info``) in the next pipeline tick, which matches
+    every complete set together (:func:`rematch`): the request then only stores and forwards.
 
     ``written``: (message type, id) → the values of documents intake wrote without ORM objects (Core
     INSERTs); they are read from there instead of being loaded again."""
@@ -157,9 +161,55 @@ def after_accept(*, session: Session, accepted: list[tuple[str, int]], when: dat
         elif message_type == "CEB511":
             orders.add((doc.order_no, None))
     enqueue_many(session=session, docs=forward)
+    if not orders:
+        return
+    orders_sorted = sorted(orders, key=lambda t: (t[0], t[1] or ""))
+    if session.info.get(MATCH_IN) == "pipeline":
+        queue_match(session=session, orders=orders_sorted, when=when)
+    else:
+        try_match(session=session, orders=orders_sorted, now=when, received=written)
+
+
+def queue_match(*, session: Session, orders: list[tuple[str, str | None]], when: datetime) -> None:
+    """Queue the parcels (order number, platform or None) for the pipeline's match (one executemany INSERT)."""
     if orders:
-        try_match(session=session, orders=sorted(orders, key=lambda t: (t[0], t[1] or "")), now=when,
-                  received=written)
+        session.execute(insert(MatchQueueItem), [{"order_no": o, "ebp_code": e, "enqueued_at": when}
+                                                 for o, e in orders])
+
+
+def match_queued(*, session: Session, limit: int = 1000, now: datetime | None = None) -> tuple[int, int]:
+    """The pipeline's match (setting ``match_in`` = "pipeline"): take up to ``limit`` queued parcels (oldest
+    first; on PostgreSQL skipping those another pipeline process holds) and match them all together, as
+    intake would have one request at a time. Returns (queue rows taken, lists settled). A transient conflict
+    with a concurrent writer (deadlock, serialization) rolls the whole take back; the next tick retries."""
+    from kuajing.db.session import is_retryable
+
+    table = MatchQueueItem.__table__
+    now = now or utcnow()
+    try:
+        with session.begin_nested(), audit.deferred(session):
+            if session.get_bind().dialect.name == "postgresql":
+                taken = table.delete().where(table.c.id.in_(
+                    select(table.c.id).order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)
+                    .scalar_subquery())).returning(table.c.order_no, table.c.ebp_code)
+                rows = session.execute(taken).all()
+            else:  # one writer at a time (SQLite)
+                rows = session.execute(select(table.c.id, table.c.order_no, table.c.ebp_code)
+                                       .order_by(table.c.id).limit(limit)).all()
+                if rows:
+                    session.execute(table.delete().where(table.c.id.in_([r.id for r in rows])))
+                rows = [(r.order_no, r.ebp_code) for r in rows]
+            if not rows:
+                return 0, 0
+            wanted = {(o, e) for o, e in rows}
+            wanted -= {(o, e) for o, e in wanted if e is not None and (o, None) in wanted}  # any platform covers it
+            done = match_orders(session=session, orders=sorted(wanted, key=lambda t: (t[0], t[1] or "")), now=now)
+            return len(rows), len(done)
+    except Exception as exc:
+        if not is_retryable(exc):
+            raise
+        log.info("queued match rolled back after a transient conflict: %s", exc)
+        return 0, 0
 
 
 # --- the match --------------------------------------------------------------------------------------
