@@ -17,7 +17,6 @@ from kuajing.imports.service import flow
 from kuajing.pipeline.service import tick
 from kuajing.quota import service as quota
 from tests.imports import parcels
-from tests.imports.conftest import zone  # noqa: F401  (fixture)
 from tests.imports.parcels import xml
 from tests.imports.test_intake import post, statuses
 
