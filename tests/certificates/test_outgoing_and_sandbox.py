@@ -18,21 +18,31 @@ from kuajing.customs.models import SandboxReceipt
 from kuajing.customs.service import SandboxConfig
 from kuajing.customs.service.sandbox import receive
 from kuajing.imports.models import OutboxMessage
+from kuajing.imports.service import pump
 from tests.imports import parcels
 from tests.imports.parcels import xml
+from tests.imports.test_flow import FakeCustoms
 from tests.imports.test_intake import post
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 NOW = datetime.now(UTC)  # the certificates are valid from their creation
 
 
-def declared_list(client, db, zone) -> bytes:
-    """Send a full parcel; the outbox payload of its list (CEB621)."""
+def sent_messages(client, db, session_factory, zone) -> dict[str, bytes]:
+    """Send a full parcel and run the pump: what the platform transmitted to customs, by message type."""
     for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
                        (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
         post(client, party, xml(doc))
+    customs = FakeCustoms()
+    pump(session_factory=session_factory, transport=customs)
     db.expire_all()
-    return db.scalars(select(OutboxMessage.payload).where(OutboxMessage.message_type == "CEB621")).one()
+    assert db.scalars(select(OutboxMessage.status)).all() == ["sent"] * 4
+    return dict(customs.sent)
+
+
+def declared_list(client, db, session_factory, zone) -> bytes:
+    """Send a full parcel; the list (CEB621) as the platform transmitted it to customs."""
+    return sent_messages(client, db, session_factory, zone)["CEB621"]
 
 
 def platform_pem() -> bytes:
@@ -41,21 +51,37 @@ def platform_pem() -> bytes:
     return pem
 
 
-def test_the_outgoing_list_is_signed_with_the_platform_certificate(client, db, zone):
-    payload = declared_list(client, db, zone)
+def test_the_outgoing_list_is_signed_with_the_platform_certificate(client, db, session_factory, zone):
+    sent = sent_messages(client, db, session_factory, zone)
+    payload = sent["CEB621"]
     result = verify_message(payload, trusted_certs=[platform_pem()])
     assert result.valid and result.trusted, result.reason
     assert result.algorithm.value == "sm2-sm3"
     assert payload.count(b"AAAAAAAAAAAAAAAAAAAAAAAAAAA=") == 0  # the placeholder is gone
-    # every forwarded document is signed too (one platform signature each)
-    for row in db.scalars(select(OutboxMessage)).all():
-        assert verify_message(row.payload, trusted_certs=[platform_pem()]).valid, row.message_type
+    # every forwarded document is signed too (one platform signature per transmitted message)
+    assert sorted(sent) == ["CEB311", "CEB411", "CEB511", "CEB621"]
+    for message_type, data in sent.items():
+        assert verify_message(data, trusted_certs=[platform_pem()]).valid, message_type
 
 
-def test_the_outgoing_signature_verifies_with_the_openssl_cli(client, db, zone, tmp_path):
+def test_a_merged_message_carries_one_platform_signature_over_all_its_records(client, db, session_factory, zone):
+    for n in (1, 2, 3):
+        post(client, zone.platform, xml(parcels.order(zone.parties, n)))
+    customs = FakeCustoms()
+    pump(session_factory=session_factory, transport=customs)
+    ((message_type, data),) = customs.sent
+    assert message_type == "CEB311" and len(parse(data, validate=False).records) == 3
+    assert data.count(b"SignatureValue>") == 2  # one ds:SignatureValue element (open and close tags)
+    result = verify_message(data, trusted_certs=[platform_pem()])
+    assert result.valid and result.trusted, result.reason
+    tampered = data.replace(b"ORD3", b"ORD9", 1)
+    assert not verify_message(tampered, trusted_certs=[platform_pem()]).valid
+
+
+def test_the_outgoing_signature_verifies_with_the_openssl_cli(client, db, session_factory, zone, tmp_path):
     openssl = shutil.which("openssl")
     assert openssl, "the openssl command line is required"
-    payload = declared_list(client, db, zone)
+    payload = declared_list(client, db, session_factory, zone)
     root = etree.fromstring(payload)
     signature = root.find(f"{DS}Signature")
     (tmp_path / "cert.pem").write_bytes(platform_pem())

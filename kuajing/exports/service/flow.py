@@ -59,9 +59,8 @@ DELETED = ExportDocumentStatus.deleted.value
 
 
 def _outbound(doc, message_type: str) -> bytes:
-    """The single-record CEB message for ``doc`` (rebuilt from its stored record), signed by the pipeline's hook."""
-    from kuajing.imports.service.flow import _sign
-
+    """The single-record CEB message for ``doc`` (rebuilt from its stored record), as the outbox keeps it: the
+    platform signs it when it is sent (kuajing.imports.service.flow._merged)."""
     data = json.loads(doc.record)
     transfer = data.pop("_baseTransfer", None)
     record = record_from_json(message_type, data)
@@ -76,11 +75,11 @@ def _outbound(doc, message_type: str) -> bytes:
     if message_type in ("CEB507", "CEB607") and str(head.app_status) == "2":
         from kuajing.ceb.examples import placeholder_signature
 
-        msg.signature = placeholder_signature()  # replaced by the pipeline's signer (_sign) when wired
+        msg.signature = placeholder_signature()  # replaced by the platform's signature when sent
     if isinstance(doc, ExportInventory):
         head.pre_no = doc.pre_no
         head.cop_no = head.cop_no or doc.cop_no
-    return _sign(build(msg, validate=False), message_type)
+    return build(msg, validate=False)
 
 
 def enqueue(*, session: Session, doc, message_type: str) -> OutboxMessage:

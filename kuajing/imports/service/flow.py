@@ -91,7 +91,9 @@ def _sign(data: bytes, message_type: str) -> bytes:
 
 
 def _outbound(doc, message_type: str) -> bytes:
-    """The single-record CEB message sent to customs for ``doc`` (rebuilt from the stored record)."""
+    """The single-record CEB message for ``doc`` (rebuilt from the stored record), as the outbox keeps it:
+    unsigned (a placeholder where the schema requires a signature). The platform signs what it sends, once
+    per transmitted message (:func:`_merged`), not once per record here."""
     data = json.loads(doc.record)
     transfer = data.pop("_baseTransfer", None)
     record = record_from_json(message_type, data)
@@ -110,7 +112,7 @@ def _outbound(doc, message_type: str) -> bytes:
         head = record.head
         head.pre_no = doc.pre_no
         head.cop_no = head.cop_no or doc.cop_no
-    return _sign(build(msg, validate=False), message_type)
+    return build(msg, validate=False)
 
 
 def enqueue(*, session: Session, doc, message_type: str) -> OutboxMessage:
@@ -1016,9 +1018,10 @@ def _transfer_key(row: OutboxMessage) -> bytes:
 
 
 def _merged(rows: list[OutboxMessage]) -> bytes:
-    """One message carrying the records of ``rows`` (built from the stored single-record messages, signed)."""
+    """The message sent for ``rows``: the records of the stored single-record messages in one message, signed
+    by the platform (its signature replaces a placeholder or an earlier signature)."""
     if len(rows) == 1:
-        return bytes(rows[0].payload)
+        return _sign(bytes(rows[0].payload), rows[0].message_type)
     parsed = [parse(bytes(r.payload), validate=False) for r in rows]
     first = parsed[0]
     msg = Message(message_type=first.message_type, records=[rec for m in parsed for rec in m.records])
