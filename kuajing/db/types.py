@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hmac as _hmac
 import os
 from dataclasses import dataclass
@@ -145,6 +146,8 @@ def configure_keyring(keyring: Keyring) -> None:
     """Install the keyring used by EncryptedStr and blind_index (called once at process start)."""
     global _keyring
     _keyring = keyring
+    _decrypt_cached.cache_clear()
+    _blind_index_cached.cache_clear()
 
 
 def _require_keyring() -> Keyring:
@@ -165,8 +168,19 @@ def encrypt_text(plain: str) -> str:
     return _SM4_PREFIX + base64.b64encode(nonce + body + enc.tag).decode("ascii")
 
 
+#: how many decrypted values (and blind indexes) a process keeps: a row read again by the next pipeline step
+#: (a list at each customs status, the sandbox's declaration at each step) is not decrypted again
+_CACHED_VALUES = 8192
+
+
 def decrypt_text(token: str) -> str:
-    """Reverse :func:`encrypt_text`; a tampered value raises ``ValueError``."""
+    """Reverse :func:`encrypt_text`; a tampered value raises ``ValueError``. Each token is unique (random
+    nonce), so the small per-process cache of recent tokens only ever returns that token's own plain text."""
+    return _decrypt_cached(token)
+
+
+@functools.lru_cache(maxsize=_CACHED_VALUES)
+def _decrypt_cached(token: str) -> str:
     if not token.startswith(_SM4_PREFIX):
         raise ValueError("not an SM4-GCM token")
     raw = base64.b64decode(token[len(_SM4_PREFIX):])
@@ -180,6 +194,11 @@ def decrypt_text(token: str) -> str:
 
 def blind_index(value: str) -> str:
     """Keyed hash (HMAC-SM3, hex) of a normalised value, for equality lookups of encrypted data."""
+    return _blind_index_cached(value)
+
+
+@functools.lru_cache(maxsize=_CACHED_VALUES)
+def _blind_index_cached(value: str) -> str:
     normalised = "".join(value.split()).upper()
     mac = crypto_hmac.HMAC(_require_keyring().lookup_key, hashes.SM3())
     mac.update(normalised.encode("utf-8"))

@@ -748,7 +748,6 @@ def _apply_list_receipt(session: Session, rec, when: datetime, found: _Found | N
             events.publish(session=session, name="import.inventory.rejected", inventory=inv)
         return inv
     if target is None or current not in _RANK or _RANK.get(target, -1) <= _RANK[current]:
-        session.flush()
         return inv  # a repeat or a late, older receipt: kept for the pull, the state does not go back
     if target is InventoryStatus.released:
         found.ledgers.released(inv)
