@@ -833,8 +833,9 @@ def rows(result: dict) -> Iterator[tuple[str, str]]:
     yield "records per request (mean)", f"{result['records_per_request']}"
     yield "server CPU per released parcel", f"{result['server_cpu_ms_per_parcel']:.1f} ms"
     yield "PostgreSQL CPU per released parcel (all postgres processes)", f"{result['postgres_cpu_ms_per_parcel']:.1f} ms"
-    yield "PostgreSQL CPU per released parcel (the bench database's backends)", (
-        f"{result['postgres_own_backends_cpu_ms_per_parcel']:.1f} ms")
+    if "postgres_own_backends_cpu_ms_per_parcel" in result:  # the scale-out bench reads all postgres processes only
+        yield "PostgreSQL CPU per released parcel (the bench database's backends)", (
+            f"{result['postgres_own_backends_cpu_ms_per_parcel']:.1f} ms")
     yield "load average at the end (1, 5, 15 min)", ", ".join(f"{v:.1f}" for v in result["load_average"])
     yield "floor: parse + XSD + COPY (1 process)", f"{fl['floor_parcels_per_s']:.0f} parcels/s ({fl['schema']})"
     yield "floor + SM2 verify of the lists", (f"{fl['floor_with_verify_parcels_per_s']:.0f} parcels/s "

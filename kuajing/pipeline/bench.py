@@ -33,7 +33,7 @@ def rabbitmq_cpu() -> float:
 
 
 def run(*, seconds: float = 60.0, clients: int = 8, mix_1210: float = 0.5, workers: int = 1, apis: int = 2,
-        threads: int = 2, admin_url: str | None = None, rate_cap: float = 60.0, drain_seconds: float | None = None,
+        threads: int = 2, admin_url: str | None = None, rate_cap: float = 400.0, drain_seconds: float | None = None,
         keep: bool = False, progress: bool = True, console=None) -> dict:
     """One scale-out run; returns the figures in the shape of :func:`kuajing.imports.bench.run`'s result."""
     import psycopg
@@ -43,7 +43,7 @@ def run(*, seconds: float = 60.0, clients: int = 8, mix_1210: float = 0.5, worke
                        extra_env={"KUAJING_INTAKE_MAX_QUEUE_DEPTH": "0"})  # measure, do not shed load
     result: dict = {"mode": f"scaleout ({apis} API, {workers} worker{'s' if workers > 1 else ''})", "clients": clients,
                     "seconds": seconds, "mix_1210": mix_1210, "database": dep.database, "apis": apis,
-                    "workers": workers, "worker_threads": threads}
+                    "workers": workers, "worker_threads": threads, "match_in": "pipeline"}
     try:
         planned = max(20, int(seconds * rate_cap))
         t_gen = time.perf_counter()

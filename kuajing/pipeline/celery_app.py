@@ -18,6 +18,7 @@ log = logging.getLogger("kuajing.pipeline")
 SEND = "kuajing.pipeline.send"
 APPLY = "kuajing.pipeline.apply"
 HOUSEKEEPING = "kuajing.pipeline.housekeeping"
+MATCH = "kuajing.pipeline.match"
 
 
 def create_celery(settings, *, runtime=None):

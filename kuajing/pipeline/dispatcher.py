@@ -15,7 +15,9 @@ over within a second). The leader loops:
    subjects into one group) so a list's receipts are applied in the order customs sent them; a message
    sharing a subject with a message still in flight waits. Messages applied whose acknowledgement was
    lost are acknowledged.
-3. **schedule** — a ``housekeeping`` task every ``pipeline_interval_seconds`` (expiring if not run in time).
+3. **schedule** — a ``housekeeping`` task every ``pipeline_interval_seconds`` (expiring if not run in time),
+   and, while parcels wait in the match queue (setting ``match_in`` = "pipeline"), a ``match`` task at most
+   every ``pipeline_interval_seconds`` (match tasks take disjoint queue rows, so several may run at once).
 
 On SQLite there is no advisory lock: run one worker process.
 """
@@ -105,8 +107,9 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._lock_conn = None
         self._next_housekeeping = 0.0
+        self._next_match = 0.0
         self.leading = False
-        self.published = {"send": 0, "apply": 0, "housekeeping": 0}
+        self.published = {"send": 0, "apply": 0, "housekeeping": 0, "match": 0}
 
     # --- lifecycle ---
 
@@ -190,7 +193,26 @@ class Dispatcher:
             self.app.send_task(HOUSEKEEPING, queue=self.settings.pipeline_queue, expires=10 * interval + 30)
             self.published["housekeeping"] += 1
             self._next_housekeeping = now + interval
+        self.schedule_match()
         return relayed + dispatched
+
+    def schedule_match(self) -> int:
+        """Publish a ``match`` task when parcels wait in the match queue, at most one per
+        ``pipeline_interval_seconds``; returns the tasks published (0 or 1)."""
+        from kuajing.imports.models import MatchQueueItem
+        from kuajing.pipeline.celery_app import MATCH
+
+        now = time.monotonic()
+        if now < self._next_match:
+            return 0
+        interval = max(0.2, self.settings.pipeline_interval_seconds)
+        self._next_match = now + interval
+        with self.runtime.session_factory() as session:
+            if session.scalar(select(MatchQueueItem.id).limit(1)) is None:
+                return 0
+        self.app.send_task(MATCH, queue=self.settings.pipeline_queue, expires=10 * interval + 30)
+        self.published["match"] += 1
+        return 1
 
     def relay(self) -> int:
         """Publish committed pending outbox rows as ``send`` tasks (see the module docstring)."""

@@ -11,6 +11,9 @@
   acknowledgement commits in the same transaction.
 * ``housekeeping()`` — drop folders, rematch, timeouts, overdue returns, export register and reminders
   (one worker at a time: a PostgreSQL advisory lock).
+* ``match()`` — the three-document match of the parcels intake queued (setting ``match_in`` = "pipeline"):
+  up to 1,000 queue rows taken with ``SKIP LOCKED`` and matched together in one transaction (a transient
+  conflict puts them back for the next task).
 
 The steps themselves are the domain's public entry points (``flow.apply_customs_message``, ``flow.rematch``,
 ``flow.expire_incomplete`` …); nothing here knows the business rules.
@@ -373,13 +376,25 @@ def run_housekeeping(*, runtime: Runtime):
                 conn.commit()
 
 
+# --- match ---------------------------------------------------------------------------------------------
+
+
+def run_match(*, runtime: Runtime) -> tuple[int, int]:
+    """The queued three-document matches (match_in = "pipeline"): (queue rows taken, lists settled)."""
+    from kuajing.db.session import transaction
+    from kuajing.imports.service.flow import match_queued
+
+    with transaction(runtime.session_factory) as session:
+        return match_queued(session=session)
+
+
 # --- registration -------------------------------------------------------------------------------------
 
 
 def register(app, runtime: Runtime) -> None:
     """Register the pipeline tasks on the Celery ``app`` (handlers bound to ``runtime``)."""
     from kuajing.pipeline import metrics
-    from kuajing.pipeline.celery_app import APPLY, HOUSEKEEPING, SEND
+    from kuajing.pipeline.celery_app import APPLY, HOUSEKEEPING, MATCH, SEND
 
     @app.task(name=SEND, acks_late=True, ignore_result=True)
     def send(outbox_ids: list[int]) -> dict:
@@ -400,6 +415,14 @@ def register(app, runtime: Runtime) -> None:
         metrics.count_task("apply", "duplicate", done.duplicates)
         metrics.count_task("apply", "failed", done.failed)
         return done.__dict__
+
+    @app.task(name=MATCH, acks_late=True, ignore_result=True)
+    def match() -> dict:
+        start = time.perf_counter()
+        taken, settled = run_match(runtime=runtime)
+        metrics.observe_stage("match", time.perf_counter() - start)
+        metrics.count_task("match", "settled", settled)
+        return {"taken": taken, "settled": settled}
 
     @app.task(name=HOUSEKEEPING, acks_late=True, ignore_result=True)
     def housekeeping() -> dict | None:

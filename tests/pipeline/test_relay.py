@@ -170,3 +170,29 @@ def test_messages_answering_many_records_are_grouped_by_every_subject_they_share
                                             ("3", b"<ceb:invtNo>A</ceb:invtNo><ceb:invtNo>B</ceb:invtNo>"))):
         late.add(position, subjects_of(data, mid), [mid])
     assert late.groups() == [[["1"], ["2"], ["3"]]]
+
+
+def test_queued_matches_are_published_as_match_tasks_and_a_task_declares_them(settings, client, db,
+                                                                            session_factory, zone):  # noqa: F811
+    from kuajing.db.session import make_sessionmaker
+    from kuajing.imports.models import Inventory, MatchQueueItem
+    from kuajing.pipeline.tasks import run_match
+
+    app = RecordingApp()
+    dispatcher = Dispatcher(celery_app=app, runtime=Runtime(settings, session_factory=session_factory))
+    assert dispatcher.schedule_match() == 0  # nothing queued: nothing published
+    client.app.state.sessionmaker = make_sessionmaker(
+        session_factory.kw["bind"], settings=settings.model_copy(update={"match_in": "pipeline"}))
+    for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties)),
+                       (zone.logistics, parcels.waybill(zone.parties)), (zone.agent, parcels.inventory(zone.parties))):
+        post(client, party, xml(doc))
+    assert db.scalar(select(Inventory.status)) == "awaiting_documents"
+    dispatcher._next_match = 0.0
+    assert dispatcher.schedule_match() == 1
+    assert app.sent[-1] == ("kuajing.pipeline.match", None)
+    assert dispatcher.schedule_match() == 0  # at most one per pipeline interval
+    assert run_match(runtime=Runtime(settings, session_factory=session_factory)) == (4, 1)
+    db.expire_all()
+    assert db.scalar(select(Inventory.status)) == "declared"
+    assert db.scalar(select(func.count()).select_from(MatchQueueItem)) == 0
+    assert run_match(runtime=Runtime(settings, session_factory=session_factory)) == (0, 0)  # a redelivery: nothing
