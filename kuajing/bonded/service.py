@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, bindparam, column, insert, literal, select, tuple_, update, values
+from sqlalchemy import bindparam, insert, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -811,10 +811,19 @@ class _Held:
     stored_status: str | None = None  # the status in the database (None: a new reservation)
 
 
-def _insert_rows(session: Session, table, rows: list[dict[str, Any]], per_statement: int = 1000) -> None:
-    """Multi-row INSERT … VALUES (…), (…) of ``rows`` (all with the same keys), ``per_statement`` rows at a time."""
-    for start in range(0, len(rows), per_statement):
-        session.execute(insert(table).values(rows[start:start + per_statement]))
+#: the stock changes of a batch in one statement (PostgreSQL): constant text, arrays as parameters
+_STOCK_DELTAS_PG = text(
+    "UPDATE bonded_stock SET on_hand = bonded_stock.on_hand + d.d_on_hand, "
+    "reserved = bonded_stock.reserved + d.d_reserved, updated_at = :now "
+    "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:on_hand AS NUMERIC[]), CAST(:reserved AS NUMERIC[])) "
+    "AS d(id, d_on_hand, d_reserved) WHERE bonded_stock.id = d.id")
+
+
+def _insert_rows(session: Session, table, rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (all with the same keys) as one executemany of one constant statement: compiled once per
+    process and, on PostgreSQL, sent in one pipeline (no statement text that grows with the number of rows)."""
+    if rows:
+        session.execute(insert(table), rows)
 
 
 def _stock_columns():
@@ -1067,13 +1076,12 @@ class StockBatch:
         if changed:
             now = utcnow()
             deltas = [(row.id, row.on_hand - row.on_hand_stored, row.reserved - row.reserved_stored) for row in changed]
-            if session.get_bind().dialect.name == "postgresql":
-                new_values = values(column("id", Integer), column("d_on_hand", Quantity), column("d_reserved", Quantity),
-                                    name="deltas").data(deltas)
-                session.execute(update(BondedStock).where(BondedStock.id == new_values.c.id)
-                                .values(on_hand=BondedStock.on_hand + new_values.c.d_on_hand,
-                                        reserved=BondedStock.reserved + new_values.c.d_reserved, updated_at=now)
-                                .execution_options(synchronize_session=False))
+            dialect = session.get_bind().dialect
+            if dialect.name == "postgresql":  # one constant statement over arrays, whatever the number of rows
+                session.execute(_STOCK_DELTAS_PG, {
+                    "ids": [i for i, _a, _b in deltas], "now": now,
+                    "on_hand": [Quantity.process_bind_param(a, dialect) for _i, a, _b in deltas],
+                    "reserved": [Quantity.process_bind_param(b, dialect) for _i, _a, b in deltas]})
             else:
                 table = BondedStock.__table__  # Core: one executemany, not the ORM's bulk update by key
                 session.execute(update(table).where(table.c.id == bindparam("b_id"))

@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, bindparam, column, func, insert, select, tuple_, update, values
+from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -169,6 +169,13 @@ def _identity_issues(buyer_id_number: str, buyer_name: str, *, strict: bool) -> 
 
 def _stream(buyer_index: str) -> str:
     return f"quota:{buyer_index[:32]}"
+
+
+#: the balances of a batch's accounts in one statement (PostgreSQL): constant text, arrays as parameters
+_BALANCES_PG = text(
+    "UPDATE quota_accounts SET used = b.used, reserved = b.reserved, updated_at = :now "
+    "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:used AS NUMERIC[]), CAST(:reserved AS NUMERIC[])) "
+    "AS b(id, used, reserved) WHERE quota_accounts.id = b.id")
 
 
 def _insert(session: Session):
@@ -562,8 +569,8 @@ class QuotaBatch:
                      buyer_name=req.buyer_name.strip(), name_index=blind_index(req.buyer_name), used=ZERO,
                      reserved=ZERO, customs_blocked=False, created_at=now, updated_at=now)
                  for key, req in sorted(firsts.items())]
-        session.execute(_insert(session)(QuotaAccount).values(rows)
-                        .on_conflict_do_nothing(index_elements=["buyer_index", "year"]))
+        session.execute(_insert(session)(QuotaAccount.__table__)
+                        .on_conflict_do_nothing(index_elements=["buyer_index", "year"]), rows)
         keys = sorted(firsts)
         batch._keep_accounts(session.execute(
             select(*_ACCOUNT_COLUMNS).where(tuple_(QuotaAccount.buyer_index, QuotaAccount.year).in_(keys))
@@ -709,18 +716,18 @@ class QuotaBatch:
             rows = [dict(account_id=m["account"].id, reservation_id=m["claim"].id, kind=m["kind"], amount=m["amount"],
                          reference=m["reference"], movement_key=m["movement_key"], actor=m["actor"], at=m["at"])
                     for m in self.movements]
-            for start in range(0, len(rows), 1000):  # multi-row INSERT … VALUES (…), (…)
-                session.execute(insert(QuotaMovement.__table__).values(rows[start:start + 1000]))
+            session.execute(insert(QuotaMovement.__table__), rows)  # one executemany of a constant statement
             self.movements = []
         changed = sorted((a for a in self.accounts.values() if a.changed), key=lambda a: a.id)
         if changed:
             now = utcnow()
-            if session.get_bind().dialect.name == "postgresql":
-                new_values = values(column("id", BigInteger), column("used", Money()), column("reserved", Money()),
-                                    name="balances").data([(a.id, a.used, a.reserved) for a in changed])
-                session.execute(update(QuotaAccount).where(QuotaAccount.id == new_values.c.id)
-                                .values(used=new_values.c.used, reserved=new_values.c.reserved, updated_at=now)
-                                .execution_options(synchronize_session=False))
+            dialect = session.get_bind().dialect
+            if dialect.name == "postgresql":  # one constant statement over arrays, whatever the number of accounts
+                money = Money()
+                session.execute(_BALANCES_PG, {
+                    "ids": [a.id for a in changed], "now": now,
+                    "used": [money.process_bind_param(a.used, dialect) for a in changed],
+                    "reserved": [money.process_bind_param(a.reserved, dialect) for a in changed]})
             else:
                 table = QuotaAccount.__table__  # Core: one executemany, not the ORM's bulk update by key
                 session.execute(update(table).where(table.c.id == bindparam("b_id"))
