@@ -43,8 +43,14 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
         # PostgreSQL's own $n placeholders, sent as written (psycopg's RawCursor): psycopg need not scan every
         # statement for %(name)s placeholders — a cost that grows with the statement and is cached only for
         # short ones, so the multi-row INSERTs and long IN lists of the batch steps paid it on every call
-        return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                             paramstyle="numeric_dollar", connect_args={"cursor_factory": psycopg.RawCursor})
+        engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               paramstyle="numeric_dollar", connect_args={"cursor_factory": psycopg.RawCursor})
+
+        @event.listens_for(engine, "connect")
+        def _raw_server_cursors(dbapi_connection, _record):  # streamed results (yield_per) use named cursors
+            dbapi_connection.server_cursor_factory = psycopg.RawServerCursor
+
+        return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
