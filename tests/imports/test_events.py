@@ -70,3 +70,70 @@ def test_a_failing_subscriber_rolls_the_release_back(client, db, session_factory
         events._subscribers["import.inventory.released"].remove(boom)
     db.expire_all()
     assert db.scalars(select(Inventory)).one().status == "declared"
+
+
+class _Info:
+    """A stand-in session: events.collected keeps its held events in ``info``."""
+
+    def __init__(self):
+        self.info: dict = {}
+
+
+@pytest.fixture
+def only_ours(monkeypatch):
+    """The platform's own subscribers set aside: only the test's handlers run."""
+    from collections import defaultdict
+
+    events.load_subscribers()
+    monkeypatch.setattr(events, "_subscribers", defaultdict(list))
+
+
+def test_collected_events_reach_a_batch_subscriber_in_one_call_and_a_plain_one_per_event(only_ours):
+    calls: list[tuple[str, list]] = []
+
+    @events.subscribe_many("import.inventory.returned")
+    def batch(*, session, payloads):
+        calls.append(("batch", [p["inventory"] for p in payloads]))
+
+    @events.subscribe("import.inventory.returned")
+    def plain(*, session, inventory, **_):
+        calls.append(("plain", [inventory]))
+
+    session = _Info()
+    try:
+        with events.collected(session):
+            for n in (1, 2, 3):
+                events.publish(session=session, name="import.inventory.returned", inventory=n)
+            assert calls == []  # held until the end of the step
+        assert calls == [("batch", [1, 2, 3]), ("plain", [1]), ("plain", [2]), ("plain", [3])]
+        calls.clear()
+        events.publish(session=session, name="import.inventory.returned", inventory=9)  # outside: at once
+        assert calls == [("batch", [9]), ("plain", [9])]
+    finally:
+        events._subscribers["import.inventory.returned"].remove(batch)
+        events._subscribers["import.inventory.returned"].remove(plain)
+
+
+def test_an_exception_drops_the_events_of_its_own_block_only(only_ours):
+    got: list = []
+
+    @events.subscribe_many("import.inventory.returned")
+    def batch(*, session, payloads):
+        got.extend(p["inventory"] for p in payloads)
+
+    session = _Info()
+    try:
+        with events.collected(session):
+            events.publish(session=session, name="import.inventory.returned", inventory="kept")
+            with pytest.raises(RuntimeError), events.collected(session):  # one message's savepoint, rolled back
+                events.publish(session=session, name="import.inventory.returned", inventory="dropped")
+                raise RuntimeError("this message fails")
+            events.publish(session=session, name="import.inventory.returned", inventory="after")
+        assert got == ["kept", "after"]
+        got.clear()
+        with pytest.raises(RuntimeError), events.collected(session):
+            events.publish(session=session, name="import.inventory.returned", inventory="lost")
+            raise RuntimeError("the whole step fails")
+        assert got == [] and events._COLLECTED not in session.info
+    finally:
+        events._subscribers["import.inventory.returned"].remove(batch)
