@@ -339,11 +339,15 @@ class OutboxMessage(Base):
     """A message waiting to go to customs (待发海关报文), written in the business transaction."""
 
     __tablename__ = "import_outbox"
-    __table_args__ = (Index("ix_import_outbox_pending", "status", "id"),)
+    __table_args__ = (Index("ix_import_outbox_pending", "status", "id"),
+                      Index("ix_import_outbox_order", "order_no", "status"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     message_type: Mapped[str] = mapped_column(String(8))  # CEB311 …
     business_key: Mapped[str] = mapped_column(String(160))
+    # 订单编号 of the parcel the record belongs to (order, payment, waybill, list): the scale-out relay sends a
+    # list once its own documents are sent, not after every older document of every parcel
+    order_no: Mapped[str | None] = mapped_column(String(60))
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # the CEB message bytes
     status: Mapped[str] = mapped_column(String(10))  # pending / sent / failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

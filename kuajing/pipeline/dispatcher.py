@@ -7,8 +7,9 @@ over within a second). The leader loops:
 1. **relay** — committed customs-outbox rows still ``pending`` and not yet published (or published more than
    ``redispatch_after_seconds`` ago and still pending) are published as ``send`` tasks, then marked
    (:class:`~kuajing.pipeline.models.RelayMark`) in one commit. Only committed rows are visible to it, so a
-   rolled-back intake never produces a message. Lists wait until every older document is sent (customs
-   matches the three documents when the list arrives), cancellations and returns until every older list is.
+   rolled-back intake never produces a message. A list waits until the older documents of its own parcel
+   (same order number) are sent — customs matches the three documents when the list arrives — (a list
+   without an order number: every older document); cancellations and returns until every older list is.
 2. **poll** — the customs transport is polled (the sandbox advances first); every message not yet applied is
    recorded (:class:`~kuajing.pipeline.models.InboxMessage`, committed) and then published as an ``apply``
    task, grouped by subject (one list, one document; a message answering many records links their
@@ -229,15 +230,27 @@ class Dispatcher:
             first_doc = session.scalar(select(func.min(O.id)).where(O.status == "pending", O.message_type.not_in(ranked)))
             first_list = session.scalar(select(func.min(O.id)).where(O.status == "pending", O.message_type.not_in(rank2)))
             rows = session.execute(
-                select(O.id, O.message_type, RelayMark.outbox_id)
+                select(O.id, O.message_type, RelayMark.outbox_id, O.order_no)
                 .outerjoin(RelayMark, RelayMark.outbox_id == O.id)
                 .where(O.status == "pending", or_(RelayMark.outbox_id.is_(None), RelayMark.published_at < stale))
                 .order_by(O.id).limit(batch * 10)
             ).all()
+            # a list naming its order waits only for its own parcel's older documents (under a sustained
+            # backlog of other parcels' documents it would otherwise never go); one without, for every older one
+            list_orders = sorted({order_no for _i, t, _m, order_no in rows if RANK.get(t) == 1 and order_no})
+            own_docs: dict[str, int] = {}
+            for start in range(0, len(list_orders), 500):
+                own_docs.update(session.execute(
+                    select(O.order_no, func.min(O.id)).where(O.status == "pending", O.message_type.not_in(ranked),
+                                                              O.order_no.in_(list_orders[start:start + 500]))
+                    .group_by(O.order_no)).tuples().all())
             ready = []
-            for outbox_id, message_type, marked in rows:
+            for outbox_id, message_type, marked, order_no in rows:
                 rank = RANK.get(message_type, 0)
-                if rank == 1 and first_doc is not None and first_doc < outbox_id:
+                if rank == 1 and order_no:
+                    if own_docs.get(order_no, outbox_id) < outbox_id:
+                        continue
+                elif rank == 1 and first_doc is not None and first_doc < outbox_id:
                     continue
                 if rank == 2 and first_list is not None and first_list < outbox_id:
                     continue

@@ -118,7 +118,8 @@ def _outbound(doc, message_type: str) -> bytes:
 def enqueue(*, session: Session, doc, message_type: str) -> OutboxMessage:
     """Write ``doc`` to the customs outbox in the current transaction (sent by :func:`pump` after commit)."""
     row = OutboxMessage(message_type=message_type, business_key=doc.business_key,
-                        payload=_outbound(doc, message_type), status="pending", attempts=0)
+                        order_no=getattr(doc, "order_no", None), payload=_outbound(doc, message_type),
+                        status="pending", attempts=0)
     session.add(row)
     return row
 
@@ -132,7 +133,7 @@ def enqueue_many(*, session: Session, docs: list[tuple[object, str]]) -> None:
         return
     session.connection().execute(
         insert(OutboxMessage.__table__),
-        [{"message_type": message_type, "business_key": doc.business_key,
+        [{"message_type": message_type, "business_key": doc.business_key, "order_no": getattr(doc, "order_no", None),
           "payload": _outbound(doc, message_type), "status": "pending", "attempts": 0} for doc, message_type in docs])
 
 
