@@ -18,27 +18,8 @@ from kuajing.pipeline.service import tick
 from kuajing.quota import service as quota
 from tests.imports import parcels
 from tests.imports.parcels import xml
+from tests.imports.test_flow import FakeCustoms
 from tests.imports.test_intake import post, statuses
-
-
-class _Quiet:
-    """Customs that accepts what is sent and answers nothing (the test looks at the platform's side)."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, *, message, message_type):
-        self.sent.append(message_type)
-        return str(len(self.sent))
-
-    def poll(self, *, limit=500):
-        return []
-
-    def ack(self, *, message_id):
-        pass
-
-    def reject(self, *, message_id, reason):
-        pass
 
 
 @pytest.fixture
@@ -50,7 +31,9 @@ def pipeline_app(app, engine, settings):
 
 
 def _tick(session_factory, transport=None):
-    return tick(session_factory=session_factory, transport=transport or _Quiet(), match_timeout=timedelta(hours=72))
+    """One pipeline tick against customs that take what is sent and answer nothing (the platform's side only)."""
+    return tick(session_factory=session_factory, transport=transport or FakeCustoms(),
+                match_timeout=timedelta(hours=72))
 
 
 def _queued(db) -> int:
@@ -73,7 +56,7 @@ def test_intake_answers_at_once_and_the_next_tick_declares(pipeline_app, client,
     assert inv.status == "awaiting_documents" and inv.quota_reference is None
     assert _queued(db) == 4  # one queue row per accepted document of the parcel
 
-    customs = _Quiet()
+    customs = FakeCustoms()
     result = _tick(session_factory, customs)
     assert (result.match_queued, result.rematched) == (4, 1)
     assert _queued(db) == 0
@@ -82,7 +65,7 @@ def test_intake_answers_at_once_and_the_next_tick_declares(pipeline_app, client,
     assert inv.status == "declared"
     assert inv.tax_total == Decimal("27.30")  # policy-rules E1: 300 × 13% × 0.7, as when matched at intake
     assert quota.reservation(session=db, reference=inv.quota_reference).status == "reserved"
-    assert sorted(customs.sent) == ["CEB311", "CEB411", "CEB511", "CEB621"]  # the list leaves in the same tick
+    assert sorted(t for t, _ in customs.sent) == ["CEB311", "CEB411", "CEB511", "CEB621"]  # the list leaves in the same tick
     assert db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")) == 0
     again = _tick(session_factory)
     assert (again.match_queued, again.rematched) == (0, 0)  # declared once

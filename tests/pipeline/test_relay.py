@@ -32,8 +32,9 @@ class RecordingApp:
         self.sent.append((name, args[0] if args else None))
 
 
-def _row(db, message_type: str, key: str) -> OutboxMessage:
-    row = OutboxMessage(message_type=message_type, business_key=key, payload=b"<x/>", status="pending", attempts=0)
+def _row(db, message_type: str, key: str, order_no: str | None = None) -> OutboxMessage:
+    row = OutboxMessage(message_type=message_type, business_key=key, order_no=order_no, payload=b"<x/>",
+                        status="pending", attempts=0)
     db.add(row)
     db.flush()
     return row
@@ -198,23 +199,15 @@ def test_queued_matches_are_published_as_match_tasks_and_a_task_declares_them(se
     assert run_match(runtime=Runtime(settings, session_factory=session_factory)) == (0, 0)  # a redelivery: nothing
 
 
-def _parcel_row(db, message_type: str, key: str, order_no: str | None) -> OutboxMessage:
-    row = OutboxMessage(message_type=message_type, business_key=key, order_no=order_no, payload=b"<x/>",
-                        status="pending", attempts=0)
-    db.add(row)
-    db.flush()
-    return row
-
-
 def test_a_list_waits_for_its_own_documents_not_for_every_older_parcel(settings, db, session_factory):
     # a backlog of other parcels' documents (a Double-11 peak the senders outrun) must not hold back a list
     # whose own order, payment and waybill are already sent
     app = RecordingApp()
     dispatcher = Dispatcher(celery_app=app, runtime=Runtime(settings, session_factory=session_factory))
-    other = _parcel_row(db, "CEB311", "A:ORD9", "ORD9")  # older, another parcel, still pending
-    own = [_parcel_row(db, t, f"K{t}", "ORD1") for t in ("CEB311", "CEB411", "CEB511")]
-    listed = _parcel_row(db, "CEB621", "A:ORD1", "ORD1")
-    legacy = _parcel_row(db, "CEB621", "A:ORD5", None)  # a list row without its order number: the old rule
+    other = _row(db, "CEB311", "A:ORD9", "ORD9")  # older, another parcel, still pending
+    own = [_row(db, t, f"K{t}", "ORD1") for t in ("CEB311", "CEB411", "CEB511")]
+    listed = _row(db, "CEB621", "A:ORD1", "ORD1")
+    legacy = _row(db, "CEB621", "A:ORD5", None)  # a list row without its order number: the old rule
     db.commit()
     dispatcher.relay()
     published = {i for _name, ids in app.sent for i in ids}
