@@ -16,6 +16,7 @@ Metrics:
 * ``kuajing_stage_seconds{stage}`` and ``kuajing_tasks_total{task,outcome}`` — the pipeline stages (relay,
   send, poll, apply, housekeeping, tick) and their tasks;
 * ``kuajing_queue_depth{queue}`` — ``outbox_pending`` (declarations not yet sent to customs),
+  ``match_queued`` (parcels waiting for the pipeline's three-document match, ``KUAJING_MATCH_IN=pipeline``),
   ``customs_unapplied`` (customs messages dispatched but not applied), ``broker`` (celery mode: messages
   waiting in the broker queue).
 """
@@ -143,15 +144,17 @@ def install_session_hooks() -> None:
 
 
 def queue_depths(*, session, settings=None, broker: bool = False) -> dict[str, int]:
-    """The queue depths read now: pending outbox rows, unapplied customs messages (and the broker queue)."""
+    """The queue depths read now: pending outbox rows, parcels waiting for the match, unapplied customs
+    messages (and the broker queue)."""
     from sqlalchemy import func, select
 
-    from kuajing.imports.models import OutboxMessage
+    from kuajing.imports.models import MatchQueueItem, OutboxMessage
     from kuajing.pipeline.models import InboxMessage
 
     depths = {
         "outbox_pending": session.scalar(select(func.count()).select_from(OutboxMessage)
                                          .where(OutboxMessage.status == "pending")) or 0,
+        "match_queued": session.scalar(select(func.count()).select_from(MatchQueueItem)) or 0,
         "customs_unapplied": session.scalar(select(func.count()).select_from(InboxMessage)
                                             .where(InboxMessage.applied_at.is_(None))) or 0,
     }

@@ -69,6 +69,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_loses_nothing(bounded, db
     samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line and not line.startswith("#")}
     assert samples['kuajing_queue_depth{queue="outbox_pending"}'] == 0.0
+    assert samples['kuajing_queue_depth{queue="match_queued"}'] == 0.0
     assert samples['kuajing_intake_requests_total{outcome="busy"}'] >= 1
     assert samples['kuajing_rejections_total{code="busy_retry",level="request"}'] >= 1
     assert samples['kuajing_intake_records_total{code="2",message_type="CEB621"}'] >= 1
