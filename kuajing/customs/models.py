@@ -25,7 +25,7 @@ class SandboxDeclaration(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     message_type: Mapped[str] = mapped_column(String(8))  # 单证类型 CEB311 / 411 / 511 / 621 / 623 / 625 …
     business_key: Mapped[str] = mapped_column(String(200))  # 业务主键 (e.g. ebpCode|orderNo)
-    transport_message_id: Mapped[str] = mapped_column(String(64), index=True)  # 传输报文 id (send() answer)
+    transport_message_id: Mapped[str] = mapped_column(String(64))  # 传输报文 id (send() answer)
     guid: Mapped[str] = mapped_column(String(36))  # 企业报文 guid (of the record)
     order_no: Mapped[str | None] = mapped_column(String(60), index=True)  # 订单编号
     logistics_no: Mapped[str | None] = mapped_column(String(60), index=True)  # 物流运单编号
@@ -33,14 +33,14 @@ class SandboxDeclaration(Base):
     pre_no: Mapped[str | None] = mapped_column(String(18))  # 预录入编号 (e-port)
     invt_no: Mapped[str | None] = mapped_column(String(18), unique=True)  # 清单编号 (customs, lists only)
     ref_invt_no: Mapped[str | None] = mapped_column(String(18), index=True)  # 原清单编号 (623 / 625)
-    enterprise_code: Mapped[str | None] = mapped_column(String(18), index=True)  # 申报 / 发送企业代码
+    enterprise_code: Mapped[str | None] = mapped_column(String(18))  # 申报 / 发送企业代码
     customs_code: Mapped[str | None] = mapped_column(String(4))  # 申报海关
     status: Mapped[str] = mapped_column(String(10), index=True)  # 海关状态 (returnStatus)
     status_info: Mapped[str | None] = mapped_column(Text)  # 回执信息 / 退单原因
     next_status: Mapped[str | None] = mapped_column(String(10))  # 下一步状态 (None = nothing scheduled)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 下一步到期时间
     inspection: Mapped[bool] = mapped_column(Boolean, default=False)  # 布控查验
-    buyer_key: Mapped[str | None] = mapped_column(String(64), index=True)  # 订购人证件号 blind index
+    buyer_key: Mapped[str | None] = mapped_column(String(64))  # 订购人证件号 blind index
     buyer_masked: Mapped[str | None] = mapped_column(String(60))  # 订购人证件号 (masked)
     quota_year: Mapped[int | None] = mapped_column(Integer)  # 额度年度 (申报日期所属年度)
     amount: Mapped[Decimal | None] = mapped_column(Money)  # 计入额度的金额 (完税价格)
