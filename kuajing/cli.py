@@ -173,20 +173,28 @@ def audit_checkpoint() -> None:
 
 @app.command()
 def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C to stop)"),
-         interval: float = typer.Option(None, help="seconds between idle ticks (KUAJING_PIPELINE_INTERVAL_SECONDS)")) -> None:
+         interval: float = typer.Option(None, help="seconds between idle ticks (KUAJING_PIPELINE_INTERVAL_SECONDS)"),
+         steps: str = typer.Option("all", help="the pipeline steps this process runs, comma-separated: "
+                                   "dropfolders, match, send, exchange, housekeeping (two processes can share a "
+                                   "machine's pipeline: --steps match,send and --steps dropfolders,exchange,"
+                                   "housekeeping; each step in exactly one process)")) -> None:
     """Send pending declarations to customs and apply customs answers once (or in a loop)."""
     import time
     from datetime import timedelta
 
     from kuajing.customs.service import transport_for
     from kuajing.pipeline.jobs import tick_options
-    from kuajing.pipeline.service import tick
+    from kuajing.pipeline.service import STEPS, tick
 
+    chosen = frozenset(STEPS) if steps.strip() == "all" else frozenset(s.strip() for s in steps.split(",") if s.strip())
+    if not chosen or chosen - set(STEPS):
+        console.print(f"[red]--steps: choose among {', '.join(STEPS)} (or all)[/red]")
+        raise typer.Exit(2)
     settings = _settings()
     factory = _session_factory(settings)
     transport = transport_for(settings, session_factory=factory)
     while True:
-        result = tick(session_factory=factory, transport=transport,
+        result = tick(session_factory=factory, transport=transport, steps=chosen,
                       match_timeout=timedelta(hours=settings.match_timeout_hours), **tick_options(settings))
         console.print(f"sent {result.sent} (failed {result.send_failed}), applied {result.applied} "
                       f"(failed {result.apply_failed}), timed out {result.timed_out}, "
@@ -347,6 +355,8 @@ def bench_import(
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead of a table"),
     match_in: str = typer.Option("pipeline", "--match-in", help="where the three-document match runs: pipeline "
                                  "(the peak configuration) or intake (in the request completing the set)"),
+    pumps: int = typer.Option(1, help="pump mode: 1 pump process, or 2 sharing the steps (match + send; "
+                              "exchange + housekeeping)"),
 ) -> None:
     """Retail import end to end over HTTP on PostgreSQL (four documents per parcel, SM2-signed lists)."""
     import json
@@ -365,7 +375,8 @@ def bench_import(
         bench = scaleout  # its rows() adds the scale-out figures
     for each in (("embedded", "pump") if mode == "both" else () if mode == "scaleout" else (mode,)):
         results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
-                                 profile=profile, progress=not as_json, console=console, match_in=match_in))
+                                 profile=profile, progress=not as_json, console=console, match_in=match_in,
+                                 pumps=max(1, min(2, pumps))))
     if as_json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str, ensure_ascii=False))
         return

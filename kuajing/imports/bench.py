@@ -403,14 +403,22 @@ def server_env(*, database_url: str, var_dir: Path, port: int, in_process: bool,
     return env
 
 
-def start_server(*, env: dict[str, str], var_dir: Path, pump_process: bool) -> Server:
-    """Start ``kuajing serve`` (and ``kuajing pump --loop``) and wait until /healthz answers."""
+#: the pipeline of the bench's pump mode shared by two processes (``--pumps 2``): each step in one of them
+PUMP_SPLIT = ("match,send", "dropfolders,exchange,housekeeping")
+
+
+def start_server(*, env: dict[str, str], var_dir: Path, pump_process: bool, pumps: int = 1) -> Server:
+    """Start ``kuajing serve`` (and ``kuajing pump --loop``, or two pumps sharing the steps) and wait until
+    /healthz answers."""
     import httpx
 
     base = f"http://127.0.0.1:{env['KUAJING_PORT']}"
     server = Server(base_url=base, env=env)
     commands = [[*_kuajing_command(), "serve"]]
-    if pump_process:
+    if pump_process and pumps > 1:
+        commands += [[*_kuajing_command(), "pump", "--loop", "--interval", "0.2", "--steps", steps]
+                     for steps in PUMP_SPLIT]
+    elif pump_process:
         commands.append([*_kuajing_command(), "pump", "--loop", "--interval", "0.2"])
     for i, command in enumerate(commands):
         log = var_dir / f"process-{i}.log"
@@ -645,7 +653,8 @@ def summarise_profile(raw: Path, top: int = 25) -> dict:
 
 def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode: str = "embedded",
         admin_url: str | None = None, keep: bool = False, rate_cap: float = 1000.0, drain_seconds: float | None = None,
-        profile: bool = False, progress: bool = True, console=None, match_in: str = "pipeline") -> dict:
+        profile: bool = False, progress: bool = True, console=None, match_in: str = "pipeline",
+        pumps: int = 1) -> dict:
     """One benchmark run (see the module docstring); returns every figure as a dict."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -661,8 +670,10 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
     var_dir = Path(tempfile.mkdtemp(prefix="kuajing-bench-"))
     url = create_database(admin_url, name)
     server: Server | None = None
-    result: dict = {"mode": mode, "clients": clients, "seconds": seconds, "mix_1210": mix_1210, "database": name,
-                    "match_in": match_in}
+    if mode != "pump":
+        pumps = 1
+    result: dict = {"mode": mode if pumps == 1 else f"{mode} ×{pumps}", "clients": clients, "seconds": seconds,
+                    "mix_1210": mix_1210, "database": name, "match_in": match_in, "pumps": pumps}
     try:
         upgrade(url)
         env = server_env(database_url=url, var_dir=var_dir, port=_free_port(), in_process=(mode == "embedded"),
@@ -683,7 +694,7 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
         result.update(info)
         result["intake_verifies_signatures"] = zone.verified
 
-        server = start_server(env=env, var_dir=var_dir, pump_process=(mode == "pump"))
+        server = start_server(env=env, var_dir=var_dir, pump_process=(mode == "pump"), pumps=pumps)
         spy = None
         spy_out = var_dir / "profile.txt"
         if profile and (exe := _py_spy()):

@@ -43,25 +43,42 @@ class TickResult:
                     or self.match_queued)
 
 
+#: the steps of a tick, in their order (``kuajing pump --steps`` runs a subset)
+STEPS = ("dropfolders", "match", "send", "exchange", "housekeeping")
+
+
 def tick(*, session_factory: sessionmaker[Session], transport, match_timeout: timedelta,
          now: datetime | None = None, tz: ZoneInfo = ZoneInfo("Asia/Shanghai"),
          dropfolder_root: Path | None = None, dropfolder_dirs: dict | None = None,
-         sender_id: str | None = None) -> TickResult:
+         sender_id: str | None = None, steps: frozenset[str] | None = None) -> TickResult:
     """Send pending declarations, apply what customs answered, time out incomplete document sets, flag
     overdue returns, register released export lines and raise summary reminders, and (when a drop-folder
     root is given) answer the enterprises' drop folders. (The in-process mode; the celery mode runs the
-    same steps as tasks: :mod:`kuajing.pipeline.tasks`.)"""
+    same steps as tasks: :mod:`kuajing.pipeline.tasks`.)
+
+    ``steps`` (a subset of :data:`STEPS`, default all) lets two processes share the pipeline of one machine,
+    e.g. ``match, send`` in one and ``exchange, housekeeping`` in the other: the match and the send take
+    their rows with SKIP LOCKED; the exchange with customs and the drop folders must each have one runner."""
     from kuajing.imports.service.flow import pump
 
+    steps = frozenset(STEPS) if steps is None else steps
+    unknown = steps - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown pipeline steps: {', '.join(sorted(unknown))}")
     now = now or utcnow()
     result = TickResult()
-    _dropfolders(result, session_factory=session_factory, dropfolder_root=dropfolder_root,
-                 dropfolder_dirs=dropfolder_dirs, sender_id=sender_id)
-    _rematch(result, session_factory=session_factory, now=now)
-    pumped = pump(session_factory=session_factory, transport=transport)
-    result.sent, result.send_failed = pumped.sent, pumped.failed
-    result.applied, result.apply_failed = pumped.applied, pumped.apply_failed
-    _timeouts_and_reports(result, session_factory=session_factory, match_timeout=match_timeout, now=now, tz=tz)
+    if "dropfolders" in steps:
+        _dropfolders(result, session_factory=session_factory, dropfolder_root=dropfolder_root,
+                     dropfolder_dirs=dropfolder_dirs, sender_id=sender_id)
+    if "match" in steps:
+        _rematch(result, session_factory=session_factory, now=now)
+    if "send" in steps or "exchange" in steps:
+        pumped = pump(session_factory=session_factory, transport=transport, send="send" in steps,
+                      exchange="exchange" in steps)
+        result.sent, result.send_failed = pumped.sent, pumped.failed
+        result.applied, result.apply_failed = pumped.applied, pumped.apply_failed
+    if "housekeeping" in steps:
+        _timeouts_and_reports(result, session_factory=session_factory, match_timeout=match_timeout, now=now, tz=tz)
     return result
 
 

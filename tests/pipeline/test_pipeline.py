@@ -116,3 +116,54 @@ def test_the_embedded_runner_releases_parcels_in_the_background(client, db, sess
         runner.stop()
     assert status == "released"
     assert runner.ticks > 0
+
+
+def test_two_runners_sharing_the_steps_release_every_parcel_once(app, client, db, engine, settings,
+                                                                 session_factory, zone):  # noqa: F811
+    """The pipeline of one machine split over two runners (``kuajing pump --steps match,send`` and
+    ``--steps dropfolders,exchange,housekeeping``), with the match in the pipeline: every parcel released
+    once, one 800 receipt each, quota consumed."""
+    import time
+
+    import pytest
+
+    from kuajing.db.session import make_sessionmaker
+    from kuajing.imports.models import Receipt
+    from kuajing.pipeline.jobs import InProcessRunner
+
+    with pytest.raises(ValueError):
+        tick(session_factory=session_factory, transport=None, match_timeout=timedelta(hours=72),
+             steps=frozenset({"send", "teleport"}))
+    app.state.sessionmaker = make_sessionmaker(engine, settings=settings.model_copy(update={"match_in": "pipeline"}))
+    sandbox = SandboxCustoms(session_factory=session_factory, config=SandboxConfig(delay_seconds=0, inspection_rate=0))
+    runners = [InProcessRunner(session_factory=session_factory, transport=sandbox, interval=0.05,
+                               match_timeout=timedelta(hours=72), steps=frozenset(steps.split(",")))
+               for steps in ("match,send", "dropfolders,exchange,housekeeping")]
+    for runner in runners:
+        runner.start()
+    try:
+        for n in range(1, 6):
+            for party, doc in ((zone.platform, parcels.order(zone.parties, n)),
+                               (zone.pay, parcels.payment(zone.parties, n)),
+                               (zone.logistics, parcels.waybill(zone.parties, n)),
+                               (zone.agent, parcels.inventory(zone.parties, n))):
+                post(client, party, xml(doc))
+        deadline = time.monotonic() + 90  # a generous bound on waiting, not a speed claim
+        statuses: list[str] = []
+        while time.monotonic() < deadline:
+            db.expire_all()
+            statuses = list(db.scalars(select(Inventory.status)))
+            if statuses == ["released"] * 5:
+                break
+            time.sleep(0.1)
+    finally:
+        for runner in runners:
+            runner.stop()
+    assert statuses == ["released"] * 5
+    assert all(r.ticks > 0 for r in runners)
+    db.expire_all()
+    releases = db.scalars(select(Receipt.business_key).where(Receipt.message_type == "CEB622",
+                                                             Receipt.return_status == "800")).all()
+    assert sorted(releases) == sorted(set(releases)) and len(releases) == 5  # one 800 per list, none twice
+    for inv in db.scalars(select(Inventory)):
+        assert quota.reservation(session=db, reference=inv.quota_reference).status == "consumed"

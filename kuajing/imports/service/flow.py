@@ -1062,16 +1062,22 @@ def send_pending(*, session_factory: sessionmaker[Session], transport, limit: in
     return sent, failed
 
 
-def pump(*, session_factory: sessionmaker[Session], transport, limit: int = 1000) -> PumpResult:
-    """One pump run: send the outbox, then apply everything customs sent (ack / reject per message)."""
-    from kuajing.customs.jobs import exchange
+def pump(*, session_factory: sessionmaker[Session], transport, limit: int = 1000, send: bool = True,
+         exchange: bool = True) -> PumpResult:
+    """One pump run: send the outbox, then apply everything customs sent (ack / reject per message). ``send``
+    or ``exchange`` False leaves that half to another process (``kuajing pump --steps``): sending takes its
+    rows with SKIP LOCKED, the exchange must have one runner."""
+    from kuajing.customs.jobs import exchange as exchange_with_customs
 
     result = PumpResult()
-    result.sent, result.failed = send_pending(session_factory=session_factory, transport=transport, limit=limit)
-    done = exchange(session_factory=session_factory, transport=transport,
-                    apply=lambda session, data: apply_customs_message(session=session, data=data),
-                    apply_batch=lambda session, datas: apply_customs_messages(session=session, messages=datas))
-    result.applied, result.apply_failed = done.applied, done.failed
+    if send:
+        result.sent, result.failed = send_pending(session_factory=session_factory, transport=transport, limit=limit)
+    if exchange:
+        done = exchange_with_customs(
+            session_factory=session_factory, transport=transport,
+            apply=lambda session, data: apply_customs_message(session=session, data=data),
+            apply_batch=lambda session, datas: apply_customs_messages(session=session, messages=datas))
+        result.applied, result.apply_failed = done.applied, done.failed
     return result
 
 
