@@ -109,3 +109,31 @@ def test_a_worker_serves_its_own_metrics_with_the_token(settings, session_factor
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_documents_waiting_for_the_pipelines_match_count_towards_the_bound(settings, engine, db, session_factory,
+                                                                           zone):  # noqa: F811
+    """With the match in the pipeline a list enters the outbox only when matched: the parcels waiting in the
+    match queue count too, so intake refuses before the unmatched backlog passes the bound."""
+    from kuajing.app import create_app
+    from kuajing.imports.models import MatchQueueItem
+
+    app = create_app(settings.model_copy(update={"intake_max_queue_depth": 5, "queue_depth_cache_seconds": 0.0,
+                                                 "match_in": "pipeline"}))
+    app.state.engine.dispose()
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine, settings=app.state.settings)
+    with TestClient(app, base_url="https://testserver") as client:
+        for party, doc in ((zone.platform, parcels.order(zone.parties)), (zone.pay, parcels.payment(zone.parties))):
+            assert post(client, party, xml(doc)).status_code == 200
+        # 2 documents in the outbox + 2 queued for the match = 4: one more request fits
+        assert post(client, zone.logistics, xml(parcels.waybill(zone.parties))).status_code == 200
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(MatchQueueItem)) == 3
+        r = post(client, zone.agent, xml(parcels.inventory(zone.parties)))  # 3 + 3 = 6 ≥ 5: refused, nothing kept
+        assert r.status_code == 503 and r.headers["retry-after"]
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(Inventory)) == 0
+        InProcess(session_factory).run_until_quiet()  # the queue drains: documents sent, parcels matched
+        r = post(client, zone.agent, xml(parcels.inventory(zone.parties)))
+        assert r.status_code == 200
