@@ -114,22 +114,28 @@ def send_rows(*, runtime: Runtime, outbox_ids: list[int]) -> SendResult:
     pump does (:func:`kuajing.imports.service.flow._batches`), and each message is sent and its rows marked
     ``sent`` in one transaction. A message customs refuses falls back to its rows one at a time, so one bad
     row never holds the others back."""
-    from kuajing.imports.models import OutboxMessage
     from kuajing.imports.service.flow import MAX_RECORDS_PER_MESSAGE, _batches
 
     result = SendResult()
     with runtime.session_factory() as session:
-        q = (select(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "pending")
-             .order_by(OutboxMessage.id))
-        if runtime.postgres:
-            q = q.with_for_update(skip_locked=True)
-        rows = list(session.scalars(q))
+        rows = _pending_rows(session, runtime, outbox_ids)
         batches = [[row.id for row in batch] for batch in _batches(rows, MAX_RECORDS_PER_MESSAGE)]
         session.rollback()  # the locks are taken again, per message, by _send_message
     result.skipped += len(outbox_ids) - len(rows)
     for batch in batches:
         _send_message(runtime, batch, result)
     return result
+
+
+def _pending_rows(session, runtime: Runtime, ids: list[int]) -> list:
+    """The outbox rows among ``ids`` still pending, in id order (locked, skipping rows another worker holds)."""
+    from kuajing.imports.models import OutboxMessage
+
+    q = (select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+         .order_by(OutboxMessage.id))
+    if runtime.postgres:
+        q = q.with_for_update(skip_locked=True)
+    return list(session.scalars(q))
 
 
 def _send_message(runtime: Runtime, ids: list[int], result: SendResult) -> None:
@@ -140,11 +146,7 @@ def _send_message(runtime: Runtime, ids: list[int], result: SendResult) -> None:
 
     sandbox = runtime.sandbox
     with runtime.session_factory() as session:
-        q = (select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
-             .order_by(OutboxMessage.id))
-        if runtime.postgres:
-            q = q.with_for_update(skip_locked=True)
-        rows = list(session.scalars(q))
+        rows = _pending_rows(session, runtime, ids)
         result.skipped += len(ids) - len(rows)
         if not rows:
             return
