@@ -95,13 +95,12 @@ def _insert(session: Session):
 def enqueue(*, session: Session, direction: str, inventory_id: int, event: str) -> None:
     """Append a list to the risk queue in one statement: a repeat of the same event is ignored (one queue row
     per list and event, the unique key of ``risk_queue``)."""
-    session.execute(_insert(session)(RiskQueueItem).values(
-        direction=direction, inventory_id=inventory_id, event=event, enqueued_at=utcnow(), processed_at=None)
-        .on_conflict_do_nothing(index_elements=["direction", "inventory_id", "event"]))
+    enqueue_many(session=session, direction=direction, inventory_ids=[inventory_id], event=event)
 
 
 def enqueue_many(*, session: Session, direction: str, inventory_ids: list[int], event: str) -> None:
-    """:func:`enqueue` for many lists in one executemany statement (the same statement whatever their number)."""
+    """:func:`enqueue` for many lists in one executemany statement (the same statement whatever their number):
+    a list already queued for the event is skipped."""
     if not inventory_ids:
         return
     at = utcnow()
