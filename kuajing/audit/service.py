@@ -340,14 +340,26 @@ def _mark_savepoint(session: Session, transaction) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    """Drop the events of what the database rolled back. A rollback reaches the nearest SAVEPOINT (or the
+    whole transaction) even when it starts in an inner unit: a flush that fails inside a savepoint rolls
+    the savepoint back through the flush's own sub-transaction, and the savepoint itself may never report
+    a rollback of its own — so walk up from the transaction that rolled back to the first savepoint or the
+    root, and drop what was recorded since it began."""
     buffer = session.info.get(_DEFERRED)
     if buffer is None:
         return
-    mark = buffer.marks.pop(id(previous_transaction), None)
-    if mark is not None:
-        del buffer.events[mark:]
-    elif previous_transaction.nested is False and previous_transaction.parent is None:
-        buffer.events.clear()  # the whole transaction rolled back
+    transaction = previous_transaction
+    while transaction is not None:
+        if transaction.nested:
+            mark = buffer.marks.pop(id(transaction), None)
+            if mark is not None:
+                del buffer.events[mark:]
+            return
+        if transaction.parent is None:
+            buffer.events.clear()  # the whole transaction rolled back
+            buffer.marks.clear()
+            return
+        transaction = transaction.parent
 
 
 def record_many(*, session: Session, events: list[dict[str, Any]]) -> list[AuditEvent]:

@@ -78,3 +78,34 @@ def test_precomputed_chain_hash_is_the_reference_event_hash():
                 before=p["before"], after=p["after"], prev_hash=prev)
         assert p["before_json"] == (None if before is None else audit.canonical_json(p["before"]))
         assert p["after_json"] == (None if after is None else audit.canonical_json(p["after"]))
+
+
+def test_deferred_block_drops_events_of_a_savepoint_whose_statement_failed(db, key):
+    """A database error inside a SAVEPOINT (a failed flush, a failed statement: a deadlock, a unique
+    violation …) rolls the savepoint back, and the events recorded in it go with it — else a message
+    applied again later would be audited twice (the crash test's duplicate events)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from kuajing.audit.models import AuditStreamHead as Head
+
+    with audit.deferred(db):
+        audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 1})
+        try:  # a statement that fails
+            with db.begin_nested():
+                audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 2})
+                db.execute(text("SELECT * FROM no_such_table"))
+        except DBAPIError:
+            pass
+        db.add(Head(stream="taken", seq=1, last_hash="0" * 64))
+        db.flush()
+        try:  # a flush that fails (a duplicate primary key)
+            with db.begin_nested():
+                audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 3})
+                db.add(Head(stream="taken", seq=2, last_hash="1" * 64))
+                db.flush()
+        except DBAPIError:
+            pass
+        audit.record(session=db, action="a:b:c", stream="s1", actor="x", after={"n": 4})
+    rows = db.scalars(select(AuditEvent).order_by(AuditEvent.stream, AuditEvent.seq)).all()
+    assert [(r.stream, r.seq, r.after["n"]) for r in rows] == [("s1", 1, 1), ("s1", 2, 4)]

@@ -223,3 +223,59 @@ def test_a_list_waits_for_its_own_documents_not_for_every_older_parcel(settings,
     app.sent.clear()
     dispatcher.relay()
     assert [i for _name, ids in app.sent for i in ids] == [legacy.id]  # once every older document is sent
+
+
+def test_a_message_whose_flush_fails_in_its_savepoint_is_audited_once_when_applied_again(
+        settings, client, db, session_factory, zone, monkeypatch):  # noqa: F811
+    """A message of a batch whose application fails on the database inside its SAVEPOINT (a deadlock, a
+    unique violation: here a flush that breaks a unique key after the message's documents were changed and
+    audited) leaves nothing behind — not its audit events either — and applied again later it is audited
+    exactly once. (The crash test once found 78 payment events twice: a failed flush kept its events.)"""
+    from kuajing.audit.models import AuditEvent
+    from kuajing.imports.service import flow
+
+    for n in (1, 2):
+        for party, doc in ((zone.platform, parcels.order(zone.parties, n)), (zone.pay, parcels.payment(zone.parties, n)),
+                           (zone.logistics, parcels.waybill(zone.parties, n)),
+                           (zone.agent, parcels.inventory(zone.parties, n))):
+            post(client, party, xml(doc))
+    runtime = Runtime(settings.model_copy(update={"customs_sandbox_delay_seconds": 0.0,
+                                                  "customs_sandbox_inspection_rate": 0.0}),
+                      session_factory=session_factory)
+    ids = list(db.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+    assert send_rows(runtime=runtime, outbox_ids=ids).sent == len(ids)
+    messages = runtime.transport.poll(limit=500)
+    payments = [m for m in messages if b"CEB412Message" in bytes(m)]
+    assert payments, "customs answered the payments"
+    victim = payments[0].message_id
+    groups = [[[m.message_id, f"message:{m.message_id}", encode(bytes(m))]] for m in messages]
+
+    real_apply = flow.apply_customs_message
+    failed = []
+
+    def apply_then_break_a_unique_key(*, session, data, now=None):
+        out = real_apply(session=session, data=data, now=now)
+        if data == bytes(payments[0]) and not failed:  # after its documents were changed and audited
+            failed.append(victim)
+            session.add(InboxMessage(source=runtime.source, message_id=victim, subject="again"))
+            session.flush()  # IntegrityError inside the message's savepoint
+        return out
+
+    monkeypatch.setattr(flow, "apply_customs_message", apply_then_break_a_unique_key)
+    first = apply_groups(runtime=runtime, groups=groups)
+    assert failed == [victim] and first.failed == 1 and first.applied == len(messages) - 1
+    assert db.scalar(select(InboxMessage.applied_at).where(InboxMessage.message_id == victim)) is None
+    again = apply_groups(runtime=runtime, groups=[[[victim, "again", encode(bytes(payments[0]))]]])
+    assert again.applied == 1
+
+    db.expire_all()
+    payment_events = db.scalar(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.action == "import:payment:customs"))
+    payment_receipts = db.scalar(select(func.count()).select_from(Receipt)
+                                 .where(Receipt.source == "customs", Receipt.message_type == "CEB412"))
+    assert payment_receipts >= 2 and payment_events == payment_receipts  # one event per receipt customs sent
+    twice = db.scalar(select(func.count()).select_from(
+        select(AuditEvent.stream).where(AuditEvent.action.like("import:%"))
+        .group_by(AuditEvent.stream, AuditEvent.action, AuditEvent.after_json)
+        .having(func.count() > 1).subquery()))
+    assert twice == 0
