@@ -226,6 +226,17 @@ class EncryptedStr(TypeDecorator):
 BlindIndex = String(64)  # column type for blind_index values
 
 
+def without_personal_data(model):
+    """A loader option that leaves ``model``'s encrypted columns unloaded (``defer``): for a batch that only
+    reads and changes states, so rows are not decrypted for nothing. A deferred column read anyway is
+    loaded (and decrypted) on first access, one row at a time — correct, only slower."""
+    from sqlalchemy.orm import defer
+
+    columns = [attr for attr in model.__mapper__.column_attrs
+               if any(isinstance(c.type, EncryptedStr) for c in attr.columns)]
+    return [defer(getattr(model, attr.key)) for attr in columns]
+
+
 def mask(value: str | None, *, keep_start: int = 4, keep_end: int = 4, char: str = "*") -> str:
     """Mask personal data for display and logs: ``150203199001011234`` → ``1502**********1234``."""
     if not value:

@@ -138,3 +138,33 @@ def test_rollback_undoes_what_released_savepoints_wrote(engine, table, session_f
         session.close()
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+def test_without_personal_data_leaves_encrypted_columns_unread_until_asked(db, monkeypatch):
+    """A batch that only changes states loads a document without decrypting its personal data; a column
+    read anyway still comes back right (loaded on access)."""
+    from kuajing.db import types
+    from kuajing.db.types import without_personal_data
+    from kuajing.enterprises.models import Enterprise
+    from kuajing.imports.models import ImportPayment
+
+    options = without_personal_data(ImportPayment)
+    assert len(options) == 3  # payer_id_number, payer_name and the stored record: the encrypted columns
+    ent = Enterprise(uscc="91150200MA0PD0001X", name_zh="支付企业", customs_code="1502PD0001", created_by="test")
+    db.add(ent)
+    db.flush()
+    db.add(ImportPayment(business_key="P:1", sender_enterprise_id=ent.id, status="accepted", app_type="1",
+                         app_status="2", app_history=[], message_guid="g", content_hash="0" * 64,
+                         record='{"orderNo": "1"}', pay_code="1502PD0001", pay_name="支付企业",
+                         pay_transaction_id="T1", order_no="1", ebp_code="E1",
+                         payer_id_type="1", payer_id_number="150203199001011234", payer_index=blind_index("150203199001011234"),
+                         payer_name="张三", amount_paid=Decimal("10.00"), pay_time="20261101120000"))
+    db.commit()
+    db.expunge_all()
+    types._decrypt_cached.cache_clear()
+    calls = []
+    real = types._decrypt_cached
+    monkeypatch.setattr(types, "_decrypt_cached", lambda token: calls.append(token) or real(token))
+    doc = db.scalars(select(ImportPayment).options(*options)).one()
+    assert doc.status == "accepted" and calls == []  # nothing decrypted
+    assert doc.payer_name == "张三" and len(calls) == 1  # read on demand, decrypted then

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kuajing import events
@@ -34,7 +34,7 @@ from kuajing.ceb.models import BaseTransfer
 from kuajing.ceb.receipt import SHANGHAI
 from kuajing.db.base import utcnow
 from kuajing.db.session import MATCH_IN
-from kuajing.db.types import mask, mask_name, mask_phone
+from kuajing.db.types import mask, mask_name, mask_phone, without_personal_data
 from kuajing.errors import AppError
 from kuajing.imports import errors
 from kuajing.imports.choices import (
@@ -407,14 +407,16 @@ def _documents_of(session: Session, lists: list[Inventory]):
     order_keys = sorted({f"{inv.ebp_code}:{inv.order_no}" for inv in lists})
     waybill_keys = sorted({f"{inv.logistics_code}:{inv.logistics_no}" for inv in lists})
     order_nos = sorted({inv.order_no for inv in lists})
+    # the match compares the documents' columns; their full stored records (large, encrypted) stay unread
     orders = {o.business_key: o for o in session.scalars(
-        _live(ImportOrder, ImportOrder.business_key.in_(order_keys)).options(selectinload(ImportOrder.items)))}
+        _live(ImportOrder, ImportOrder.business_key.in_(order_keys))
+        .options(selectinload(ImportOrder.items), defer(ImportOrder.record)))}
     payments: dict[tuple[str, str], ImportPayment] = {}
     for p in session.scalars(_live(ImportPayment, ImportPayment.order_no.in_(order_nos))
-                             .order_by(ImportPayment.id.desc())):
+                             .options(defer(ImportPayment.record)).order_by(ImportPayment.id.desc())):
         payments.setdefault((p.order_no, p.ebp_code), p)  # the newest, as before
     waybills = {w.business_key: w for w in session.scalars(
-        _live(ImportWaybill, ImportWaybill.business_key.in_(waybill_keys)))}
+        _live(ImportWaybill, ImportWaybill.business_key.in_(waybill_keys)).options(defer(ImportWaybill.record)))}
     missing_items = [inv for inv in lists if "items" not in inv.__dict__]
     if missing_items:  # the lines of lists not loaded yet, in one query
         session.scalars(select(Inventory).where(Inventory.id.in_([inv.id for inv in missing_items]))
@@ -846,14 +848,16 @@ class _Found:
         for decl_type, wanted in keys.items():
             model = DOC_TYPES[decl_type].model
             for chunk in _chunks(sorted(wanted)):
-                for doc in session.scalars(select(model).where(model.business_key.in_(chunk))):
+                for doc in session.scalars(select(model).where(model.business_key.in_(chunk))
+                                           .options(*without_personal_data(model))):  # states only
                     self.docs.setdefault((decl_type, doc.business_key), doc)
             self.known.update((decl_type, k) for k in wanted)
         for column, wanted in numbers.items():
             attr = getattr(Inventory, column)
             for chunk in _chunks(sorted(wanted)):  # with their lines (release deducts stock per line)
                 for inv in session.scalars(select(Inventory).where(attr.in_(chunk)).order_by(Inventory.id)
-                                           .options(selectinload(Inventory.items))):
+                                           .options(selectinload(Inventory.items),
+                                                    *without_personal_data(Inventory))):
                     self.lists.setdefault((column, getattr(inv, column)), inv)
             self.known.update((column, v) for v in wanted)
 
