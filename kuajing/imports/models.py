@@ -217,6 +217,8 @@ class InventoryItem(Base):
     unit: Mapped[str] = mapped_column(String(3))  # 计量单位
     qty1: Mapped[Decimal] = mapped_column(Amount)  # 法定数量
     unit1: Mapped[str] = mapped_column(String(3))  # 法定计量单位
+    qty2: Mapped[Decimal | None] = mapped_column(Amount)  # 第二法定数量
+    unit2: Mapped[str | None] = mapped_column(String(3))  # 第二法定计量单位
     price: Mapped[Decimal] = mapped_column(Amount)  # 单价
     total_price: Mapped[Decimal] = mapped_column(Amount)  # 总价
 

@@ -221,6 +221,33 @@ class MissingTariffRate(ValueError):
 # --- helpers ------------------------------------------------------------------------------------------
 
 
+#: legal units of measure (JGS-20 计量单位) that are a mass or a volume: grams or millilitres per unit. A
+#: cosmetic's millilitre and gram count alike for the high-end threshold (10 CNY per ml or g).
+MASS_VOLUME_UNITS: dict[str, Decimal] = {"035": Decimal(1000), "036": Decimal(1), "070": Decimal(1_000_000),
+                                         "095": Decimal(1000), "096": Decimal(1)}  # 千克 克 吨 升 毫升
+NET_CONTENT_STEP = Decimal("0.001")
+MAX_NET_CONTENT = Decimal(1_000_000)  # a tonne per piece: beyond it no retail piece, so no net content
+
+
+def pieces_of(quantity: Decimal) -> int:
+    """The pieces (件数) of a declared line quantity: a part piece counts as a piece, at least one ("one item
+    means one piece", R1.9)."""
+    return max(1, int(quantity.to_integral_value(rounding=decimal.ROUND_CEILING)))
+
+
+def net_content_from_legal(pieces: int, *legal: tuple[Decimal | None, str | None]) -> Decimal | None:
+    """The net content per piece (净含量, ml or g) of a list line, from its legal quantities (法定数量 qty1/unit1,
+    then qty2/unit2): the first one whose unit is a mass or a volume, shared over the pieces, to 0.001.
+    ``None`` when no legal unit measures content (the threshold is then taken as met, and said so)."""
+    for qty, unit in legal:
+        factor = MASS_VOLUME_UNITS.get(unit or "")
+        if factor is None or qty is None or qty <= 0:
+            continue
+        per_piece = (Decimal(qty) * factor / Decimal(max(1, pieces))).quantize(NET_CONTENT_STEP, rounding=ROUND_HALF_UP)
+        return per_piece if 0 < per_piece <= MAX_NET_CONTENT else None
+    return None
+
+
 def round_fen(amount: Decimal) -> Decimal:
     """Half-up to the fen (0.01 CNY)."""
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)

@@ -37,9 +37,11 @@ def zone_stock(db):
 def parcel(n, buyer, goods, *, lines=(), name="张三"):
     """A matched list as declare reads it: 9610 without ``lines``, else 1210 with (item_no, qty) lines."""
     items = [SimpleNamespace(gnum=k, gcode="1901101000", item_no=item, item_record_no=None, qty=D(qty),
+                             qty1=D(qty), unit1="007", qty2=None, unit2=None,
                              total_price=(D(goods) / len(lines)).quantize(D("0.01")))
              for k, (item, qty) in enumerate(lines, start=1)] or [
-        SimpleNamespace(gnum=1, gcode="1901101000", item_no=None, item_record_no=None, qty=D(1), total_price=D(goods))]
+        SimpleNamespace(gnum=1, gcode="1901101000", item_no=None, item_record_no=None, qty=D(1), qty1=D(1), unit1="007",
+                        qty2=None, unit2=None, total_price=D(goods))]
     return SimpleNamespace(id=n, business_key=f"EBP:ORD{n}", order_no=f"ORD{n}", app_history=[], decl_time="20260601",
                            trade_mode="1210" if lines else "9610", ems_no=BOOK if lines else None, items=items,
                            freight=D(0), insured_fee=D(0), buyer_id_number=buyer, buyer_name=name,

@@ -10,8 +10,9 @@ HS codes used (kuajing/tax/hs_rates.csv, the table rates equal the example's rat
 
 * 1901101000 婴幼儿配方奶粉 — VAT 13%, CT 0 (E1, multi-item parcels)
 * 0409000000 天然蜂蜜 — VAT 9%, CT 0 (E2)
-* 3304990010 护肤品（精华）— VAT 13%, CT 15% from 10 CNY/ml (E3; the list carries no net content, so the
-  engine taxes it as high-end, which a 30 ml bottle at 1,200 (40/ml) is anyway)
+* 3304990010 护肤品（精华）— VAT 13%, CT 15% from 10 CNY/ml (E3: with no legal unit measuring content the
+  engine takes the threshold as met, which a 30 ml bottle at 1,200 (40/ml) is anyway; the cosmetics tests
+  declare the content in 毫升/千克/克 and check both sides of the threshold)
 * 2204210000 葡萄酒（≤2升）— VAT 13%, CT 10% (E4)
 * 4202210000 皮革面手提包 — VAT 13%, CT 0, MFN duty 10% (E5, E6, the priors of E9)
 * 9102210000 其他自动上弦机械手表 — VAT 13%, CT 20% from 10,000 per piece, MFN duty 8% (E7)
@@ -53,6 +54,10 @@ class Line:
     name: str
     qty: int
     price: str
+    qty1: str | None = None  # 法定数量 (default: the pieces, in unit1 007 个)
+    unit1: str | None = None  # 法定计量单位
+    qty2: str | None = None  # 第二法定数量
+    unit2: str | None = None  # 第二法定计量单位
 
     @property
     def total(self) -> D:
@@ -111,8 +116,10 @@ def send_parcel(client, zone, n: int, lines: list[Line], *, freight: str = "0", 
     for k, (item, line) in enumerate(zip(inventory.records[0].items, lines, strict=True), start=1):
         item.gnum, item.gname, item.gcode, item.item_name = k, line.name, line.gcode, line.name
         item.item_no = item.item_record_no = f"SKU-{k}" if ems_no else None
-        item.qty, item.qty1, item.price, item.total_price = D(line.qty), D(line.qty), D(line.price), line.total
-        item.qty2 = item.unit2 = None
+        item.qty, item.qty1, item.price, item.total_price = D(line.qty), D(line.qty1 or line.qty), D(line.price), \
+            line.total
+        item.unit1 = line.unit1 or item.unit1
+        item.qty2, item.unit2 = (D(line.qty2), line.unit2) if line.qty2 else (None, None)
 
     for party, msg in ((ebp, order), (zone.pay, payment), (zone.logistics, waybill), (zone.agent, inventory)):
         answer = parse(post(client, party, build(msg)).content, validate=False)
@@ -218,6 +225,34 @@ def test_within_limits_examples_e1_to_e4(client, db, session_factory, zone, sand
     run(session_factory, sandbox)
     assert_released(db, client, zone, 1, channel="cbec", taxable=taxable, duty=duty, vat=vat, ct=ct, total=total)
     assert used(db) == (D(taxable), D("0.00"))  # R1.7: the taxable price counts toward the annual total
+
+
+# --- cosmetics: the high-end threshold per ml or g, the net content read from the list's legal quantities ----
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    # E3 declared with its content: 30 ml (unit1 096 毫升) at 1,200 → 40/ml ≥ 10, high-end: as E3, 276.71
+    ([Line(ESSENCE, "精华液30ml", 1, "1200", qty1="30", unit1="096")], ("1200.00", "0.00", "128.47", "148.24", "276.71")),
+    # a 100 ml lotion at 300 → 3/ml < 10: not high-end, no consumption tax (财税〔2016〕103号);
+    #     VAT = 300 × 13% × 0.7 = 27.30 (R1.8)
+    ([Line(ESSENCE, "乳液100ml", 1, "300", qty1="100", unit1="096")], ("300.00", "0.00", "27.30", "0.00", "27.30")),
+    # the same content declared as 0.1 kg (unit1 035 千克; 1 g counts as 1 ml): 3/g, 27.30
+    ([Line(ESSENCE, "乳液100g", 1, "300", qty1="0.1", unit1="035")], ("300.00", "0.00", "27.30", "0.00", "27.30")),
+    # two 50 g creams at 150, the content in the SECOND legal unit (unit1 011 件, unit2 036 克 100 g in all):
+    #     300 / (2 × 50 g) = 3/g, 27.30
+    ([Line(ESSENCE, "面霜50g", 2, "150", qty1="2", unit1="011", qty2="100", unit2="036")],
+     ("300.00", "0.00", "27.30", "0.00", "27.30")),
+    # no legal unit measures content (007 个): the threshold is taken as met (the quote says so), high-end:
+    #     CT = 300 × 0.15 / 0.85 = 52.941… × 0.7 = 37.058… → 37.06; VAT = 352.941… × 0.13 × 0.7 = 32.117… → 32.12
+    ([Line(ESSENCE, "乳液", 1, "300")], ("300.00", "0.00", "32.12", "37.06", "69.18")),
+], ids=["E3-30ml", "lotion-100ml", "lotion-0.1kg", "cream-second-unit", "no-content-unit"])
+def test_cosmetics_threshold_uses_the_net_content_the_list_declares(client, db, session_factory, zone, sandbox,  # noqa: F811
+                                                                    guarantee, lines, expected):
+    """The list's tax and customs' e-tax bill agree: both read the net content from the legal quantities."""
+    taxable, duty, vat, ct, total = expected
+    send_parcel(client, zone, 1, lines, tax_withheld=total)
+    run(session_factory, sandbox)
+    assert_released(db, client, zone, 1, channel="cbec", taxable=taxable, duty=duty, vat=vat, ct=ct, total=total)
 
 
 # --- E5–E7, E9: one indivisible item above 5,000 (R1.9 full rate) and the annual limit (R1.10) -----------

@@ -120,3 +120,26 @@ def test_percent_and_money_formatting():
     assert calc.percent(Decimal("0.7")) == "70%"
     assert calc.percent(Decimal("0.075")) == "7.5%"
     assert calc.money(Decimal("0.005")) == "0.01"
+
+
+@pytest.mark.parametrize(("qty", "pieces"), [("1", 1), ("3", 3), ("0.5", 1), ("2.5", 3), ("0", 1)])
+def test_pieces_of_a_declared_quantity(qty, pieces):
+    """R1.9 "one item means one piece": a part piece is a piece, and a line has at least one."""
+    assert calc.pieces_of(Decimal(qty)) == pieces
+
+
+@pytest.mark.parametrize(("pieces", "legal", "expected"), [
+    (1, [("30", "096")], "30.000"),  # 30 毫升
+    (1, [("0.03", "095")], "30.000"),  # 0.03 升 = 30 ml
+    (2, [("0.1", "035")], "50.000"),  # 0.1 千克 over two pieces = 50 g each
+    (3, [("100", "036")], "33.333"),  # 100 克 over three pieces, to 0.001
+    (1, [("0.000002", "070")], "2.000"),  # tonnes, for completeness
+    (2, [("2", "011"), ("100", "036")], "50.000"),  # unit1 件 measures nothing: the second legal unit
+    (1, [("1", "007"), (None, None)], None),  # no content unit: unknown
+    (1, [("0", "096")], None),  # no quantity: unknown
+    (1, [("2000", "070")], None),  # beyond a tonne a piece: not a retail piece
+])
+def test_net_content_from_the_legal_quantities(pieces, legal, expected):
+    """ml or g per piece from 法定数量 in a mass or volume unit (JGS-20: 035 千克, 036 克, 070 吨, 095 升, 096 毫升)."""
+    got = calc.net_content_from_legal(pieces, *[(Decimal(q) if q is not None else None, u) for q, u in legal])
+    assert got == (Decimal(expected) if expected is not None else None)

@@ -309,13 +309,15 @@ def list_quote(payload: dict, *, prior: Decimal):
     declared = datetime.strptime(head["declTime"], "%Y%m%d").date()
     items = []
     for line in payload["items"]:
-        qty = Decimal(line["qty"])
-        pieces = int(qty) if qty == qty.to_integral_value() and qty >= 1 else 1
+        pieces = calc.pieces_of(Decimal(line["qty"]))
         value = calc.round_fen(Decimal(line["totalPrice"]))
         known = hs_table.find(line["gcode"]) is not None
+        legal = [(Decimal(line[q]) if line.get(q) not in (None, "") else None, line.get(u))
+                 for q, u in (("qty1", "unit1"), ("qty2", "unit2"))]
         items.append(QuoteItemIn.model_construct(
             hs_code=line["gcode"] if known else None, goods_value=value, quantity=pieces,
-            vat_rate=None if known else _GENERAL_VAT, consumption_tax_rate=None, tariff_rate=None, net_content=None))
+            vat_rate=None if known else _GENERAL_VAT, consumption_tax_rate=None, tariff_rate=None,
+            net_content=calc.net_content_from_legal(pieces, *legal)))
     try:
         return quote(declared_on=declared, items=items, freight=calc.round_fen(Decimal(head.get("freight", "0"))),
                      insured_fee=calc.round_fen(Decimal(head.get("insuredFee", "0"))), prior_annual_total=prior)

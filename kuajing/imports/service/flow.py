@@ -21,7 +21,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
@@ -480,12 +480,14 @@ def _declared_on(inv: Inventory):
 def _tax_quote(inv: Inventory):
     """The retail import tax of the list (kuajing.tax: lines, freight and insurance from the list)."""
     from kuajing.tax import service as tax
-    from kuajing.tax.calc import round_fen
+    from kuajing.tax.calc import net_content_from_legal, pieces_of, round_fen
     from kuajing.tax.schemas import QuoteItemIn
 
-    items = [QuoteItemIn(hs_code=i.gcode, goods_value=round_fen(i.total_price),
-                         quantity=max(1, int(i.qty.to_integral_value(rounding=ROUND_CEILING))))
-             for i in inv.items]
+    items = []
+    for i in inv.items:  # pieces from the declared quantity, net content from the legal quantities
+        pieces = pieces_of(i.qty)
+        items.append(QuoteItemIn(hs_code=i.gcode, goods_value=round_fen(i.total_price), quantity=pieces,
+                                 net_content=net_content_from_legal(pieces, (i.qty1, i.unit1), (i.qty2, i.unit2))))
     return tax.quote(declared_on=_declared_on(inv), items=items, freight=round_fen(inv.freight),
                      insured_fee=round_fen(inv.insured_fee), buyer_id_number=inv.buyer_id_number)
 

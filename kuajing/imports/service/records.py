@@ -179,7 +179,7 @@ def _inventory_columns(h) -> dict[str, Any]:
 def _inventory_line_rows(record) -> list[dict[str, Any]]:
     return [dict(gnum=i.gnum, item_record_no=i.item_record_no, item_no=i.item_no, gcode=i.gcode, gname=i.gname,
                  gmodel=i.gmodel, country=i.country, qty=i.qty, unit=i.unit, qty1=i.qty1, unit1=i.unit1,
-                 price=i.price, total_price=i.total_price)
+                 qty2=i.qty2, unit2=i.unit2 or None, price=i.price, total_price=i.total_price)
             for i in record.items]
 
 
