@@ -132,9 +132,18 @@ def test_partial_return_restores_the_returned_value(customs, db):
     customs.advance(RELEASE)
     out = customs.drain()
     assert [o.status for o in out if o.message_type == "CEB626"] == ["2", "120", "399"]
-    assert not [o for o in out if o.message_type == "CEB818"]  # partial: the bill stands
     # one of two pieces of a 200.00 line: 100.00 back to the quota, 300.00 − 100.00 = 200.00 remains
     assert national_total(session=db, buyer_id_number=p.buyer, year=2024) == Decimal("200.00")
+    # R1.15, no tax on what came back: the bill of 300 × 13% × 0.7 = 27.30 is voided (CEB818 status 3) and
+    # one issued for the goods kept, 100.00 + 100.00: 9.10 + 9.10 = 18.20 (CEB816, next tax number)
+    voided = [o.record.head for o in out if o.message_type == "CEB818"]
+    assert [(h.tax_no, h.status) for h in voided] == [(f"{invt_no}01", "3")]
+    reissued = [o.record for o in out if o.message_type == "CEB816"][-1]
+    assert (reissued.head.tax_no, Decimal(reissued.head.value_added_tax)) == (f"{invt_no}02", Decimal("18.20"))
+    assert [(i.gnum, Decimal(i.tax_price)) for i in reissued.items] == [(1, Decimal("100.00")), (2, Decimal("100.00"))]
+    bills = db.scalars(select(SandboxTaxBill).where(SandboxTaxBill.invt_no == invt_no).order_by(SandboxTaxBill.id))
+    assert [(t.tax_no, t.status, t.value_added_tax) for t in bills] == [
+        (f"{invt_no}01", "3", Decimal("27.30")), (f"{invt_no}02", "1", Decimal("18.20"))]
 
 
 def test_return_of_unknown_line_refused(customs):

@@ -373,8 +373,8 @@ def second_platform(db) -> Party:
     return party
 
 
-def _refund(zone, inv: Inventory, platform: Party):  # noqa: F811
-    """A CEB625 returning every line of ``inv`` (退货申请)."""
+def _refund(zone, inv: Inventory, platform: Party, quantities: dict[int, str] | None = None):  # noqa: F811
+    """A CEB625 returning every line of ``inv`` (退货申请), or ``quantities`` (gnum → pieces) of some."""
     msg = example_message("CEB625", items=len(inv.items))
     rec = msg.records[0]
     h = rec.head
@@ -384,8 +384,9 @@ def _refund(zone, inv: Inventory, platform: Party):  # noqa: F811
     h.buyer_id_number, h.buyer_name, h.buyer_telephone = BUYER_ID, BUYER_NAME, BUYER_PHONE
     h.customs_code = inv.customs_code
     proto = rec.items[0]
-    rec.items = [type(proto)(gnum=line.gnum, gcode=line.gcode, gname=line.gname, qty=line.qty, unit=proto.unit)
-                 for line in sorted(inv.items, key=lambda li: li.gnum)]
+    rec.items = [type(proto)(gnum=line.gnum, gcode=line.gcode, gname=line.gname, unit=proto.unit,
+                             qty=line.qty if quantities is None else D(quantities[line.gnum]))
+                 for line in sorted(inv.items, key=lambda li: li.gnum) if quantities is None or line.gnum in quantities]
     return msg
 
 
@@ -425,6 +426,44 @@ def test_quota_shared_by_two_platforms_and_restored_by_a_return(client, db, sess
     assert_released(db, client, zone, 3, channel="cbec", taxable="4000.01", duty="0.00", vat="364.00", ct="0.00",
                     total="364.00")
     assert used(db) == (D("4000.01"), D("0.00"))
+
+
+def test_partial_return_reissues_the_tax_bill_for_the_goods_kept(client, db, session_factory, zone, sandbox,  # noqa: F811
+                                                                  guarantee):
+    """R1.15: no tax on goods returned within 30 days of release. A partial return the sandbox approves voids
+    the list's e-tax bill (CEB818 status 3, its amount back on the guarantee) and issues one for the goods
+    kept (CEB816, tax number …02); the annual total drops by the returned goods' value (R2.x)."""
+    lines = [Line(MILK, "婴儿奶粉", 2, "140"), Line(HONEY, "天然蜂蜜", 1, "100")]
+    # P = 380 + 20 = 400; freight shared by value (R1.4): milk 20 × 280/380 = 14.7368… → 14.74, honey 5.26;
+    # milk VAT (280 + 14.74) × 13% × 0.7 = 26.82134 → 26.82; honey (100 + 5.26) × 9% × 0.7 = 6.63138 → 6.63
+    send_parcel(client, zone, 1, lines, freight="20", tax_withheld="33.45")
+    run(session_factory, sandbox)
+    inv = assert_released(db, client, zone, 1, channel="cbec", taxable="400.00", duty="0.00", vat="33.45",
+                          ct="0.00", total="33.45")
+    balance = tax.guarantee(session=db, agent_enterprise_id=zone.agent.id).balance
+    assert balance == D("100000.00") - D("33.45")
+
+    # one of the two tins of milk comes back
+    answer = parse(post(client, zone.agent, build(_refund(zone, inv, zone.platform, {1: "1"}))).content,
+                   validate=False)
+    assert [r.return_status for r in answer.records] == ["2"], answer.records[0].return_info
+    run(session_factory, sandbox)
+    db.expire_all()
+    assert db.scalars(select(InventoryRefund)).one().customs_status == "399"
+    assert inventory(db, 1).status == "released"  # partly returned: still released
+    # the goods kept: milk 1 × 140 and honey 100 = 240; freight in proportion 20 × 240/380 = 12.6315… → 12.63,
+    # shared by value: milk 12.63 × 140/240 = 7.3675 → 7.37, honey 5.26;
+    # milk VAT (140 + 7.37) × 13% × 0.7 = 13.41067 → 13.41; honey (100 + 5.26) × 9% × 0.7 = 6.63; bill 20.04
+    bills = {b.tax_no: (b.status, b.amount) for b in db.scalars(select(TaxBill).where(TaxBill.invt_no == inv.invt_no))}
+    assert bills == {f"{inv.invt_no}01": ("3", D("33.45")), f"{inv.invt_no}02": ("1", D("20.04"))}
+    assert tax.guarantee(session=db, agent_enterprise_id=zone.agent.id).balance == D("100000.00") - D("20.04")
+    items = client.get("/ceb/receipts?limit=500", headers=zone.agent.headers).json()["items"]
+    reissued = [parse(i["receipt_xml"].encode(), validate=False).records[0] for i in items
+                if i["message_type"] == "CEB816" and i["business_key"] == inv.business_key][-1]
+    assert reissued.head.tax_no == f"{inv.invt_no}02" and D(reissued.head.value_added_tax) == D("20.04")
+    assert [(line.gnum, D(line.tax_price)) for line in reissued.items] == [(1, D("147.37")), (2, D("105.26"))]
+    # the annual total: 400 − the returned tin's value 140 = 260
+    assert used(db) == (D("260.00"), D("0.00"))
 
 
 # --- the oversell race through declared 1210 parcels (R5.x: reserve on declaration, never below zero) ----

@@ -889,15 +889,17 @@ def _release(session: Session, decl: SandboxDeclaration, now: datetime, config: 
     _issue_tax_bill(session, decl, now)
 
 
-def _issue_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime) -> SandboxTaxBill | None:
-    """Compute the list's tax (kuajing.tax over its lines) and queue the CEB816 e-tax bill."""
-    payload = _payload(decl)
+def _issue_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime, *, payload: dict | None = None,
+                    sequence: int = 1, subjects: tuple[Subject, ...] = ()) -> SandboxTaxBill | None:
+    """Compute the list's tax (kuajing.tax over its lines, or over ``payload``'s: the goods a partial return
+    kept) and queue the CEB816 e-tax bill (税单号 = list number + two-digit sequence)."""
+    payload = payload if payload is not None else _payload(decl)
     head = payload["head"]
     result = list_quote(payload, prior=Decimal("0.00"))
     if isinstance(result, str):  # cannot happen for a list that passed receive(); keep customs running
         return None
     quote = result.quote
-    bill = SandboxTaxBill(declaration_id=decl.id, tax_no=f"{decl.invt_no}01", invt_no=decl.invt_no,
+    bill = SandboxTaxBill(declaration_id=decl.id, tax_no=f"{decl.invt_no}{sequence:02d}", invt_no=decl.invt_no,
                           assure_code=head.get("assureCode"), customs_tax=quote.duty,
                           value_added_tax=quote.vat, consumption_tax=quote.consumption_tax, status="1",
                           month=now.astimezone(SHANGHAI).strftime("%Y-%m"))
@@ -913,8 +915,44 @@ def _issue_tax_bill(session: Session, decl: SandboxDeclaration, now: datetime) -
         lines.append(cls.item(gnum=int(line["gnum"]), gcode=line["gcode"], tax_price=tax.taxable_price,
                               customs_tax=tax.duty, value_added_tax=tax.vat, consumption_tax=tax.consumption_tax))
     _queue(session, Message(message_type="CEB816", records=[cls.record(head=tax_head, items=lines)]),
-           declaration_id=decl.id, status="1", declaration=decl, subjects=(_subject(decl),))
+           declaration_id=decl.id, status="1", declaration=decl, subjects=(_subject(decl),) + subjects)
     return bill
+
+
+def _kept_goods(payload: dict, returned: list[dict]) -> dict:
+    """The list as the goods a partial return kept (留存商品): each line's quantity less what came back, its
+    value (and the list's freight and insurance) in proportion, fully returned lines left out."""
+    back = {int(i["gnum"]): Decimal(i["qty"]) for i in returned}
+    items, listed, kept = [], Decimal(0), Decimal(0)
+    for line in payload["items"]:
+        qty, total = Decimal(line["qty"]), Decimal(line["totalPrice"])
+        listed += total
+        left = qty - back.get(int(line["gnum"]), Decimal(0))
+        if left <= 0:
+            continue
+        share = total * left / qty
+        kept += share
+        items.append({**line, "qty": str(left), "qty1": str(Decimal(line["qty1"]) * left / qty),
+                      **({"qty2": str(Decimal(line["qty2"]) * left / qty)} if line.get("qty2") not in (None, "") else {}),
+                      "totalPrice": str(share)})
+    ratio = kept / listed if listed else Decimal(0)
+    head = dict(payload["head"])
+    for key in ("freight", "insuredFee"):
+        if head.get(key) not in (None, ""):
+            head[key] = str(Decimal(head[key]) * ratio)
+    return {**payload, "head": head, "items": items}
+
+
+def _reissue_tax_bill(session: Session, decl: SandboxDeclaration, returned: list[dict], now: datetime,
+                      request: SandboxDeclaration) -> None:
+    """A partial return approved within the window: no tax on the goods that came back (R1.15), so the list's
+    bill is voided (CEB818 status 3) and a new one issued for the goods kept (CEB816, next sequence)."""
+    bills = session.execute(select(SandboxTaxBill.id).where(SandboxTaxBill.declaration_id == decl.id)).all()
+    if not bills:  # no bill yet (never released): nothing to correct
+        return
+    _void_tax_bill(session, decl, now, request=request)
+    _issue_tax_bill(session, decl, now, payload=_kept_goods(_payload(decl), returned), sequence=len(bills) + 1,
+                    subjects=(_subject(request),))
 
 
 def _tax_status(session: Session, bills: Iterable[SandboxTaxBill], now: datetime,
@@ -986,7 +1024,7 @@ def _step_request(session: Session, decl: SandboxDeclaration, target: S, now: da
         _set(decl, S.decided, "撤单审核通过", next_status=None, now=now, config=config)
         _receipt(session, decl, S.decided, "撤单审核通过", now)
         return
-    # CEB625: restore the returned goods' value; a full return voids the tax bill
+    # CEB625: restore the returned goods' value; a full return voids the tax bill, a partial one reissues it
     original = {int(i["gnum"]): i for i in _payload(target_list)["items"]}
     returned = _payload(decl)["items"]
     value = Decimal("0.00")
@@ -1004,6 +1042,8 @@ def _step_request(session: Session, decl: SandboxDeclaration, target: S, now: da
         target_list.returned = True
         target_list.status_info = "已退货"
         _void_tax_bill(session, target_list, now, request=decl)
+    else:  # the tax of what came back is not collected: the bill now covers the goods kept
+        _reissue_tax_bill(session, target_list, returned, now, request=decl)
     decl.amount = restored
     _set(decl, S.decided, "退货审核通过", next_status=None, now=now, config=config)
     _receipt(session, decl, S.decided, "退货审核通过", now)
