@@ -102,3 +102,46 @@ def test_a_tiny_run_goes_end_to_end_on_postgresql():
     assert result["p50_ms"] > 0 and result["server_cpu_s"] > 0
     names = [name for name, _ in bench.rows(result)]
     assert "parcels/s released end to end" in names
+
+
+def test_a_client_waits_on_back_pressure_and_sends_again():
+    """A 503 busy_retry with Retry-After is waited out and the same message sent again (as a sender does):
+    counted as busy, not as a failure nor a lost message; its latency is the answered request's."""
+    import json
+    import queue
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server hook
+            seen.append(self.rfile.read(int(self.headers["Content-Length"])))
+            busy = len(seen) <= 2
+            body = json.dumps({"code": "busy_retry"} if busy else
+                              {"records": [{"code": "2"}, {"code": "2"}]}).encode()
+            self.send_response(503 if busy else 200)
+            if busy:
+                self.send_header("Retry-After", "0")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        work: queue.Queue = queue.Queue()
+        work.put(bench.Posting(sender=0, message_type="CEB311", data=b"<m/>", parcels=[1, 2]))
+        tally = bench.Tally()
+        bench._client(f"http://127.0.0.1:{server.server_port}", ["k"], work, tally, threading.Event(),
+                      time.perf_counter())
+    finally:
+        server.shutdown()
+    assert seen == [b"<m/>"] * 3  # the same bytes, three times
+    assert (tally.busy, tally.errors, tally.lost, tally.requests) == (2, [], 0, 1)
+    assert tally.docs_accepted == {1: 1, 2: 1}
