@@ -44,6 +44,9 @@ def _setup(url: str):
     import_all_models()
     configure_keyring(Keyring.from_settings(settings))
     configure_accounts(secret_key=settings.secret("secret_key"))
+    from kuajing.certificates.service import configure as configure_signing
+
+    configure_signing(settings)  # as `kuajing serve` does: the platform signs what it sends (SM2), counted here too
     engine = make_engine(url)
     return settings, engine, make_sessionmaker(engine, settings=settings)
 
