@@ -40,6 +40,18 @@ def _row(db, message_type: str, key: str, order_no: str | None = None) -> Outbox
     return row
 
 
+def _posted_parcels(client, zone, settings, session_factory, count: int) -> Runtime:  # noqa: F811
+    """Parcels 1…count, each document POSTed by its sender; the runtime of a sandbox that answers at once."""
+    for n in range(1, count + 1):
+        for party, doc in ((zone.platform, parcels.order(zone.parties, n)), (zone.pay, parcels.payment(zone.parties, n)),
+                           (zone.logistics, parcels.waybill(zone.parties, n)),
+                           (zone.agent, parcels.inventory(zone.parties, n))):
+            post(client, party, xml(doc))
+    return Runtime(settings.model_copy(update={"customs_sandbox_delay_seconds": 0.0,
+                                               "customs_sandbox_inspection_rate": 0.0}),
+                   session_factory=session_factory)
+
+
 def test_only_committed_rows_are_relayed_and_a_list_waits_for_its_documents(settings, db, session_factory):
     app = RecordingApp()
     dispatcher = Dispatcher(celery_app=app, runtime=Runtime(settings, session_factory=session_factory))
@@ -107,14 +119,7 @@ def test_a_task_sends_its_rows_as_merged_messages_and_applies_its_messages_in_on
     in-process pump merges them); an apply task of every customs message is applied in one transaction, a
     message that cannot be applied holds back only the rest of its own group, and a redelivered task only
     acknowledges."""
-    for n in (1, 2, 3):
-        for party, doc in ((zone.platform, parcels.order(zone.parties, n)), (zone.pay, parcels.payment(zone.parties, n)),
-                           (zone.logistics, parcels.waybill(zone.parties, n)),
-                           (zone.agent, parcels.inventory(zone.parties, n))):
-            post(client, party, xml(doc))
-    runtime = Runtime(settings.model_copy(update={"customs_sandbox_delay_seconds": 0.0,
-                                                  "customs_sandbox_inspection_rate": 0.0}),
-                      session_factory=session_factory)
+    runtime = _posted_parcels(client, zone, settings, session_factory, 3)
     ids = list(db.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
     assert len(ids) == 12
     sent: list[tuple[str, int]] = []
@@ -234,14 +239,7 @@ def test_a_message_whose_flush_fails_in_its_savepoint_is_audited_once_when_appli
     from kuajing.audit.models import AuditEvent
     from kuajing.imports.service import flow
 
-    for n in (1, 2):
-        for party, doc in ((zone.platform, parcels.order(zone.parties, n)), (zone.pay, parcels.payment(zone.parties, n)),
-                           (zone.logistics, parcels.waybill(zone.parties, n)),
-                           (zone.agent, parcels.inventory(zone.parties, n))):
-            post(client, party, xml(doc))
-    runtime = Runtime(settings.model_copy(update={"customs_sandbox_delay_seconds": 0.0,
-                                                  "customs_sandbox_inspection_rate": 0.0}),
-                      session_factory=session_factory)
+    runtime = _posted_parcels(client, zone, settings, session_factory, 2)
     ids = list(db.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
     assert send_rows(runtime=runtime, outbox_ids=ids).sent == len(ids)
     messages = runtime.transport.poll(limit=500)
