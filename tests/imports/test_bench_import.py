@@ -116,7 +116,7 @@ def test_a_client_waits_on_back_pressure_and_sends_again():
     seen: list[bytes] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the http.server hook
+        def do_POST(self):  # the http.server hook
             seen.append(self.rfile.read(int(self.headers["Content-Length"])))
             busy = len(seen) <= 2
             body = json.dumps({"code": "busy_retry"} if busy else
