@@ -103,8 +103,16 @@ def parcel_page(request: Request, order_no: str, session: DbSession, principal: 
     if inv is not None and inv.released_at is not None:
         window = returns.window(returns.release_date(inv.released_at), _now().astimezone(returns.SHANGHAI).date())
     may_act = found.tracking is not None and _may_act(principal, found.tracking.enterprise_id)
+    bills = []  # customs' e-tax bills in force (a partial return replaces the first: docs/customs.md)
+    if inv is not None and inv.invt_no:
+        from sqlalchemy import select
+
+        from kuajing.tax.models import TaxBill
+
+        bills = list(session.scalars(select(TaxBill).where(TaxBill.invt_no == inv.invt_no, TaxBill.status != "3")
+                                     .order_by(TaxBill.id)))
     return render(request, T + "parcel.html", {
-        **_common(request), "t": found, "inv": inv, "window": window, "may_act": may_act,
+        **_common(request), "t": found, "inv": inv, "window": window, "may_act": may_act, "bills": bills,
         "flash": request.query_params.get("done"),
     }, headers=NO_STORE)
 

@@ -20,6 +20,7 @@ HS codes used (kuajing/tax/hs_rates.csv, the table rates equal the example's rat
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,7 @@ from kuajing.pipeline.service import tick
 from kuajing.quota import service as quota
 from kuajing.tax import service as tax
 from kuajing.tax.models import TaxBill
-from tests.accounts.fixtures import make_api_key, make_enterprise
+from tests.accounts.fixtures import login, make_api_key, make_enterprise, make_enterprise_user
 from tests.imports.conftest import Party, zone  # noqa: F401  (fixture)
 from tests.imports.parcels import ADDRESS, BUYER_ID, BUYER_NAME, BUYER_PHONE, CONSIGNEE, CONSIGNEE_PHONE
 from tests.imports.returns_flow import SHANGHAI
@@ -464,6 +465,13 @@ def test_partial_return_reissues_the_tax_bill_for_the_goods_kept(client, db, ses
     assert [(line.gnum, D(line.tax_price)) for line in reissued.items] == [(1, D("147.37")), (2, D("105.26"))]
     # the annual total: 400 − the returned tin's value 140 = 260
     assert used(db) == (D("260.00"), D("0.00"))
+    # the parcel page shows the bill in force beside the tax computed at declaration
+    user, password = make_enterprise_user(db, zone.agent.id)
+    db.commit()
+    login(client, user.username, password)
+    html = client.get("/imports/parcels/ORD1").text
+    bill_row = re.search(r'<dd id="tax-bills">(.*?)</dd>', html, re.S).group(1)
+    assert "¥20.04" in bill_row and f"{inv.invt_no}02" in bill_row and f"{inv.invt_no}01" not in bill_row
 
 
 # --- the oversell race through declared 1210 parcels (R5.x: reserve on declaration, never below zero) ----
