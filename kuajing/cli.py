@@ -174,6 +174,9 @@ def audit_checkpoint() -> None:
 @app.command()
 def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C to stop)"),
          interval: float = typer.Option(None, help="seconds between idle ticks (KUAJING_PIPELINE_INTERVAL_SECONDS)"),
+         batch_seconds: float = typer.Option(None, "--batch-seconds",
+                                             help="a busy pipeline ticks at most once per this many seconds "
+                                                  "(KUAJING_PIPELINE_BATCH_SECONDS; 0: at once again)"),
          steps: str = typer.Option("all", help="the pipeline steps this process runs, comma-separated: "
                                    "dropfolders, match, send, exchange, housekeeping (two processes can share a "
                                    "machine's pipeline: --steps match,send and --steps dropfolders,exchange,"
@@ -183,7 +186,7 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
     from datetime import timedelta
 
     from kuajing.customs.service import transport_for
-    from kuajing.pipeline.jobs import tick_options
+    from kuajing.pipeline.jobs import pause_after, tick_options
     from kuajing.pipeline.service import STEPS, tick
 
     chosen = frozenset(STEPS) if steps.strip() == "all" else frozenset(s.strip() for s in steps.split(",") if s.strip())
@@ -194,6 +197,7 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
     factory = _session_factory(settings)
     transport = transport_for(settings, session_factory=factory)
     while True:
+        started = time.monotonic()
         result = tick(session_factory=factory, transport=transport, steps=chosen,
                       match_timeout=timedelta(hours=settings.match_timeout_hours), **tick_options(settings))
         console.print(f"sent {result.sent} (failed {result.send_failed}), applied {result.applied} "
@@ -201,8 +205,11 @@ def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C t
                       f"overdue returns {result.overdue_flagged}, drop-folder files {result.folder_files}")
         if not loop:
             break
-        if not result.busy:
-            time.sleep(interval or settings.pipeline_interval_seconds)
+        pause = pause_after(busy=result.busy, elapsed=time.monotonic() - started,
+                            interval=interval or settings.pipeline_interval_seconds,
+                            batch_seconds=settings.pipeline_batch_seconds if batch_seconds is None else batch_seconds)
+        if pause:
+            time.sleep(pause)
 
 
 @app.command()
@@ -357,6 +364,8 @@ def bench_import(
                                  "(the peak configuration) or intake (in the request completing the set)"),
     pumps: int = typer.Option(1, help="pump mode: 1 pump process, or 2 sharing the steps (match + send; "
                               "exchange + housekeeping)"),
+    batch_seconds: float = typer.Option(None, "--batch-seconds", help="the pipeline's micro-batch "
+                                        "(KUAJING_PIPELINE_BATCH_SECONDS; default the product's setting, 0: off)"),
 ) -> None:
     """Retail import end to end over HTTP on PostgreSQL (four documents per parcel, SM2-signed lists)."""
     import json
@@ -376,7 +385,7 @@ def bench_import(
     for each in (("embedded", "pump") if mode == "both" else () if mode == "scaleout" else (mode,)):
         results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
                                  profile=profile, progress=not as_json, console=console, match_in=match_in,
-                                 pumps=max(1, min(2, pumps))))
+                                 pumps=max(1, min(2, pumps)), batch_seconds=batch_seconds))
     if as_json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str, ensure_ascii=False))
         return

@@ -378,7 +378,7 @@ class Server:
 
 
 def server_env(*, database_url: str, var_dir: Path, port: int, in_process: bool,
-               match_in: str = "pipeline") -> dict[str, str]:
+               match_in: str = "pipeline", batch_seconds: float | None = None) -> dict[str, str]:
     """The server's own settings: its database, var dir, secrets, sandbox with delay 0, where the match runs
     (the peak configuration by default: in the pipeline)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUAJING_")}
@@ -401,6 +401,8 @@ def server_env(*, database_url: str, var_dir: Path, port: int, in_process: bool,
         "KUAJING_DB_POOL_SIZE": "20",
         "KUAJING_REQUIRE_SIGNED_DECLARATIONS": "true",  # where intake verifies signatures, an unsigned list is refused
     })
+    if batch_seconds is not None:  # else the product's default (settings.pipeline_batch_seconds)
+        env["KUAJING_PIPELINE_BATCH_SECONDS"] = str(batch_seconds)
     return env
 
 
@@ -667,7 +669,7 @@ def summarise_profile(raw: Path, top: int = 25) -> dict:
 def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode: str = "embedded",
         admin_url: str | None = None, keep: bool = False, rate_cap: float = 1000.0, drain_seconds: float | None = None,
         profile: bool = False, progress: bool = True, console=None, match_in: str = "pipeline",
-        pumps: int = 1) -> dict:
+        pumps: int = 1, batch_seconds: float | None = None) -> dict:
     """One benchmark run (see the module docstring); returns every figure as a dict."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -686,11 +688,12 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
     if mode != "pump":
         pumps = 1
     result: dict = {"mode": mode if pumps == 1 else f"{mode} ×{pumps}", "clients": clients, "seconds": seconds,
-                    "mix_1210": mix_1210, "database": name, "match_in": match_in, "pumps": pumps}
+                    "mix_1210": mix_1210, "database": name, "match_in": match_in, "pumps": pumps,
+                    "batch_seconds": batch_seconds}
     try:
         upgrade(url)
         env = server_env(database_url=url, var_dir=var_dir, port=_free_port(), in_process=(mode == "embedded"),
-                         match_in=match_in)
+                         match_in=match_in, batch_seconds=batch_seconds)
         settings = Settings(**{k.removeprefix("KUAJING_").lower(): v for k, v in env.items()
                                if k.startswith("KUAJING_")})
         import_all_models()
@@ -856,6 +859,8 @@ def rows(result: dict) -> Iterator[tuple[str, str]]:
                                             f"({result['parcels_released']:,} by {result['last_release_s']} s)")
     yield "intake latency p50 / p99 per request", f"{result['p50_ms']:.0f} ms / {result['p99_ms']:.0f} ms"
     yield "records per request (mean)", f"{result['records_per_request']}"
+    if result.get("batch_seconds") is not None:
+        yield "pipeline micro-batch (KUAJING_PIPELINE_BATCH_SECONDS)", f"{result['batch_seconds']} s"
     yield "server CPU per released parcel", f"{result['server_cpu_ms_per_parcel']:.1f} ms"
     yield "PostgreSQL CPU per released parcel (all postgres processes)", f"{result['postgres_cpu_ms_per_parcel']:.1f} ms"
     if "postgres_own_backends_cpu_ms_per_parcel" in result:  # the scale-out bench reads all postgres processes only
