@@ -366,6 +366,8 @@ def bench_import(
                               "exchange + housekeeping)"),
     batch_seconds: float = typer.Option(None, "--batch-seconds", help="the pipeline's micro-batch "
                                         "(KUAJING_PIPELINE_BATCH_SECONDS; default the product's setting, 0: off)"),
+    rate: float = typer.Option(None, "--rate", help="a steady load of this many parcels/s over the window "
+                               "instead of the peak (as fast as answered)"),
 ) -> None:
     """Retail import end to end over HTTP on PostgreSQL (four documents per parcel, SM2-signed lists)."""
     import json
@@ -385,7 +387,7 @@ def bench_import(
     for each in (("embedded", "pump") if mode == "both" else () if mode == "scaleout" else (mode,)):
         results.append(bench.run(seconds=seconds, clients=clients, mix_1210=mix_1210, mode=each, keep=keep,
                                  profile=profile, progress=not as_json, console=console, match_in=match_in,
-                                 pumps=max(1, min(2, pumps)), batch_seconds=batch_seconds))
+                                 pumps=max(1, min(2, pumps)), batch_seconds=batch_seconds, rate=rate))
     if as_json:
         print(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str, ensure_ascii=False))
         return

@@ -464,16 +464,23 @@ class Tally:
 
 
 def _client(base_url: str, keys: list[str], work: queue.Queue, tally: Tally, stop: threading.Event,
-            t0: float) -> None:
+            t0: float, spacing: float = 0.0) -> None:
+    """Post the queued messages (as fast as answered, or the n-th not before ``t0 + n × spacing``: a steady
+    load instead of the peak)."""
     import httpx
 
     with httpx.Client(base_url=base_url, timeout=120, headers={"Accept": "application/json",
                                                                "Content-Type": "application/xml"}) as http:
         while not stop.is_set():
             try:
-                posting: Posting = work.get_nowait()
+                item = work.get_nowait()
             except queue.Empty:
                 return
+            posting: Posting = item[1] if isinstance(item, tuple) else item
+            if spacing and isinstance(item, tuple):
+                delay = t0 + item[0] * spacing - time.perf_counter()
+                if delay > 0:
+                    stop.wait(delay)
             resp = None
             attempt = 0
             while attempt <= RETRIES:  # a sender retries a failed post (retries never duplicate)
@@ -669,7 +676,7 @@ def summarise_profile(raw: Path, top: int = 25) -> dict:
 def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode: str = "embedded",
         admin_url: str | None = None, keep: bool = False, rate_cap: float = 1000.0, drain_seconds: float | None = None,
         profile: bool = False, progress: bool = True, console=None, match_in: str = "pipeline",
-        pumps: int = 1, batch_seconds: float | None = None) -> dict:
+        pumps: int = 1, batch_seconds: float | None = None, rate: float | None = None) -> dict:
     """One benchmark run (see the module docstring); returns every figure as a dict."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -680,6 +687,9 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
     from kuajing.db.types import Keyring, configure_keyring
     from kuajing.settings import Settings
 
+    steady = rate is not None  # a steady load of ``rate`` parcels/s over the window, not the peak
+    if steady:
+        rate_cap = rate
     admin_url = admin_url or os.environ.get("KUAJING_BENCH_ADMIN_URL") or DEFAULT_ADMIN_URL
     name = f"kuajing_bench_{os.getpid()}"
     var_dir = Path(tempfile.mkdtemp(prefix="kuajing-bench-"))
@@ -689,7 +699,7 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
         pumps = 1
     result: dict = {"mode": mode if pumps == 1 else f"{mode} ×{pumps}", "clients": clients, "seconds": seconds,
                     "mix_1210": mix_1210, "database": name, "match_in": match_in, "pumps": pumps,
-                    "batch_seconds": batch_seconds}
+                    "batch_seconds": batch_seconds, "rate": rate}
     try:
         upgrade(url)
         env = server_env(database_url=url, var_dir=var_dir, port=_free_port(), in_process=(mode == "embedded"),
@@ -724,14 +734,15 @@ def run(*, seconds: float = 30.0, clients: int = 8, mix_1210: float = 0.5, mode:
 
         watch = psycopg.connect(_plain_url(url))
         work: queue.Queue = queue.Queue()
-        for posting in postings:
-            work.put(posting)
+        spacing = seconds / len(postings) if steady and postings else 0.0  # steady: spread over the window
+        for n, posting in enumerate(postings):
+            work.put((n, posting))
         tally = Tally()
         stop = threading.Event()
         cpu0, pg0, me0 = server.cpu(), postgres_cpu(), cpu_seconds(os.getpid())
         own: dict[int, float] = backends_cpu(backend_pids(watch, name))  # our database's backends only
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=_client, args=(server.base_url, zone.keys, work, tally, stop, t0),
+        threads = [threading.Thread(target=_client, args=(server.base_url, zone.keys, work, tally, stop, t0, spacing),
                                     daemon=True) for _ in range(clients)]
         for t in threads:
             t.start()
@@ -859,6 +870,8 @@ def rows(result: dict) -> Iterator[tuple[str, str]]:
                                             f"({result['parcels_released']:,} by {result['last_release_s']} s)")
     yield "intake latency p50 / p99 per request", f"{result['p50_ms']:.0f} ms / {result['p99_ms']:.0f} ms"
     yield "records per request (mean)", f"{result['records_per_request']}"
+    if result.get("rate") is not None:
+        yield "load", f"steady, {result['rate']:g} parcels/s planned over the window (not the peak)"
     if result.get("batch_seconds") is not None:
         yield "pipeline micro-batch (KUAJING_PIPELINE_BATCH_SECONDS)", f"{result['batch_seconds']} s"
     yield "server CPU per released parcel", f"{result['server_cpu_ms_per_parcel']:.1f} ms"

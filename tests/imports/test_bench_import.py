@@ -104,26 +104,19 @@ def test_a_tiny_run_goes_end_to_end_on_postgresql():
     assert "parcels/s released end to end" in names
 
 
-def test_a_client_waits_on_back_pressure_and_sends_again():
-    """A 503 busy_retry with Retry-After is waited out and the same message sent again (as a sender does):
-    counted as busy, not as a failure nor a lost message; its latency is the answered request's."""
+def _stub_server(answer):
+    """A local HTTP server answering every POST with ``answer(body) -> (status, headers, json)``."""
     import json
-    import queue
     import threading
-    import time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[bytes] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # the http.server hook
-            seen.append(self.rfile.read(int(self.headers["Content-Length"])))
-            busy = len(seen) <= 2
-            body = json.dumps({"code": "busy_retry"} if busy else
-                              {"records": [{"code": "2"}, {"code": "2"}]}).encode()
-            self.send_response(503 if busy else 200)
-            if busy:
-                self.send_header("Retry-After", "0")
+            status, headers, payload = answer(self.rfile.read(int(self.headers["Content-Length"])))
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -134,6 +127,46 @@ def test_a_client_waits_on_back_pressure_and_sends_again():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_steady_load_posts_the_nth_message_not_before_its_time():
+    """``--rate``: the n-th message leaves no earlier than t0 + n × spacing (a steady load, not the peak)."""
+    import queue
+    import threading
+    import time
+
+    arrivals: list[float] = []
+    server = _stub_server(lambda body: (arrivals.append(time.perf_counter()) or 200, {}, {"records": [{"code": "2"}]}))
+    try:
+        work: queue.Queue = queue.Queue()
+        for n in range(4):
+            work.put((n, bench.Posting(sender=0, message_type="CEB311", data=b"<m/>", parcels=[n])))
+        t0 = time.perf_counter()
+        bench._client(f"http://127.0.0.1:{server.server_port}", ["k"], work, bench.Tally(), threading.Event(), t0,
+                      0.1)
+    finally:
+        server.shutdown()
+    assert len(arrivals) == 4
+    assert all(at - t0 >= n * 0.1 * 0.95 for n, at in enumerate(arrivals)), [at - t0 for at in arrivals]
+
+
+def test_a_client_waits_on_back_pressure_and_sends_again():
+    """A 503 busy_retry with Retry-After is waited out and the same message sent again (as a sender does):
+    counted as busy, not as a failure nor a lost message; its latency is the answered request's."""
+    import queue
+    import threading
+    import time
+
+    seen: list[bytes] = []
+
+    def answer(body):
+        seen.append(body)
+        if len(seen) <= 2:
+            return 503, {"Retry-After": "0"}, {"code": "busy_retry"}
+        return 200, {}, {"records": [{"code": "2"}, {"code": "2"}]}
+
+    server = _stub_server(answer)
     try:
         work: queue.Queue = queue.Queue()
         work.put(bench.Posting(sender=0, message_type="CEB311", data=b"<m/>", parcels=[1, 2]))
