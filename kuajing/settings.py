@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     pipeline_interval_seconds: float = 1.0  # pause between two idle pipeline ticks
     # a busy pipeline ticks at most once per this many seconds, so each tick takes a batch (micro-batching:
     # a tick's fixed work — one statement per step and table — is shared by more parcels); 0: at once again
-    pipeline_batch_seconds: float = 0.5
+    pipeline_batch_seconds: float = 1.0
     relay_batch: int = 200  # celery mode: outbox rows (or customs messages) per task
     redispatch_after_seconds: float = 120.0  # celery mode: a published task whose work is still not done is sent again
     worker_concurrency: int = 2  # celery mode: threads per ``kuajing worker`` process
