@@ -73,9 +73,7 @@ def run(*, parcels: int = 2000, clients: int = 4, mix_1210: float = 0.5, drain_t
         return report
     finally:
         if report.get("problems") and not keep:
-            for p in (*dep.apis, *dep.workers):
-                tail = p.log.read_text(errors="replace")[-1500:] if p.log.exists() else ""
-                report.setdefault("logs", {})[f"{p.role}-{p.index}"] = tail
+            report["logs"] = deploy.log_tails(dep, 1500)
         deploy.teardown(dep, keep=keep)
 
 

@@ -155,6 +155,12 @@ def start(*, apis: int = 2, workers: int = 2, admin_url: str | None = None, brok
     return dep
 
 
+def log_tails(dep: Deployment, chars: int = 3000) -> dict[str, str]:
+    """The end of each process's log (for a failure report)."""
+    return {f"{p.role}-{p.index}": p.log.read_text(errors="replace")[-chars:] if p.log.exists() else ""
+            for p in (*dep.apis, *dep.workers)}
+
+
 def teardown(dep: Deployment, *, keep: bool = False) -> None:
     """Stop the processes, delete the broker queue, drop the database and the var dir (unless ``keep``)."""
     from kuajing.pipeline.celery_app import purge_queue

@@ -82,7 +82,7 @@ def test_other_brokers(broker):
         postings, _info = bench.make_postings(parcels=12, parties=dep.zone.parties, signer=dep.zone.signer,
                                               mix_1210=0.5, seed=5)
         out = deploy.send_all(postings=postings, keys=dep.zone.keys, base_urls=dep.base_urls, clients=2)
-        assert out.tally.accepted == 12 and out.refused == []
+        assert out.tally.accepted == 12 and out.refused == [], (out.refused[:2], deploy.log_tails(dep))
         left = deploy.wait_drained(dep.url, timeout=240, expected_lists=12)
         assert not any(v for k, v in left.items() if k != "lists"), left
         assert crashtest.verify(dep.url, accepted=set(out.tally.accepted_at), parcels=12) == []
