@@ -465,22 +465,19 @@ class Tally:
 
 def _client(base_url: str, keys: list[str], work: queue.Queue, tally: Tally, stop: threading.Event,
             t0: float, spacing: float = 0.0) -> None:
-    """Post the queued messages (as fast as answered, or the n-th not before ``t0 + n × spacing``: a steady
-    load instead of the peak)."""
+    """Post the queued ``(n, posting)`` pairs (as fast as answered, or the n-th not before ``t0 + n × spacing``:
+    a steady load instead of the peak)."""
     import httpx
 
     with httpx.Client(base_url=base_url, timeout=120, headers={"Accept": "application/json",
                                                                "Content-Type": "application/xml"}) as http:
         while not stop.is_set():
             try:
-                item = work.get_nowait()
+                n, posting = work.get_nowait()
             except queue.Empty:
                 return
-            posting: Posting = item[1] if isinstance(item, tuple) else item
-            if spacing and isinstance(item, tuple):
-                delay = t0 + item[0] * spacing - time.perf_counter()
-                if delay > 0:
-                    stop.wait(delay)
+            if spacing and (delay := t0 + n * spacing - time.perf_counter()) > 0:
+                stop.wait(delay)
             resp = None
             attempt = 0
             while attempt <= RETRIES:  # a sender retries a failed post (retries never duplicate)

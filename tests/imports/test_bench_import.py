@@ -169,7 +169,7 @@ def test_a_client_waits_on_back_pressure_and_sends_again():
     server = _stub_server(answer)
     try:
         work: queue.Queue = queue.Queue()
-        work.put(bench.Posting(sender=0, message_type="CEB311", data=b"<m/>", parcels=[1, 2]))
+        work.put((0, bench.Posting(sender=0, message_type="CEB311", data=b"<m/>", parcels=[1, 2])))
         tally = bench.Tally()
         bench._client(f"http://127.0.0.1:{server.server_port}", ["k"], work, tally, threading.Event(),
                       time.perf_counter())
