@@ -11,7 +11,6 @@ Hohhot district's (0703 Baotou Customs, 0706 its container station office, 0709 
 from __future__ import annotations
 
 import json
-import os
 import random
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from stdnum.cn import uscc as stdnum_uscc
 
+from kuajing import files
 from kuajing.db.session import transaction
 from kuajing.demo_parcels import Party, load_demo_parcels
 from kuajing.enterprises import service as enterprises
@@ -191,13 +191,7 @@ def _history(session, row: dict, zone, now: datetime) -> Enterprise:
 
 def _credentials_file(settings, payload: dict) -> str:
     path = settings.var_dir / "demo-credentials.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, ensure_ascii=False, indent=2)
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    files.write_private(path, json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
     return str(path)
 
 

@@ -8,7 +8,6 @@ fresh clone runs with one command; in any other environment a missing secret is 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -16,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kuajing import files
 
 LOCALES: tuple[str, ...] = ("zh_Hans", "en", "ru", "mn", "mn_Mong")
 
@@ -153,18 +154,15 @@ class Settings(BaseSettings):
             names = ", ".join(f"KUAJING_{n.upper()}" for n in missing)
             raise MissingSecretError(f"refusing to start: {names} must be set outside development")
         store = settings.var_dir / "secrets.json"
-        stored: dict[str, str] = {}
-        if store.exists():
-            stored = json.loads(store.read_text())
-        changed = False
-        for name in missing:
-            if name not in stored:
-                stored[name] = secrets.token_hex(16 if name == "encryption_key" else 32)
-                changed = True
-        if changed:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            tmp = store.with_suffix(".tmp")
-            tmp.write_text(json.dumps(stored, indent=2))
-            os.chmod(tmp, 0o600)
-            tmp.replace(store)
+        # Processes starting together on a fresh var dir must agree on one set of secrets: check and write
+        # under one lock, and re-read the store inside it (kuajing.files).
+        with files.exclusive(settings.var_dir / ".secrets.lock"):
+            stored: dict[str, str] = json.loads(store.read_text()) if store.exists() else {}
+            changed = False
+            for name in missing:
+                if name not in stored:
+                    stored[name] = secrets.token_hex(16 if name == "encryption_key" else 32)
+                    changed = True
+            if changed:
+                files.write_private(store, json.dumps(stored, indent=2).encode())
         return settings.model_copy(update={name: SecretStr(stored[name]) for name in missing})

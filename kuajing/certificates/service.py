@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kuajing import files
 from kuajing.audit import service as audit
 from kuajing.ceb.dxp import DxpError, unwrap
 from kuajing.ceb.signing import (
@@ -172,21 +172,25 @@ def platform_key_paths(settings) -> tuple[Path, Path]:
 
 
 def ensure_platform_keys(settings) -> tuple[Path, Path]:
-    """Development/test: generate the platform's software key and self-signed certificate once (mode 0600)."""
+    """Development/test: generate the platform's software key and self-signed certificate once (mode 0600).
+
+    Several processes starting on one fresh var dir (API processes, workers) generate under one lock, so they
+    all end up with the same pair (:mod:`kuajing.files`); the certificate is written before the key, and a
+    process that finds both files takes them as they are.
+    """
     key_path, cert_path = platform_key_paths(settings)
     if key_path.exists() and cert_path.exists():
         return key_path, cert_path
     if settings.env == "production" or settings.signer_key_path or settings.signer_cert_path:
         raise SigningError(f"the platform signing key {key_path} or certificate {cert_path} is missing "
                            "(KUAJING_SIGNER_KEY_PATH / KUAJING_SIGNER_CERT_PATH)")
-    algorithm = "rsa-sha1" if settings.signer == "rsa-software" else "sm2-sm3"
-    key_pem, cert_pem = generate_demo_keypair(algorithm, "Kuajing 平台签名证书（开发）", days=3650)
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = key_path.with_suffix(".tmp")
-    tmp.write_bytes(key_pem)
-    os.chmod(tmp, 0o600)
-    tmp.replace(key_path)
-    cert_path.write_bytes(cert_pem)
+    with files.exclusive(key_path.parent / ".platform-keys.lock"):
+        if key_path.exists() and cert_path.exists():  # another process generated them while we waited
+            return key_path, cert_path
+        algorithm = "rsa-sha1" if settings.signer == "rsa-software" else "sm2-sm3"
+        key_pem, cert_pem = generate_demo_keypair(algorithm, "Kuajing 平台签名证书（开发）", days=3650)
+        files.write_private(cert_path, cert_pem)
+        files.write_private(key_path, key_pem)
     return key_path, cert_path
 
 
