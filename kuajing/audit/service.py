@@ -44,7 +44,8 @@ SYSTEM_STREAM = "system"
 
 _PART = r"[a-z][a-z0-9_\-]{0,39}"
 ACTION_RE = re.compile(rf"^{_PART}:{_PART}:{_PART}$")
-STREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-:/@]{0,199}$")
+STREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-:/@%~]{0,199}$")
+_STREAM_KEY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-:/@")
 _MAX_PROBLEMS = 100
 
 
@@ -374,9 +375,22 @@ def record_many(*, session: Session, events: list[dict[str, Any]]) -> list[Audit
     return _write_events(session, prepared)
 
 
-def stream_name(kind: str, key: str) -> str:
-    """The stream of one record, e.g. ``stream_name("enterprise", uscc)`` → ``enterprise:<uscc>``."""
-    return f"{kind}:{key}"
+def stream_name(kind: str, key: Any) -> str:
+    """The stream of one record, e.g. ``stream_name("enterprise", uscc)`` → ``enterprise:<uscc>``.
+
+    ``key`` is whatever the record is known by — a business key from a message may hold Chinese, spaces or
+    ``#`` (CEB C..60 fields allow them) — so each character outside the stream alphabet is written as
+    ``%XX`` per UTF-8 byte (``订单 1`` → ``%E8%AE%A2%E5%8D%95%201``); a name longer than 200 characters keeps its
+    first 167 and the SM3 digest's first 32 hex digits of the whole, so distinct keys keep distinct streams.
+    """
+    text_ = str(key)
+    if not all(ch in _STREAM_KEY_SAFE for ch in text_):
+        text_ = "".join(ch if ch in _STREAM_KEY_SAFE else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+                        for ch in text_)
+    name = f"{kind}:{text_}"
+    if len(name) > 200:
+        name = f"{name[:167]}~{sm3_hex(name.encode('utf-8'))[:32]}"
+    return name
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -393,6 +393,9 @@ _ISSUE_TEXT: dict[IssueCode, tuple[str, str, str, str]] = {
     IssueCode.SIGNATURE_INVALID: ("签名节点不是ds:Signature", "signature element is not ds:Signature", "使用XML-DSig签名", "use an XML-DSig signature"),
     IssueCode.RULE_AMOUNT: ("金额勾稽关系不符（实际支付=商品价格+运杂费+代扣税款-非现金抵扣）", "amounts do not add up (acturalPaid = goodsValue + freight + taxTotal - discount)", "重新计算金额", "recompute the amounts"),
     IssueCode.RULE_GNUM: ("商品序号未从1连续编号或重复", "gnum not numbered 1..n", "按1、2、3…编号", "number the lines 1, 2, 3 …"),
+    IssueCode.RULE_NEGATIVE: ("金额、数量或重量为负数，或数量为0", "negative amount, quantity or weight, or a quantity of 0", "填写不小于0的金额（赠品单价为0），数量大于0", "amounts of 0 or more (a gift's price is 0), quantities above 0"),
+    IssueCode.RULE_LINE_TOTAL: ("商品总价不等于数量×单价", "totalPrice is not qty × price", "总价=数量×单价（允许分位舍入差）", "totalPrice = qty × price (to the fen)"),
+    IssueCode.RULE_ID_TYPE: ("进口订购人/支付人证件类型不是1（身份证）", "import buyer / payer ID type is not 1 (ID card)", "证件类型填1并填写身份证号码", "use ID type 1 with the ID card number"),
     IssueCode.SCHEMA_OTHER: ("其他结构错误", "other structural error", "按提示修正", "fix as described"),
 }
 

@@ -73,6 +73,8 @@ def example_record(message_type: str, n: int = 1, *, items: int = 2, optional: b
             line = _leaf(rec.items, k, optional=optional)
             if "gnum" in rec.items.by_name:
                 line.gnum = k
+            if all(name in rec.items.by_name for name in ("qty", "price", "totalPrice")):
+                line.qty, line.price, line.total_price = Decimal("1"), Decimal("10.5"), Decimal("10.5")  # = qty × price
             lines.append(line)
     if spec.type == "CEB311":
         head.goods_value = sum((line.total_price for line in lines), Decimal(0))

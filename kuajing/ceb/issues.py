@@ -40,6 +40,9 @@ class IssueCode(StrEnum):
     SIGNATURE_INVALID = "CEB-SIGNATURE-ELEMENT"  # 签名节点不是ds:Signature
     RULE_AMOUNT = "CEB-RULE-AMOUNT"  # 金额勾稽关系不符
     RULE_GNUM = "CEB-RULE-GNUM"  # 商品序号不连续
+    RULE_NEGATIVE = "CEB-RULE-NEGATIVE"  # 金额/数量为负或数量为0
+    RULE_LINE_TOTAL = "CEB-RULE-LINE-TOTAL"  # 总价不等于数量×单价
+    RULE_ID_TYPE = "CEB-RULE-ID-TYPE"  # 进口证件类型不是身份证
     SCHEMA_OTHER = "CEB-SCHEMA-OTHER"  # 其他结构错误
 
 
@@ -73,6 +76,9 @@ DXP_CODE: dict[IssueCode, str | None] = {
     IssueCode.SIGNATURE_INVALID: "0002",
     IssueCode.RULE_AMOUNT: None,
     IssueCode.RULE_GNUM: None,
+    IssueCode.RULE_NEGATIVE: None,
+    IssueCode.RULE_LINE_TOTAL: None,
+    IssueCode.RULE_ID_TYPE: None,
     IssueCode.SCHEMA_OTHER: "0002",
 }
 

@@ -308,9 +308,12 @@ def quote(order: Order, policy: Policy) -> Quote:
         raise ValueError("an order has at least one item")
     steps: list[Step] = []
     values = [i.goods_value for i in order.items]
-    freight_shares = allocate(order.freight, values)
-    insurance_shares = allocate(order.insured_fee, values)
     goods = sum(values, ZERO)
+    # freight and insurance follow the lines' values; an order of gifts only (every value 0) shares them
+    # equally over its lines, the one split that does not favour a line
+    weights = values if goods > 0 else [Decimal(1)] * len(values)
+    freight_shares = allocate(order.freight, weights)
+    insurance_shares = allocate(order.insured_fee, weights)
     price = goods + order.freight + order.insured_fee
     steps.append(Step(Text.TAXABLE_ORDER, _p(goods=money(goods), freight=money(order.freight),
                                              insurance=money(order.insured_fee)),

@@ -17,8 +17,8 @@ class QuoteItemIn(BaseModel):
 
     hs_code: str | None = Field(None, pattern=r"^\d{10}$", description="10-digit HS code (商品编码)",
                                 examples=["1901101000"])
-    goods_value: Decimal = Field(..., gt=0, le=MAX_AMOUNT, decimal_places=2,
-                                 description="line total in CNY: unit price × quantity (商品总价)")
+    goods_value: Decimal = Field(..., ge=0, le=MAX_AMOUNT, decimal_places=2,
+                                 description="line total in CNY: unit price × quantity (商品总价); 0 for a gift (赠品)")
     quantity: int = Field(..., ge=1, le=1_000_000, description="pieces (件数; the smallest indivisible unit)")
     vat_rate: Decimal | None = Field(None, ge=0, le=1, decimal_places=6, description="VAT rate, e.g. 0.13")
     consumption_tax_rate: Decimal | None = Field(None, ge=0, lt=1, decimal_places=6,

@@ -252,3 +252,16 @@ def test_hs_rate_lookup(client):
     data = r.json()
     assert data["vat_rate"] == "0.16" and data["consumption_tax_rate"] == "0.15" and data["ct_threshold"] == "10.00"
     assert client.get("/api/v1/tax/hs-rates/0000000000", params={"on": "2025-01-01"}).status_code == 404
+
+
+def test_gift_lines_at_value_0(client):
+    # a gift (赠品, price 0) beside a paid line: the freight follows the values, all of it to the paid line;
+    # P = 280 + 20 = 300, VAT = 300 × 13% × 0.7 = 27.30 (R1.4, R1.8); the gift's line taxes are 0
+    q = post(client, {"declared_on": "2025-06-01", "freight": "20", "insured_fee": "0",
+                      "items": [item("280", vat_rate="0.13"), item("0", vat_rate="0.13")]}).json()
+    assert (q["channel"], q["vat"], q["total"]) == ("cbec", "27.30", "27.30")
+    # gifts only: nothing to share by value, so the 10 of freight is shared equally (5 + 5); each line's VAT
+    # 5 × 13% × 0.7 = 0.455 → 0.46 half-up per line, the parcel 0.92 (the sum of the rounded lines, R1.4)
+    q = post(client, {"declared_on": "2025-06-01", "freight": "10", "insured_fee": "0",
+                      "items": [item("0", vat_rate="0.13"), item("0", vat_rate="0.13")]}).json()
+    assert (q["channel"], q["vat"], q["total"]) == ("cbec", "0.92", "0.92")

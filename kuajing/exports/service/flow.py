@@ -201,7 +201,7 @@ def set_status(session: Session, inv: ExportInventory, status: ExportInventorySt
     if info is not None:
         inv.last_info = info
     session.flush()
-    audit.record(session=session, action=f"export:inventory:{action}", stream=f"export:inventory:{inv.business_key}",
+    audit.record(session=session, action=f"export:inventory:{action}", stream=audit.stream_name("export:inventory", inv.business_key),
                  actor=ACTOR, subject_id=inv.business_key, before=before,
                  after={"status": inv.status, "customs_status": inv.customs_status, **(extra or {})})
 
@@ -324,7 +324,7 @@ def _apply_document(model, decl_type: str, key_of):
                 events.publish(session=session, name="export.inventory.cancelled", inventory=inv,
                                was_released=was_released)
         audit.record(session=session, action=f"export:{name.replace('_', '-')}:customs",
-                     stream=f"export:{name}:{key}"[:200], actor=ACTOR, subject_id=key, before=before,
+                     stream=audit.stream_name(f"export:{name}", key), actor=ACTOR, subject_id=key, before=before,
                      after={"status": doc.status, "customs_status": code})
         return doc.sender_enterprise_id, key, decl_type
     return apply

@@ -54,7 +54,7 @@ def record_tally(*, session: Session, tally: ExportRefundTally, when: datetime) 
         refund.tallied_at = when
         assess(doc=refund, inventory=None, back_on=when.astimezone(SHANGHAI).date())
         session.flush()
-        audit.record(session=session, action="export:refund:tally", stream=f"export:refund:{refund.business_key}",
+        audit.record(session=session, action="export:refund:tally", stream=audit.stream_name("export:refund", refund.business_key),
                      actor="system:exports", subject_id=refund.business_key, before=before,
                      after={"relief_eligible": refund.relief_eligible, "tallied_at": when.isoformat(),
                             "relief_until": refund.relief_until.isoformat() if refund.relief_until else None})

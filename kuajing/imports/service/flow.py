@@ -281,7 +281,7 @@ def _set_status(session: Session, inv: Inventory, status: InventoryStatus, *, ac
     inv.status = status.value
     if info is not None:
         inv.last_info = info
-    audit.record(session=session, action=f"import:inventory:{action}", stream=f"import:inventory:{inv.business_key}",
+    audit.record(session=session, action=f"import:inventory:{action}", stream=audit.stream_name("import:inventory", inv.business_key),
                  actor=ACTOR, subject_id=inv.business_key, before=before,
                  after={"status": inv.status, "customs_status": inv.customs_status, **(extra or {})})
 
@@ -479,15 +479,22 @@ def _declared_on(inv: Inventory):
 
 def _tax_quote(inv: Inventory):
     """The retail import tax of the list (kuajing.tax: lines, freight and insurance from the list)."""
+    from pydantic import ValidationError
+
+    from kuajing.errors import FieldIssue, validation_error
     from kuajing.tax import service as tax
     from kuajing.tax.calc import net_content_from_legal, pieces_of, round_fen
     from kuajing.tax.schemas import QuoteItemIn
 
     items = []
-    for i in inv.items:  # pieces from the declared quantity, net content from the legal quantities
+    for n, i in enumerate(inv.items, start=1):  # pieces from the declared quantity, content from the legal ones
         pieces = pieces_of(i.qty)
-        items.append(QuoteItemIn(hs_code=i.gcode, goods_value=round_fen(i.total_price), quantity=pieces,
-                                 net_content=net_content_from_legal(pieces, (i.qty1, i.unit1), (i.qty2, i.unit2))))
+        try:
+            items.append(QuoteItemIn(hs_code=i.gcode, goods_value=round_fen(i.total_price), quantity=pieces,
+                                     net_content=net_content_from_legal(pieces, (i.qty1, i.unit1), (i.qty2, i.unit2))))
+        except ValidationError as exc:  # a line the tax engine cannot take (e.g. beyond its amounts): a check failure
+            raise validation_error([FieldIssue(f"tax_{e['type']}", f"InventoryList[{n}]/{'/'.join(map(str, e['loc']))}",
+                                               e["msg"], i.total_price) for e in exc.errors()]) from None
     return tax.quote(declared_on=_declared_on(inv), items=items, freight=round_fen(inv.freight),
                      insured_fee=round_fen(inv.insured_fee), buyer_id_number=inv.buyer_id_number)
 
@@ -937,7 +944,7 @@ def _apply_message(session: Session, msg: Message, now: datetime, found: _Found)
                 if target is not None and doc.status != DocumentStatus.deleted.value:
                     doc.status = target.value
                 audit.record(session=session, action=f"import:{DOC_TYPES[decl_type].name.replace('_', '-')}:customs",
-                             stream=f"import:{DOC_TYPES[decl_type].name}:{key}"[:200], actor=ACTOR, subject_id=key,
+                             stream=audit.stream_name(f"import:{DOC_TYPES[decl_type].name}", key), actor=ACTOR, subject_id=key,
                              before=before, after={"status": doc.status, "customs_status": code})
                 owner = doc.sender_enterprise_id
         elif msg.message_type == "CEB622":

@@ -286,7 +286,7 @@ def _write(session: Session, dt: DocType, record, head, key: str, digest: str, d
             dt.reset(doc, head, when)
     session.flush()
     audit.record(session=session, action=f"{dt.domain}:{dt.name.replace('_', '-')}:{action}",
-                 stream=f"{dt.domain}:{dt.name}:{key}"[:200], actor=f"enterprise:{ent.uscc}", subject_id=key,
+                 stream=audit.stream_name(f"{dt.domain}:{dt.name}", key), actor=f"enterprise:{ent.uscc}", subject_id=key,
                  before=before, after={"status": doc.status, "app_type": doc.app_type, "content_hash": digest,
                                        "message_guid": message.guid})
     return doc, action
@@ -401,7 +401,7 @@ def _write_new(session: Session, dt: DocType, batch: list[_Item], ent: Enterpris
                 if dt.reset is not None:
                     dt.reset(doc, it.head, when)
                 audit.record(session=session, action=f"{dt.domain}:{dt.name.replace('_', '-')}:accept",
-                             stream=f"{dt.domain}:{dt.name}:{it.key}"[:200], actor=f"enterprise:{ent.uscc}",
+                             stream=audit.stream_name(f"{dt.domain}:{dt.name}", it.key), actor=f"enterprise:{ent.uscc}",
                              subject_id=it.key, before=None,
                              after={"status": doc.status, "app_type": doc.app_type, "content_hash": it.digest,
                                     "message_guid": message.guid})
@@ -484,7 +484,7 @@ def _write_new_core(session: Session, dt: DocType, batch: list[_Item], ent: Ente
             actor = f"enterprise:{ent.uscc}"
             receipt_rows, receipt_msgs = [], []
             for it, doc in zip(batch, docs, strict=True):
-                audit.record(session=session, action=action, stream=f"{dt.domain}:{dt.name}:{it.key}"[:200],
+                audit.record(session=session, action=action, stream=audit.stream_name(f"{dt.domain}:{dt.name}", it.key),
                              actor=actor, subject_id=it.key, before=None,
                              after={"status": doc.status, "app_type": doc.app_type, "content_hash": it.digest,
                                     "message_guid": message.guid})

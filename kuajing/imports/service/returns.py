@@ -152,7 +152,7 @@ def check_request(*, session, message_type: str, record, when: datetime) -> tupl
 def _audit(session, action: str, subject: str, before: dict | None, after: dict, actor: str) -> None:
     from kuajing.audit import service as audit
 
-    audit.record(session=session, action=f"import:{action}", stream=f"import:return:{subject}"[:200], actor=actor,
+    audit.record(session=session, action=f"import:{action}", stream=audit.stream_name("import:return", subject), actor=actor,
                  subject_id=subject, before=before, after=after)
 
 
