@@ -104,7 +104,10 @@ def parcel_page(request: Request, order_no: str, session: DbSession, principal: 
                 ebp: str | None = Query(None, max_length=18)):
     """A consignment's timeline: documents, receipts, arrival / departure, register entries."""
     v = timeline.viewer(session=session, principal=principal)
-    found = timeline.timeline(session=session, viewer=v, order_no=order_no[:60], ebp_code=ebp or None)
+    try:
+        found = timeline.timeline(session=session, viewer=v, order_no=order_no[:60], ebp_code=ebp or None)
+    except timeline.AmbiguousParcel:  # several platforms' consignments of this number: the list shows each
+        return RedirectResponse(f"/exports/inventories?{urlencode({'q': order_no[:60]})}", status_code=303)
     if found is None:
         raise NotFound("parcel", path="order_no", value=order_no)
     return render(request, T + "parcel.html", {**_common(request), "t": found, "inv": found.inventory},

@@ -93,7 +93,10 @@ def parcel_page(request: Request, order_no: str, session: DbSession, principal: 
                 ebp: str | None = Query(None, max_length=18), locale: str = Depends(get_locale)):
     """A parcel's timeline: every document, receipt, tax event and the return's progress."""
     v = timeline.viewer(session=session, principal=principal)
-    found = timeline.timeline(session=session, viewer=v, order_no=order_no[:60], ebp_code=ebp or None)
+    try:
+        found = timeline.timeline(session=session, viewer=v, order_no=order_no[:60], ebp_code=ebp or None)
+    except timeline.AmbiguousParcel:  # several platforms' parcels of this number: the search lists each
+        return RedirectResponse(f"/imports/parcels?{urlencode({'q': order_no[:60]})}", status_code=303)
     if found is None:
         from kuajing.errors import NotFound
 

@@ -147,3 +147,32 @@ def test_english_pages(client, db, parcels):
     login(client, *_user(db, parcels.agent.id))
     html = client.get("/imports/inventories", params={"lang": "en"}).text
     assert "Declaration lists" in html and "Sent to customs" in html and "申报清单" not in html
+
+
+def test_two_platforms_sharing_an_order_number_never_see_each_others_parcel(client, db, parcels):
+    # order numbers are unique per platform only: the outsider, as a platform, files its own ORD1 (a QA pass found
+    # that /imports/parcels/ORD1 without ?ebp= merged both parcels for either party)
+    from dataclasses import replace
+
+    from tests.imports import parcels as p
+
+    theirs = replace(parcels.parties, ebp=parcels.outsider.code)
+    send(db, parcels.outsider, p.order(theirs, 1), at("2026-03-04 10:00"))
+    db.commit()
+    login(client, *_user(db, parcels.outsider.id))
+    html = client.get("/imports/parcels/ORD1").text
+    assert "CEB311" in html and "CEB621" not in html and "CEB625" not in html  # its order only
+    assert "尚无申报清单" in html and parcels.platform.code not in html
+    client.post("/logout", headers={"X-CSRF-Token": csrf_token(client)})
+    login(client, *_user(db, parcels.platform.id))
+    html = client.get("/imports/parcels/ORD1").text
+    assert "CEB621" in html and parcels.outsider.code not in html  # its own parcel, not the outsider's order
+    client.post("/logout", headers={"X-CSRF-Token": csrf_token(client)})
+    user, password = make_zone_user(db)
+    db.commit()
+    login(client, user.username, password)  # sees both: chooses one from the search
+    r = client.get("/imports/parcels/ORD1", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/imports/parcels?q=ORD1"
+    listing = client.get(r.headers["location"]).text
+    assert f"ebp={parcels.platform.code}" in listing and f"ebp={parcels.outsider.code}" in listing
+    assert client.get(f"/imports/parcels/ORD1?ebp={parcels.outsider.code}").status_code == 200

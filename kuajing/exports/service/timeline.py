@@ -29,19 +29,21 @@ from kuajing.exports.models import (
 )
 from kuajing.imports.service.readside import (
     PER_PAGE,
+    AmbiguousParcel,
     Event,
     InventoryPage,
     Viewer,
     current_inventory,
     document_events,
     inventory_page,
+    parcel_platform,
     receipt_events,
     sort_events,
     viewer,
     visible,
 )
 
-__all__ = ["DOC_TYPE", "PER_PAGE", "Event", "InventoryPage", "Timeline", "Viewer", "inventories", "timeline",
+__all__ = ["DOC_TYPE", "PER_PAGE", "AmbiguousParcel", "Event", "InventoryPage", "Timeline", "Viewer", "inventories", "timeline",
            "viewer"]
 
 DOC_TYPE = {"order": "CEB303", "receipt": "CEB403", "waybill": "CEB505", "inventory": "CEB603",
@@ -116,7 +118,13 @@ def _may_see(v: Viewer, docs: dict[str, list[Any]]) -> bool:
 
 
 def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str | None = None) -> Timeline | None:
-    """The consignment's documents and events, or None when there is none the viewer may see."""
+    """The consignment's documents and events, or None when there is none the viewer may see (without
+    ``ebp_code``: the one platform's consignment of that number the viewer may see; :class:`AmbiguousParcel` if
+    several)."""
+    if ebp_code is None:
+        ebp_code = parcel_platform(session=session, order_no=order_no,
+                                   models=(ExportOrder, ExportPaymentReceipt, ExportInventory),
+                                   may_see=lambda code: _may_see(viewer, _documents(session, order_no, code)))
     docs = _documents(session, order_no, ebp_code)
     if not any(docs[k] for k in ("order", "receipt", "inventory")) or not _may_see(viewer, docs):
         return None

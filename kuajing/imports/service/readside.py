@@ -156,3 +156,33 @@ def sort_events(events: list[Event], order: dict[str, int]) -> list[Event]:
     """Oldest first; at the same instant by the domain's order of kinds."""
     events.sort(key=lambda e: (e.at, order[e.kind]))
     return events
+
+
+class AmbiguousParcel(LookupError):
+    """Several platforms' parcels share the order number and the viewer may see more than one: the caller
+    must say which platform (``ebp``); ``codes`` are the platforms' codes the viewer may see."""
+
+    def __init__(self, codes: list[str]):
+        super().__init__(", ".join(codes))
+        self.codes = codes
+
+
+def parcel_platform(*, session: Session, order_no: str, models: Sequence[Any],
+                    may_see: Callable[[str], bool]) -> str | None:
+    """The platform (电商平台代码 ebpCode) of the parcel ``order_no`` when the caller named none.
+
+    Order numbers are unique per platform only, so two platforms' parcels may share one; a timeline asked for by
+    order number alone must not merge them (a party of one would see the other's documents). Returns the only
+    platform whose documents carry the number, else the only one of them the viewer ``may_see``; ``None``
+    when no document names a platform; raises :class:`AmbiguousParcel` when the viewer may see several.
+    """
+    codes: set[str] = set()
+    for model in models:
+        codes.update(c for c in session.scalars(select(model.ebp_code).where(model.order_no == order_no).distinct())
+                     if c)
+    if len(codes) <= 1:
+        return next(iter(codes), None)
+    seen = sorted(c for c in codes if may_see(c))
+    if len(seen) > 1:
+        raise AmbiguousParcel(seen)
+    return seen[0] if seen else sorted(codes)[0]  # none visible: the caller's own check refuses it

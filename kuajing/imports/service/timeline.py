@@ -29,12 +29,14 @@ from kuajing.imports.models import (
 )
 from kuajing.imports.service.readside import (
     PER_PAGE,
+    AmbiguousParcel,
     Event,
     InventoryPage,
     Viewer,
     current_inventory,
     document_events,
     inventory_page,
+    parcel_platform,
     receipt_events,
     sort_events,
     viewer,
@@ -108,8 +110,15 @@ def search(*, session: Session, viewer: Viewer, q: str, limit: int = 50) -> list
     for o in session.scalars(select(ImportOrder).where(ImportOrder.order_no == q).limit(limit)):
         keys.setdefault((o.order_no, o.ebp_code), ParcelHit(o.order_no, o.ebp_code, None, None))
     for w in session.scalars(select(ImportWaybill).where(ImportWaybill.logistics_no == q).limit(limit)):
-        if not any(k[0] == w.order_no for k in keys):
-            keys[(w.order_no, None)] = ParcelHit(w.order_no, None, None, w.logistics_no)
+        if not any(k[0] == w.order_no for k in keys):  # a waybill names no platform: the parcels of its order
+            try:
+                code = parcel_platform(session=session, order_no=w.order_no, models=_PLATFORM_DOCS,
+                                       may_see=lambda c, o=w.order_no: may_see(session, viewer, o, c))
+                codes = [code]
+            except AmbiguousParcel as exc:
+                codes = list(exc.codes)
+            for code in codes:
+                keys[(w.order_no, code)] = ParcelHit(w.order_no, code, None, w.logistics_no)
     return [hit for (order_no, ebp), hit in keys.items() if may_see(session, viewer, order_no, ebp)][:limit]
 
 
@@ -129,6 +138,10 @@ class Timeline:
     events: list[Event]
 
 
+#: the documents that name the parcel's platform (a waybill does not)
+_PLATFORM_DOCS = (ImportOrder, ImportPayment, Inventory, InventoryCancel, InventoryRefund)
+
+
 def _documents(session: Session, order_no: str, ebp_code: str | None) -> dict[str, list[Any]]:
     def by_order(model):
         q = select(model).where(model.order_no == order_no)
@@ -136,12 +149,16 @@ def _documents(session: Session, order_no: str, ebp_code: str | None) -> dict[st
             q = q.where(model.ebp_code == ebp_code)
         return list(session.scalars(q.order_by(model.id)))
 
-    waybills = by_order(ImportWaybill)
+    inventories = by_order(Inventory)
+    waybills = by_order(ImportWaybill)  # a waybill names no platform: the list's own, when the platform has a list
+    if ebp_code and inventories:
+        named = {i.logistics_no for i in inventories}
+        waybills = [w for w in waybills if w.logistics_no in named]
     numbers = {w.logistics_no for w in waybills}
     statuses = list(session.scalars(select(ImportWaybillStatus).where(
         ImportWaybillStatus.logistics_no.in_(numbers)).order_by(ImportWaybillStatus.id))) if numbers else []
     return {"order": by_order(ImportOrder), "payment": by_order(ImportPayment), "waybill": waybills,
-            "waybill_status": statuses, "inventory": by_order(Inventory), "cancel": by_order(InventoryCancel),
+            "waybill_status": statuses, "inventory": inventories, "cancel": by_order(InventoryCancel),
             "refund": by_order(InventoryRefund)}
 
 
@@ -158,7 +175,11 @@ def _classify(r: Receipt) -> tuple[str, str]:
 
 
 def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str | None = None) -> Timeline | None:
-    """The parcel's documents and events, or None when there is none the viewer may see."""
+    """The parcel's documents and events, or None when there is none the viewer may see (without ``ebp_code``:
+    the one platform's parcel of that number the viewer may see; :class:`AmbiguousParcel` if several)."""
+    if ebp_code is None:
+        ebp_code = parcel_platform(session=session, order_no=order_no, models=_PLATFORM_DOCS,
+                                   may_see=lambda code: may_see(session, viewer, order_no, code))
     docs = _documents(session, order_no, ebp_code)
     if not any(docs.values()) or not may_see(session, viewer, order_no, ebp_code):
         return None
