@@ -141,7 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/lang/{code}", include_in_schema=False)
     def switch_language(code: str, request: Request, next: str = "/"):
         locale = code if code in LOCALES else (match_locale(code) or settings.locale)
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        # back to the page (and its query) the switch was on; only a path of this site ("//host" and "/\\host"
+        # would leave it)
+        target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
         response = RedirectResponse(target, status_code=303)
         response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax", httponly=False)
         return response

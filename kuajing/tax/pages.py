@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,16 +30,37 @@ def _today() -> str:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 
-def _payload(form: dict[str, str]) -> dict[str, Any]:
-    """The API request the form stands for (blank fields left out, empty item rows skipped)."""
+#: the form's label of each field (the msgids of the template's headings), for the error list
+LABELS = {"hs_code": "HS code", "goods_value": "Goods value (CNY, line total)", "quantity": "Pieces",
+          "vat_rate": "VAT rate", "consumption_tax_rate": "Consumption-tax rate", "tariff_rate": "Tariff rate",
+          "net_content": "Net content per piece (ml or g)", "declared_on": "Declaration date",
+          "freight": "Freight (CNY)", "insured_fee": "Insurance (CNY)",
+          "prior_annual_total": "Used this year before this order (CNY)"}
+_ITEM_PATH = re.compile(r"^items\[(\d+)\](?:/(\w+))?")
+
+
+def _payload(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
+    """The API request the form stands for (blank fields left out, empty item rows skipped) and, for each item
+    of the request, the form row it came from (so an error on ``items[1]`` names the row the clerk filled)."""
     body: dict[str, Any] = {k: form[k] for k in ORDER_FIELDS if form.get(k)}
-    items = []
+    items, rows = [], []
     for n in range(1, ROWS + 1):
         row = {k: form.get(f"{k}_{n}", "").strip() for k in ITEM_FIELDS}
         if any(row.values()):
             items.append({k: v for k, v in row.items() if v})
+            rows.append(n)
     body["items"] = items
-    return body
+    return body, rows
+
+
+def _where(error: dict[str, Any], rows: list[int]) -> dict[str, Any]:
+    """The error with the form's row number and field label (``row``, ``field``) beside its API path."""
+    found = _ITEM_PATH.match(error.get("path") or "")
+    if found:
+        k = int(found.group(1))
+        row = rows[k - 1] if 1 <= k <= len(rows) else None
+        return {**error, "row": row, "field": LABELS.get(found.group(2) or "")}
+    return {**error, "row": None, "field": LABELS.get((error.get("path") or "").split("/")[0])}
 
 
 @router.get("/tax/calculator", response_class=HTMLResponse)
@@ -48,9 +70,11 @@ def calculator(request: Request, locale: str = Depends(get_locale)) -> HTMLRespo
     submitted = "declared_on" in form
     result = None
     problems: list[FieldIssue] = []
+    rows: list[int] = []
     if submitted:
         try:
-            body = QuoteRequest.model_validate(_payload(form))
+            payload, rows = _payload(form)
+            body = QuoteRequest.model_validate(payload)
             found = service.quote(declared_on=body.declared_on, items=body.items, freight=body.freight,
                                   insured_fee=body.insured_fee, prior_annual_total=body.prior_annual_total)
             result = to_response(found, locale)
@@ -59,7 +83,7 @@ def calculator(request: Request, locale: str = Depends(get_locale)) -> HTMLRespo
         except AppError as exc:
             problems = exc.errors
     form.setdefault("declared_on", _today())
-    errors = [issue.render(locale) for issue in problems]
+    errors = [_where(issue.render(locale), rows) for issue in problems]
     return render(request, "tax/templates/calculator.html",
                   {"form": form, "rows": range(1, ROWS + 1), "result": result, "errors": errors},
                   headers={"Cache-Control": "no-store"})

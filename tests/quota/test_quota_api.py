@@ -35,3 +35,18 @@ def test_page_form_answers_masked(client, db):
     db.commit()
     r = form_post(client, "/quota", {"buyer_id_number": ID, "buyer_name": "张三", "year": "2026"}, page="/quota")
     assert r.status_code == 200 and "1502**********1234" in r.text and ID not in r.text and "25900.00" in r.text
+
+
+def test_page_shows_movement_times_in_the_zones_time(client, db):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from kuajing.quota.models import QuotaMovement
+
+    service.reserve(session=db, buyer_id_number=ID, buyer_name="张三", declared_on=date(2026, 4, 1),
+                    amount=Decimal("100.00"), reference="LIST-3", actor="test")
+    db.execute(update(QuotaMovement).values(at=datetime(2026, 4, 1, 16, 30, tzinfo=UTC)))
+    db.commit()
+    r = form_post(client, "/quota", {"buyer_id_number": ID, "buyer_name": "张三", "year": "2026"}, page="/quota")
+    assert "2026-04-02 00:30" in r.text and "2026-04-01 16:30" not in r.text  # 16:30 UTC is 00:30 next day in Shanghai

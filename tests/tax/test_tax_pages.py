@@ -53,3 +53,16 @@ def test_calculator_shows_field_errors_not_500(client):
     assert "items[1]/goods_value" in r.text
     r = client.get("/tax/calculator", params={"declared_on": "nope"})
     assert r.status_code == 200
+
+
+def test_calculator_errors_name_the_row_and_field_the_clerk_filled(client):
+    # row 1 right, row 2 empty, row 3 wrong: the error is on row 3's goods value (the API sees it as items[2])
+    r = client.get("/tax/calculator", params={"declared_on": "2025-06-01", "goods_value_1": "280", "quantity_1": "1",
+                                              "vat_rate_1": "0.13", "goods_value_3": "abc", "quantity_3": "1",
+                                              "vat_rate_3": "0.13"}, headers={"Accept-Language": "en"})
+    errors = re.search(r'<section class="errors".*?</section>', r.text, re.S).group(0)
+    assert "Row 3 · Goods value (CNY, line total)" in errors and "Row 2" not in errors
+    r = client.get("/tax/calculator", params={"declared_on": "2025-06-01", "freight": "x", "goods_value_1": "1",
+                                              "quantity_1": "1", "vat_rate_1": "0.13"})
+    errors = re.search(r'<section class="errors".*?</section>', r.text, re.S).group(0)
+    assert "运费（元）" in errors  # the order field by its Chinese label

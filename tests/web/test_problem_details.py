@@ -177,3 +177,13 @@ def test_an_unreachable_database_answers_503_busy_retry_not_500(app):
             assert r.json()["code"] == "busy_retry"
         r = c.post("/api/v1/_bug")  # anything else stays an internal error, and says nothing was saved
         assert r.status_code == 500 and r.json()["code"] == "internal_error"
+
+
+def test_language_switch_keeps_the_pages_query_and_refuses_backslash_hosts(probe_client):
+    page = probe_client.get("/tax/calculator?declared_on=2025-06-01&goods_value_1=1000")
+    assert "next=/tax/calculator%3Fdeclared_on%3D2025-06-01%26goods_value_1%3D1000" in page.text
+    assert 'name="next" value="/tax/calculator?declared_on=2025-06-01&amp;goods_value_1=1000"' in page.text
+    r = probe_client.get("/lang/ru?next=/tax/calculator%3Fdeclared_on%3D2025-06-01", follow_redirects=False)
+    assert r.headers["location"] == "/tax/calculator?declared_on=2025-06-01"
+    for evil in ("/\\evil.example/x", "/%5Cevil.example"):
+        assert probe_client.get(f"/lang/en?next={evil}", follow_redirects=False).headers["location"] == "/"
