@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -43,6 +43,25 @@ def _problem(exc: Exception, locale: str) -> tuple[str, int]:
     return (problem.get("detail") or problem["title"]) + (f" ({details})" if details else ""), exc.status
 
 
+def _enterprises(session, principal: Principal) -> list[tuple[int, str]]:
+    """For a zone-wide user: the approved enterprises to choose from (id, name); nobody else chooses."""
+    if not principal.is_zone_wide:
+        return []
+    from sqlalchemy import select
+
+    from kuajing.enterprises.models import Enterprise
+
+    rows = session.execute(select(Enterprise.id, Enterprise.name_zh, Enterprise.customs_code)
+                           .where(Enterprise.status == "approved").order_by(Enterprise.name_zh).limit(1000))
+    return [(i, f"{name} ({code})" if code else name) for i, name, code in rows]
+
+
+def _chosen(raw: str | None) -> int | None:
+    """The enterprise id a zone-wide user picked (blank or not a plausible id: none)."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9 else None
+
+
 def _actor(principal: Principal) -> None:
     if not principal.has_role(*api.ACTORS):
         raise Forbidden()
@@ -50,7 +69,7 @@ def _actor(principal: Principal) -> None:
 
 def _proceeds_page(request, session, principal, locale, *, error=None, status_code=200, form=None):
     ctx = _ctx(request, items=[], totals={}, error=error, form=form or {}, fee_kinds=list(FeeKind),
-               can_act=principal.has_role(*api.ACTORS))
+               can_act=principal.has_role(*api.ACTORS), enterprises=_enterprises(session, principal))
     try:
         ent = api.scope(principal, None)
         ctx["items"] = proceeds.listing(session=session, enterprise_id=ent)
@@ -82,7 +101,8 @@ async def record_page(request: Request, session: DbSession, principal: Principal
             "actual_amount": form.get("actual_amount"), "payer_name": form.get("payer_name"), "fees": fees,
             "allocations": allocs, "evidence_ref": form.get("evidence_ref") or None,
             "payee_kind": form.get("payee_kind") or "enterprise", "person_name": form.get("person_name") or None,
-            "person_id_number": form.get("person_id_number") or None})
+            "person_id_number": form.get("person_id_number") or None,
+            "enterprise_id": _chosen(form.get("enterprise_id")) if principal.is_zone_wide else None})
         api.create_proceeds(body, session, principal, locale)
     except (AppError, ValidationError) as exc:
         session.rollback()
@@ -100,7 +120,8 @@ async def upload_page(request: Request, background: BackgroundTasks, session: Db
     file = form.get("file")
     try:
         _actor(principal)
-        ent = api.scope(principal, None, required=True)
+        picked = _chosen(str(form.get("enterprise_id") or "")) if principal.is_zone_wide else None
+        ent = api.scope(principal, picked, required=True)
         if file is None or isinstance(file, str):
             from kuajing.errors import FieldIssue, validation_error
 
@@ -129,12 +150,18 @@ def import_page(request: Request, session: DbSession, import_id: int = api.Impor
 
 @router.get("/fx/settlements", response_class=HTMLResponse)
 def settlements_page(request: Request, session: DbSession, principal: Principal = Depends(current_principal),
-                     locale: str = Depends(get_locale), flagged: bool = False) -> HTMLResponse:
-    """Each list's declared / settled / outstanding amounts and the ageing flags to report."""
-    ctx = _ctx(request, items=[], flagged=flagged, legend=list(Ageing), statuses=list(SettlementStatus), recon=[])
+                     locale: str = Depends(get_locale), flagged: bool = False,
+                     enterprise_id: str | None = Query(None, max_length=12)) -> HTMLResponse:
+    """Each list's declared / settled / outstanding amounts and the ageing flags to report (zone-wide users
+    choose the enterprise first)."""
+    picked = _chosen(enterprise_id) if principal.is_zone_wide else None
+    ctx = _ctx(request, items=[], flagged=flagged, legend=list(Ageing), statuses=list(SettlementStatus), recon=[],
+               enterprises=_enterprises(session, principal), picked=picked)
     status_code = 200
+    if principal.is_zone_wide and picked is None:
+        return render(request, "fx/templates/settlements.html", ctx)
     try:
-        ent = api.scope(principal, None, required=True)
+        ent = api.scope(principal, picked, required=True)
         ctx["items"] = proceeds.settlements(session=session, enterprise_id=ent, today=api.today(request),
                                             flagged_only=flagged)
         ctx["recon"] = proceeds.reconcile_9810(session=session, enterprise_id=ent)

@@ -97,3 +97,28 @@ def test_rebate_page_records_a_class_and_a_claim(client, db):
     page = _get(client, me, "/rebate").text
     claim = db.scalars(select(RebateClaim)).one()
     assert f'data-claim="{claim.id}"' in page and "2025-10-16" in page  # 10 working days over National Day 2025
+
+
+def test_zone_wide_users_choose_the_enterprise_on_the_fx_pages(client, db):
+    # a zone operator (zone-wide) used to get "enterprise_id: This field is required." on every FX page and form
+    ent, _user = exporter(db, 8511)
+    _o, inv = shipment(db, ent, order_no="EX-ZW-1", value="1000", ie_date="20251010")
+    operator = make_user(db, username="fx-zone-operator", roles=["zone_operator"])
+    db.commit()
+    op = _who(db, operator)
+    choose = _get(client, op, "/fx/settlements")
+    assert choose.status_code == 200 and 'role="alert"' not in choose.text
+    assert f'<option value="{ent.id}"' in choose.text and f'data-list="{inv.id}"' not in choose.text
+    lists = _get(client, op, f"/fx/settlements?enterprise_id={ent.id}")
+    assert lists.status_code == 200 and f'data-list="{inv.id}"' in lists.text
+    assert f"flagged=true&amp;enterprise_id={ent.id}" in lists.text  # the filter link keeps the choice
+    assert _get(client, op, "/fx/settlements?enterprise_id=99999999999999999999").status_code == 422  # not a 500
+    form = _get(client, op, "/fx").text
+    assert 'name="enterprise_id"' in form
+    ok = _post(client, op, "/fx/proceeds", {"enterprise_id": str(ent.id), "bank_name": "中国银行",
+                                            "bank_reference": "ZW-1", "received_on": "2025-11-20", "currency": "USD",
+                                            "actual_amount": "1000", "payer_name": "Buyer"})
+    assert ok.status_code == 303, ok.text
+    assert db.scalars(select(FxProceeds.enterprise_id)).one() == ent.id
+    bop = _get(client, op, "/api/v1/fx/bop-report")
+    assert bop.status_code == 200, bop.text  # the zone's figures, every enterprise
