@@ -34,13 +34,36 @@ def catalogue(locale: str) -> dict[str, str]:
             cat = read_po(handle)
         for message in cat:
             if message.id and message.string and not message.fuzzy and isinstance(message.id, str):
-                merged[message.id] = message.string
+                key = f"{message.context}{CONTEXT_SEP}{message.id}" if message.context else message.id
+                merged[key] = message.string
     return merged
 
 
+#: joins a message context (msgctxt) and its id, as GNU gettext does: ``pgettext("alert status", "Open")``
+CONTEXT_SEP = "\x04"
+
+
+def pgettext_lazy(context: str, message: str) -> str:
+    """A message in a context (msgctxt), for words whose meaning depends on where they stand ("Open": an alert
+    still to be handled, 未处理; a return window still open, 可申请); translate later with :func:`gettext`."""
+    return f"{context}{CONTEXT_SEP}{message}"
+
+
+def pgettext(context: str, message: str, locale: str, /, **params) -> str:
+    """Translate ``message`` in ``context`` into ``locale``."""
+    return gettext(pgettext_lazy(context, message), locale, **params)
+
+
 def gettext(message: str, locale: str, /, **params) -> str:
-    """Translate ``message`` into ``locale`` and fill its ``{placeholders}``."""
-    text = catalogue(locale).get(message, message) if locale != "en" else message
+    """Translate ``message`` into ``locale`` and fill its ``{placeholders}``. A message with a context
+    (:func:`pgettext_lazy`) untranslated in ``locale`` falls back to its English text, never to the
+    context-free translation of the same words (which means something else)."""
+    if CONTEXT_SEP in message:
+        text = catalogue(locale).get(message) if locale != "en" else None
+        message = message.split(CONTEXT_SEP, 1)[1]
+        text = text or message
+    else:
+        text = catalogue(locale).get(message, message) if locale != "en" else message
     if params:
         try:
             return text.format(**params)
@@ -94,4 +117,5 @@ def match_locale(tag: str) -> str | None:
     return base if base in LOCALES else None
 
 
-__all__ = ["LOCALES", "LOCALE_NAMES", "DEFAULT_LOCALE", "gettext", "ngettext", "negotiate", "match_locale", "lazy", "LazyProxy"]
+__all__ = ["LOCALES", "LOCALE_NAMES", "DEFAULT_LOCALE", "gettext", "ngettext", "negotiate", "match_locale", "lazy",
+           "LazyProxy", "pgettext", "pgettext_lazy"]

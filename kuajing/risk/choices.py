@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kuajing.i18n import gettext, lazy
+from kuajing.i18n import gettext, lazy, pgettext_lazy
 
 
 class _Labelled(StrEnum):
@@ -112,9 +112,9 @@ _LABELS = {
     RuleCode.blacklisted_enterprise: lazy("Blacklisted enterprise"),
     RuleCode.blacklisted_id: lazy("Blacklisted ID"),
     RuleCode.data_export_threshold: lazy("Data export threshold"),
-    AlertStatus.open: lazy("Open"),
+    AlertStatus.open: pgettext_lazy("alert status", "Open"),
     AlertStatus.investigating: lazy("Investigating"),
-    AlertStatus.closed: lazy("Closed"),
+    AlertStatus.closed: pgettext_lazy("alert status", "Closed"),
     AlertOutcome.confirmed: lazy("Confirmed"),
     AlertOutcome.dismissed: lazy("Dismissed"),
     SubjectKind.buyer: lazy("Buyer ID"),

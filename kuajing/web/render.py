@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from kuajing.i18n import LOCALE_NAMES, LOCALES, gettext
+from kuajing.i18n import LOCALE_NAMES, LOCALES, gettext, pgettext_lazy
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -36,11 +36,15 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     def _(message: str, **params: Any) -> str:
         return gettext(message, locale, **params)
 
+    def pgettext(context: str, message: str, **params: Any) -> str:
+        return gettext(pgettext_lazy(context, message), locale, **params)
+
     settings = request.app.state.settings
     ctx = {
         "request": request,
         "_": _,
         "gettext": _,
+        "pgettext": pgettext,
         "locale": locale,
         "locales": [(code, LOCALE_NAMES[code]) for code in LOCALES],
         "html_lang": {"zh_Hans": "zh-Hans", "mn_Mong": "mn-Mong"}.get(locale, locale),
