@@ -494,7 +494,8 @@ def _tax_quote(inv: Inventory):
                                      net_content=net_content_from_legal(pieces, (i.qty1, i.unit1), (i.qty2, i.unit2))))
         except ValidationError as exc:  # a line the tax engine cannot take (e.g. beyond its amounts): a check failure
             raise validation_error([FieldIssue(f"tax_{e['type']}", f"InventoryList[{n}]/{'/'.join(map(str, e['loc']))}",
-                                               e["msg"], i.total_price) for e in exc.errors()]) from None
+                                               "The tax engine cannot take this line: {reason}.", i.total_price,
+                                               {"reason": e["msg"]}) for e in exc.errors()]) from None
     return tax.quote(declared_on=_declared_on(inv), items=items, freight=round_fen(inv.freight),
                      insured_fee=round_fen(inv.insured_fee), buyer_id_number=inv.buyer_id_number)
 
