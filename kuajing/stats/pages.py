@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kuajing.accounts.deps import Principal, current_principal, require_csrf
 from kuajing.errors import AppError, Forbidden
-from kuajing.i18n import gettext
+from kuajing.ceb import codes
+from kuajing.i18n import gettext, lazy
 from kuajing.stats import calc, registry, service, targets
 from kuajing.stats.api import VIEWERS, _survey_scope, today, viewer
 from kuajing.stats.choices import INDICATOR_LABELS, MODES, SURVEY_CHANNEL_LABELS, TARGET_STATUS_LABELS
@@ -26,7 +27,7 @@ JS_STRINGS = ("Import", "Export", "Value (CNY)", "Parcels", "Active enterprises"
               "Top 10 countries", "Top 10 products (HS heading)", "District ranking", "Targets and progress",
               "Risk alerts", "Data-export counters", "Not available yet: the module is not installed.",
               "Open alerts", "Projection", "Actual", "Target", "No data for this selection.", "Unregistered",
-              "Survey estimates (separate scope)", "Customs-code scope", "Combined (de-duplicated)")
+              "Survey estimates (separate scope)", "Customs-code scope", "Combined (de-duplicated)", "10k CNY", "10k")
 
 
 def _districts(request: Request, locale: str) -> dict[str, str]:
@@ -48,7 +49,31 @@ def dashboard_page(request: Request, principal: Principal = Depends(viewer), loc
         "status_labels": json.dumps({k.value: gettext(v, locale) for k, v in TARGET_STATUS_LABELS.items()},
                                     ensure_ascii=False),
         "indicator_labels": json.dumps({k.value: gettext(v, locale) for k, v in INDICATOR_LABELS.items()},
-                                       ensure_ascii=False)})
+                                       ensure_ascii=False),
+        "side_labels": json.dumps(_side_labels(locale), ensure_ascii=False),
+        "country_names": json.dumps({e.code: e.name(locale) for e in codes.table("country")}, ensure_ascii=False)})
+
+
+#: the data-export counters the dashboard's side panel shows (risk.dataexport summary keys)
+COUNTER_LABELS = {"year": lazy("Year"), "transfers": lazy("Transfers abroad"),
+                  "individuals_non_exempt": lazy("Individuals counted (not exempt)"),
+                  "individuals_sensitive": lazy("Individuals with sensitive data")}
+
+
+#: how near a data-export threshold the year's count is (risk.calc.ThresholdStatus.level)
+LEVEL_LABELS = {"ok": lazy("below the warning level"), "warning": lazy("near the threshold"),
+                "reached": lazy("threshold reached")}
+
+
+def _side_labels(locale: str) -> dict[str, dict[str, str]]:
+    """The words of the risk and data-export panels (rule names, counters, thresholds) in ``locale``."""
+    from kuajing.risk.choices import RuleCode
+    from kuajing.risk.pages import THRESHOLD_LABELS
+
+    return {"rules": {r.value: r.display(locale) for r in RuleCode},
+            "counters": {k: gettext(v, locale) for k, v in COUNTER_LABELS.items()},
+            "thresholds": {k: gettext(v, locale) for k, v in THRESHOLD_LABELS.items()},
+            "levels": {k: gettext(v, locale) for k, v in LEVEL_LABELS.items()}}
 
 
 @router.get("/stats/records", response_class=HTMLResponse, summary="Records behind a target (数据溯源)")

@@ -163,3 +163,29 @@ def test_dashboard_page_renders_for_the_supervisor(db, client, figures):
     en = client.get("/stats?lang=en")
     assert "Zone dashboard" in en.text
     assert client.get("/stats/bulletin?month=2026-10").status_code == 200
+
+
+def test_dashboard_side_panels_and_units_speak_the_users_language(db, client, figures):
+    # a QA pass saw rule codes (identity_reuse), counter keys (individuals_non_exempt), the country code 142 and
+    # the Chinese unit 万元 on the English, Russian and Mongolian dashboards
+    import json
+    import re
+
+    supervisor(db, client)
+    for locale, rule, unit, china in (("zh_Hans", "一证多收货人或多电话", "万元", "中国"),
+                                      ("en", "One ID, many consignees or phones", "10k CNY", "China"),
+                                      ("ru", None, "×10 тыс. юаней", None)):
+        html = client.get(f"/stats?lang={locale}").text
+        side = json.loads(re.search(r"const SIDE = (\{.*?\});\n", html).group(1))
+        countries = json.loads(re.search(r"const COUNTRIES = (\{.*?\});\n", html).group(1))
+        strings = json.loads(re.search(r"const T = (\{.*?\});\n", html).group(1))
+        assert strings["10k CNY"] == unit
+        if rule:
+            assert side["rules"]["identity_reuse"] == rule
+        if china:
+            assert countries["142"] == china
+        assert set(side["counters"]) >= {"individuals_non_exempt", "individuals_sensitive"}
+        assert "contract_nonsensitive" in side["thresholds"]
+        assert side["rules"]["identity_reuse"] != "identity_reuse"
+        if locale != "zh_Hans":
+            assert "万" not in html.split("<script", 1)[1]  # no Chinese unit in the script of another language
