@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kuajing.accounts.deps import Principal, current_principal, require_csrf
-from kuajing.errors import AppError, Forbidden
 from kuajing.ceb import codes
+from kuajing.errors import AppError, Forbidden
 from kuajing.i18n import gettext, lazy
 from kuajing.stats import calc, registry, service, targets
 from kuajing.stats.api import VIEWERS, _survey_scope, today, viewer
