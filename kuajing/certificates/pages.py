@@ -46,7 +46,8 @@ async def certificates_upload(request: Request, session: DbSession, principal: P
     upload = form.get("file")
     raw_id = str(form.get("enterprise_id") or "").strip()
     try:
-        owner = owner_for(principal, int(raw_id) if raw_id.isdigit() else None)
+        # an id is at most 9 ASCII digits here; anything else names no enterprise (owner_for refuses or picks one's own)
+        owner = owner_for(principal, int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9 else None)
         data = await upload.read(MAX_UPLOAD + 1) if hasattr(upload, "read") else str(upload or "").encode()
         service.register(session=session, enterprise_id=owner, data=data[:MAX_UPLOAD + 1], actor=principal.actor)
     except AppError as exc:

@@ -124,3 +124,17 @@ def test_platform_certificate_is_served(client, db):
     _a, _b, h = _keys(db)
     r = client.get("/api/v1/certificates/platform.pem", headers=h["a_clerk"])
     assert r.status_code == 200 and r.content.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_the_page_answers_an_impossible_enterprise_id_in_place(client, db, agent_keys):
+    # a QA pass got a 500 (SQLite OverflowError) for enterprise id 99999999999999999999 on the upload form
+    user, password = make_zone_user(db)
+    db.commit()
+    login(client, user.username, password)
+    from tests.accounts.fixtures import csrf_token
+
+    token = csrf_token(client, "/certificates")
+    for raw in ("99999999999999999999", "１２", "-1"):
+        r = client.post("/certificates", data={"csrf_token": token, "enterprise_id": raw},
+                        files={"file": ("key.pem", agent_keys[1], "application/x-pem-file")})
+        assert r.status_code == 422, (raw, r.status_code)  # the enterprise is required: said on the page, no 500
