@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in _domain_modules("pages"):
         app.include_router(module.router, include_in_schema=False)
+    _install_openapi(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict:
@@ -149,6 +150,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """The OpenAPI document with the error answers as they are (problem details; ``kuajing.openapi``)."""
+    from kuajing.openapi import describe_problems
+
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            describe_problems(generate())  # FastAPI caches the document it generated; rewritten once
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
@@ -250,6 +265,23 @@ _PYDANTIC_CODES = {
 }
 
 
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of ``content_type`` as JSON (none given, ``application/json``, ``…+json``)."""
+    if not content_type:
+        return True
+    kind = content_type.split(";", 1)[0].strip().lower()
+    main, _, sub = kind.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+def _takes_json_body(request: Request) -> bool:
+    """Whether the matched route reads a JSON body (a body that is not a form or a file upload)."""
+    from fastapi import params
+
+    body = getattr(request.scope.get("route"), "body_field", None)  # FastAPI's own test (fastapi.routing)
+    return body is not None and not isinstance(body.field_info, params.Form)
+
+
 def issues_from_pydantic(errors) -> list[FieldIssue]:
     """Map pydantic/FastAPI validation errors to field issues with stable codes and slash paths."""
     issues = []
@@ -285,7 +317,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
+        if _takes_json_body(request) and not _is_json(request.headers.get("content-type")):
+            # FastAPI reads a body of another content type as raw bytes and fails the model with them
+            err = AppError("unsupported_media_type", "Unsupported media type", status=415,
+                           detail="This endpoint takes a JSON body: send it with Content-Type: application/json.")
+        elif any(e.get("type") == "json_invalid" for e in errors):
             err = AppError("malformed_json", "Malformed JSON", status=400,
                            detail="The request body is not valid JSON.",
                            errors=[FieldIssue("malformed_json", "", "The body is not valid JSON.")])

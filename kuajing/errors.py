@@ -7,6 +7,8 @@ defines its stable codes (the official customs code where one exists) and raises
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +24,16 @@ class FieldIssue:
     message: str  # English message id with {placeholders}
     value: Any = None
     params: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # exact texts by locale, ahead of the catalogue
 
     def render(self, locale: str) -> dict[str, Any]:
-        """As JSON in ``locale``."""
+        """As JSON in ``locale``; the value is made safe to echo (see :func:`safe_value`)."""
+        text = self.texts.get(locale)
         return {
             "code": self.code,
-            "path": self.path,
-            "value": _jsonable(self.value),
-            "message": gettext(self.message, locale, **self.params),
+            "path": _printable(self.path),
+            "value": safe_value(self.path, self.value),
+            "message": _printable(text if text is not None else gettext(self.message, locale, **self.params)),
         }
 
 
@@ -133,6 +137,55 @@ def validation_error(issues: list[FieldIssue]) -> AppError:
     )
 
 
+#: Longest text echoed back as ``errors[].value`` (longer values are cut, never echoed whole).
+MAX_ECHO = 200
+#: Field names holding personal data (个人信息): echoed masked, as everywhere they are shown.
+_ID_FIELDS = frozenset({"buyer_id_number", "payer_id_number", "id_number", "buyerIdNumber", "payerIdNumber"})
+_NAME_FIELDS = frozenset({"buyer_name", "payer_name", "consignee", "buyerName", "payerName"})
+_PHONE_FIELDS = frozenset({"buyer_telephone", "consignee_telephone", "telephone", "phone", "buyerTelephone",
+                           "consigneeTelephone"})
+#: Characters JSON (or XML) cannot carry as they are: control characters, lone surrogates, U+FFFE/U+FFFF.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with the characters above written as ``\\uXXXX`` (a lone surrogate cannot even be encoded)."""
+    if _UNPRINTABLE.search(text) is None:
+        return text
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
+
+
+def safe_value(path: str, value: Any) -> Any:
+    """``value`` as it may be echoed in an error: never raw bytes (a request body), texts cut to
+    :data:`MAX_ECHO` characters, personal data masked by its field name, unprintable characters escaped."""
+    from kuajing.db.types import mask, mask_name, mask_phone
+
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return None  # a raw body (e.g. a non-JSON request): never echoed
+    leaf = re.sub(r"\[\d+\]$", "", (path or "").rsplit("/", 1)[-1])
+    if isinstance(value, str):
+        if leaf in _ID_FIELDS:
+            value = mask(value)
+        elif leaf in _NAME_FIELDS:
+            value = mask_name(value)
+        elif leaf in _PHONE_FIELDS:
+            value = mask_phone(value)
+        return _printable(_cut(value))
+    if isinstance(value, (list, tuple, dict)):
+        if leaf in _ID_FIELDS | _NAME_FIELDS | _PHONE_FIELDS:
+            return None
+        plain = _jsonable(value)
+        text = json.dumps(plain, ensure_ascii=False, default=str)
+        return plain if len(text) <= MAX_ECHO and _UNPRINTABLE.search(text) is None else _printable(_cut(text))
+    return _printable(_cut(str(value)))
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
@@ -140,8 +193,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    text = str(value)
-    return text if len(text) <= 200 else text[:200] + "…"
+    return _cut(str(value))
 
 
 def each_or_error(action, items) -> list:

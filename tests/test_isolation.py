@@ -108,8 +108,12 @@ def body_for(method: str, path: str, a_id: int) -> dict:
     return {"data": {k: v for k, v in fields.items() if k != "roles"}}
 
 
+_CONVERTOR = re.compile(r"{(\w+):\w+}")
+
+
 def fill(path: str, ids: dict[str, int]) -> list[str]:
     """Concrete URLs for ``path`` aimed at A's records; raises for an unknown path parameter."""
+    path = _CONVERTOR.sub(r"{\1}", path)  # {business_key:path} is aimed like {business_key}
     params = re.findall(r"{(\w+)}", path)
     urls = [path]
     for name in params:
@@ -125,7 +129,7 @@ def fill(path: str, ids: dict[str, int]) -> list[str]:
 
 def addressable(path: str, ids: dict[str, int]) -> bool:
     """Whether the proof knows how to aim every path parameter of ``path`` (the others fail the classification test)."""
-    return all(name == "action" or name in ids for name in re.findall(r"{(\w+)}", path))
+    return all(name == "action" or name in ids for name in re.findall(r"{(\w+)}", _CONVERTOR.sub(r"{\1}", path)))
 
 
 def state(db, a) -> dict:

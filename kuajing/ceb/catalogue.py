@@ -421,6 +421,11 @@ def render_error_codes_markdown() -> str:
         "",
         "## 1. Validation issue codes of the platform (平台校验代码)",
         "",
+        "A CEB900 receipt carries these codes; so do the problem details (`imports_message_unreadable`) answering a",
+        "JSON client of `POST /ceb` or of the JSON intake, whose `errors[].message` is the issue's exact Chinese or",
+        "English text, and in the other languages (ru, mn) the meaning below, translated (`ceb.po` catalogues). The",
+        "JSON intake's own field codes (`wrong_type`, `bad_character`, `field_unknown` …) are listed in `docs/api.md`.",
+        "",
         "| code | DXP code | meaning (中文) | meaning | fix (处理) | fix |",
         "|---|---|---|---|---|---|",
     ]

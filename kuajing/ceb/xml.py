@@ -24,6 +24,9 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # 10 MiB
 _CEB = f"{{{CEB_NS}}}"
 _local = threading.local()
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
+# the prolog before the root element: white space, the XML declaration and processing instructions, comments
+_PROLOG = re.compile(rb"(?:[ \t\r\n]+|<\?.*?\?>|<!--.*?-->)*", re.S)
+_ROOT_NAME = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[ \t\r\n/>]")
 
 
 def _parser() -> etree.XMLParser:
@@ -70,6 +73,16 @@ def safe_parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Ele
         # e.g. a UTF-16 document that hid its DOCTYPE from the byte scan above
         raise _fail(IssueCode.XML_DOCTYPE, "报文不得含有DOCTYPE或实体声明", "DOCTYPE/ENTITY declarations are not allowed")
     return root
+
+
+def root_name(data: bytes) -> str | None:
+    """The local name of the root element of UTF-8 (or ASCII) ``data``, read from the bytes after the BOM,
+    the XML declaration, comments and processing instructions without parsing the document; None when the
+    prolog holds anything else (a DOCTYPE …: :func:`safe_parse` answers it) or the name cannot be read."""
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    prolog = _PROLOG.match(data, start)
+    found = _ROOT_NAME.match(data, prolog.end() if prolog else start)
+    return found.group(1).decode("ascii", "replace") if found else None
 
 
 def serialize(root: etree._Element) -> bytes:

@@ -49,7 +49,7 @@ from kuajing.exports.schemas import (
 from kuajing.exports.service import routing, warehouses
 from kuajing.exports.service.excel import EXPORT_ORDERS
 from kuajing.i18n import gettext
-from kuajing.imports.api import _json_intake, _mask_fields
+from kuajing.imports.api import JSON_INTAKE_ERRORS, _json_intake, _mask_fields
 from kuajing.imports.pages import MAX_UPLOAD_BYTES
 from kuajing.imports.schemas import DocumentOut, DocumentPageOut, IntakeIn, IntakeOut
 from kuajing.imports.service import excel as import_excel
@@ -119,6 +119,7 @@ def _register(kind: str) -> None:
     message_type, model = KINDS[kind]
 
     @router.post(f"/api/v1/exports/{kind}", response_model=IntakeOut, name=f"exports_post_{kind}",
+                 responses=JSON_INTAKE_ERRORS,
                  summary=f"Declare export {kind} ({message_type}) as JSON",
                  description=f"The JSON equivalent of `POST /ceb` for {message_type}: the official fields in "
                              "snake_case, lines under `items`; converted to the CEB message and run through the "
@@ -149,9 +150,10 @@ def _register(kind: str) -> None:
         return DocumentPageOut(items=[doc_out(d, message_type, locale) for d in rows], counts=counts,
                                total=sum(counts.values()))
 
-    @router.get(f"/api/v1/exports/{kind}/{{business_key}}", response_model=DocumentOut, name=f"exports_get_{kind}",
+    @router.get(f"/api/v1/exports/{kind}/{{business_key:path}}", response_model=DocumentOut, name=f"exports_get_{kind}",
                 summary=f"One export {kind[:-1]} by business key",
-                description="Visible only to the enterprise that sent it and to zone-wide roles (404 otherwise).")
+                description="Visible only to the enterprise that sent it and to zone-wide roles (404 otherwise); a key "
+                            "holding `/` may be sent as it is or encoded (`%2F`).")
     def one(business_key: str, request: Request, session: DbSession,
             principal: Principal = Depends(current_principal)) -> DocumentOut:
         doc = session.scalars(select(model).where(model.business_key == business_key)).first()

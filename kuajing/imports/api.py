@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,8 @@ from kuajing.accounts.deps import Principal, current_principal
 from kuajing.ceb import CebError, Issue, Message, build, parse, spec_of, to_ceb900, validate
 from kuajing.ceb.dxp import DxpError, UnsafeXmlError, unwrap
 from kuajing.ceb.models import BaseTransfer, classes, new_guid
+from kuajing.ceb.spec import FieldSpec
+from kuajing.ceb.xml import root_name
 from kuajing.db.base import utcnow
 from kuajing.db.session import commit_with_retry
 from kuajing.db.types import mask, mask_name, mask_phone
@@ -91,9 +93,7 @@ def _record_checks(msg: Message, known: dict[int, list[Issue]]) -> dict[int, lis
 def _unreadable(request: Request, issues: list[Issue], original: bytes, cop_msg_id: str = "") -> Response:
     if _wants_json(request):
         locale = get_locale(request)
-        err = errors.message_unreadable([FieldIssue(i.code, i.path, "{text}", i.value,
-                                                    {"text": i.message_zh if locale.startswith("zh") else i.message_en})
-                                         for i in issues[:50]])
+        err = errors.message_unreadable(errors.issue_fields(issues[:50]))
         return JSONResponse(err.to_problem(locale, instance=request.url.path), status_code=400,
                             media_type="application/problem+json")
     receipt = to_ceb900(issues, original=original, when=utcnow(), ori_cop_msg_id=cop_msg_id)
@@ -118,7 +118,9 @@ def _answer(request: Request, result: service.IntakeResult) -> Response:
              response_class=Response,
              responses={200: {"content": {XML: {}, "application/json": {"schema": IntakeOut.model_json_schema()}},
                               "description": "one receipt per record"},
-                        400: {"description": "unreadable message: CEB900 (XML) or problem+json"}},
+                        400: {"description": "unreadable message: CEB900 (XML), or problem+json "
+                                             "`imports_message_unreadable` with `Accept: application/json`",
+                              "content": {XML: {"schema": {"type": "string"}}}}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  XML: {"schema": {"type": "string"}, "example": "<ceb:CEB311Message guid=\"…\" version=\"1.0\" "
                        "xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">…</ceb:CEB311Message>"}}}})
@@ -128,7 +130,7 @@ def post_ceb(request: Request, session: DbSession, principal: Principal = Depend
     if principal.enterprise_id is None:
         raise errors.no_enterprise()
     data, cop_msg_id = body, ""
-    if b"DxpMsg" in body[:2048]:
+    if root_name(body) in ("DxpMsg", "DxpMsgSv"):  # the envelope, by its root element (not bytes anywhere)
         try:
             envelope = unwrap(body)
         except (DxpError, UnsafeXmlError) as exc:
@@ -164,6 +166,19 @@ def service_types() -> tuple[str, ...]:
     return tuple(DOC_TYPES)
 
 
+#: The largest row id (a signed 64-bit BIGINT on PostgreSQL, SQLite's INTEGER): a larger number is no row.
+MAX_ROW_ID = 2**63 - 1
+
+
+def _row_id(text: str) -> int | None:
+    """``text`` as a row id or cursor: ASCII digits only (``str.isdigit`` takes '²' and '１'), at most
+    :data:`MAX_ROW_ID`; else None."""
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_ROW_ID else None
+
+
 @router.get("/ceb/receipts", response_model=ReceiptPageOut, summary="Pull receipts after a cursor",
             description="The caller's receipts (our verdicts and customs' answers) with a cursor greater than "
                         "`after`, oldest first; continue with `after=next_cursor`. Each item carries the receipt "
@@ -174,9 +189,10 @@ def get_receipts(session: DbSession, principal: Principal = Depends(current_prin
     """A page of the caller's receipts."""
     if principal.enterprise_id is None:
         raise errors.no_enterprise()
-    if not after.isdigit():
+    cursor = _row_id(after)
+    if cursor is None:
         raise errors.bad_cursor(after)
-    page = service.pull(session=session, enterprise_id=principal.enterprise_id, after=int(after), limit=limit)
+    page = service.pull(session=session, enterprise_id=principal.enterprise_id, after=cursor, limit=limit)
     return ReceiptPageOut(items=[dict(cursor=r.id, message_type=r.message_type, declaration_type=r.declaration_type,
                                       business_key=r.business_key, return_status=r.return_status,
                                       return_info=r.return_info, return_time=r.return_time, source=r.source,
@@ -190,32 +206,106 @@ _KINDS = {"orders": ("CEB311", ImportOrder), "payments": ("CEB411", ImportPaymen
           "waybills": ("CEB511", ImportWaybill), "inventories": ("CEB621", Inventory)}
 
 
+#: Characters XML 1.0 cannot carry (not ``Char``): C0 controls but tab/newline/return, lone surrogates,
+#: U+FFFE and U+FFFF. A JSON string may hold them (``"\\u0000"``); a CEB message never can.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXPECTED = {"str": "A text value is expected.", "dec": "A decimal number is expected.",
+             "int": "A whole number is expected.", "node": "An object is expected.", "list": "A list is expected."}
+_BAD = object()
+_GUID = FieldSpec(name="guid", attr="guid", kind="str", required=False)  # the message guid of the JSON body
+
+
+def _wrong_type(issues: list[FieldIssue], path: str, expected: str, value) -> object:
+    issues.append(FieldIssue("wrong_type", path, _EXPECTED[expected], value))
+    return _BAD
+
+
+def _json_value(f, value, path: str, issues: list[FieldIssue]):
+    """The JSON ``value`` of field ``f`` as the message model takes it, or ``_BAD`` (with an issue).
+
+    Text fields take JSON strings; amounts (``dec``) decimal strings or JSON numbers (a number is read by
+    its shortest decimal text, ``280.0`` → ``280.0``, never through binary floating point); whole numbers
+    (``int``) JSON integers or strings. Lengths, digits, formats and code tables are checked afterwards on
+    the CEB message, as for ``POST /ceb``, and answered per record.
+    """
+    if value is None:
+        return None  # the same as leaving the field out
+    if isinstance(value, str):
+        if _NOT_XML.search(value):
+            issues.append(FieldIssue("bad_character", path, "Control characters (except tab and line breaks), "
+                                     "U+FFFE, U+FFFF and unpaired surrogates are not allowed.", value))
+            return _BAD
+        if f.kind == "dec":
+            try:
+                return Decimal(value)
+            except ArithmeticError:
+                return value  # kept as text: the CEB check answers it (CEB-FIELD-NOT-DECIMAL)
+        return value
+    if isinstance(value, bool):
+        return _wrong_type(issues, path, f.kind, value)
+    if isinstance(value, int) and f.kind in ("dec", "int"):
+        return Decimal(value) if f.kind == "dec" else value
+    if isinstance(value, float) and math.isfinite(value):
+        if f.kind == "dec":
+            return Decimal(repr(value))
+        if f.kind == "int" and value.is_integer():
+            return int(value)
+    return _wrong_type(issues, path, f.kind, value)
+
+
+def _json_leaf(node, values, path: str, klass, issues: list[FieldIssue]):
+    """A leaf model (head, line, BaseTransfer) from a JSON object, every field checked against ``node``."""
+    if not isinstance(values, dict):
+        _wrong_type(issues, path, "node", values)
+        return None
+    kwargs = {}
+    by_attr = {f.attr: f for f in node.fields}
+    for key, value in values.items():
+        f = by_attr.get(key) or node.by_name.get(key)
+        here = f"{path}/{key}" if path else key
+        if f is None:
+            issues.append(FieldIssue("field_unknown", here, "This field is not allowed.", value))
+            continue
+        value = _json_value(f, value, here, issues)
+        if value is not _BAD:
+            kwargs[f.attr] = value
+    return klass(**kwargs)
+
+
 def _record_from_json(message_type: str, data: dict[str, Any], n: int, issues: list[FieldIssue]):
+    """Record ``n`` of a JSON message as the CEB model, its fields type-checked against the record's
+    definition (wrong types, unknown fields and characters XML cannot carry are appended to ``issues``)."""
     spec = spec_of(message_type).record
     cls = classes(message_type)
-
-    def leaf(node, values: dict, path: str, klass):
-        kwargs = {}
-        by_attr = {f.attr: f for f in node.fields}
-        for key, value in values.items():
-            f = by_attr.get(key) or node.by_name.get(key)
-            if f is None:
-                issues.append(FieldIssue("field_unknown", f"{path}/{key}", "This field is not allowed.", value))
-                continue
-            if f.kind == "dec" and isinstance(value, (str, int)) and not isinstance(value, bool):
-                with contextlib.suppress(ArithmeticError):
-                    value = Decimal(str(value))
-            kwargs[f.attr] = value
-        return klass(**kwargs)
-
-    values = dict(data)
+    path = f"records[{n}]"
+    if not isinstance(data, dict):
+        _wrong_type(issues, path, "node", data)
+        return None
     if not spec.compound:
-        return leaf(spec, values, f"records[{n}]", cls.record)
-    lines = values.pop("items", [])
-    head = leaf(spec.head, values, f"records[{n}]", cls.head)
-    items = [leaf(spec.items, line, f"records[{n}]/items[{k}]", cls.item)
-             for k, line in enumerate(lines if isinstance(lines, list) else [], start=1)] if spec.items else []
+        return _json_leaf(spec, data, path, cls.record, issues)
+    values = dict(data)
+    lines = values.pop("items", None)
+    head = _json_leaf(spec.head, values, path, cls.head, issues)
+    items = []
+    if spec.items is None:  # a record without lines (CEB411, CEB511): an empty `items` is tolerated
+        if lines not in (None, []):
+            issues.append(FieldIssue("field_unknown", f"{path}/items", "This field is not allowed.", lines))
+    elif lines is not None and not isinstance(lines, list):
+        _wrong_type(issues, f"{path}/items", "list", lines)
+    elif lines:
+        items = [_json_leaf(spec.items, line, f"{path}/items[{k}]", cls.item, issues)
+                 for k, line in enumerate(lines, start=1)]
     return cls.record(head=head, items=items)
+
+
+def _base_transfer_from_json(direction: str, data, issues: list[FieldIssue]):
+    """The JSON ``base_transfer`` as the CEB BaseTransfer, type-checked like the records."""
+    from kuajing.ceb.messages.common import EXPORT_BASE_TRANSFER, IMPORT_BASE_TRANSFER
+
+    node = IMPORT_BASE_TRANSFER if direction == "import" else EXPORT_BASE_TRANSFER
+    values = data if not isinstance(data, dict) else {k: v for k, v in data.items() if k not in ("dxp_mode", "dxpMode")}
+    block = _json_leaf(node, values, "base_transfer", lambda **kw: kw, issues)
+    return None if block is None else BaseTransfer(direction=direction, **block)
 
 
 def _json_intake(message_type: str, body: IntakeIn, request: Request, session, principal: Principal) -> IntakeOut:
@@ -224,6 +314,17 @@ def _json_intake(message_type: str, body: IntakeIn, request: Request, session, p
         raise errors.no_enterprise()
     issues: list[FieldIssue] = []
     records = [_record_from_json(message_type, r, n, issues) for n, r in enumerate(body.records, start=1)]
+    direction = spec_of(message_type).direction  # import, or export for the export types (kuajing.exports)
+    if body.base_transfer is not None:
+        transfer = _base_transfer_from_json(direction, body.base_transfer, issues)
+    else:  # the caller's enterprise transmits
+        from kuajing.enterprises.models import Enterprise
+
+        ent = session.get(Enterprise, principal.enterprise_id)
+        transfer = BaseTransfer(direction=direction, cop_code=ent.customs_code or ent.uscc, cop_name=ent.name_zh[:100],
+                                dxp_id=ent.dxp_id or "DXPENT0000000000")
+    if body.guid is not None:
+        _json_value(_GUID, body.guid, "guid", issues)
     if issues:
         from kuajing.errors import validation_error
 
@@ -231,15 +332,6 @@ def _json_intake(message_type: str, body: IntakeIn, request: Request, session, p
     for record in records:
         head = record.head if hasattr(record, "head") else record
         head.guid = head.guid or new_guid()
-    direction = spec_of(message_type).direction  # import, or export for the export types (kuajing.exports)
-    if body.base_transfer is not None:
-        transfer = BaseTransfer(direction=direction, **{k: v for k, v in body.base_transfer.items() if k != "dxp_mode"})
-    else:  # the caller's enterprise transmits
-        from kuajing.enterprises.models import Enterprise
-
-        ent = session.get(Enterprise, principal.enterprise_id)
-        transfer = BaseTransfer(direction=direction, cop_code=ent.customs_code or ent.uscc, cop_name=ent.name_zh[:100],
-                                dxp_id=ent.dxp_id or "DXPENT0000000000")
     msg = Message(message_type=message_type, records=records, base_transfer=transfer)
     if body.guid:
         msg.guid = body.guid
@@ -247,11 +339,13 @@ def _json_intake(message_type: str, body: IntakeIn, request: Request, session, p
         from kuajing.ceb.examples import placeholder_signature
 
         msg.signature = placeholder_signature()  # JSON clients authenticate by key; the platform signs on (docs)
-    found = [i for i in validate(msg) if i.code != "CEB-SIGNATURE-MISSING"]
+    try:
+        found = [i for i in validate(msg) if i.code != "CEB-SIGNATURE-MISSING"]
+    except CebError as exc:  # what we wrote does not even parse back: answered, never a 500
+        found = exc.issues
     record_issues = _split(found, message_type) if found else {}
     if record_issues is None:
-        raise errors.message_unreadable([FieldIssue(i.code, i.path, "{text}", i.value, {"text": i.message_en})
-                                         for i in found[:50]])
+        raise errors.message_unreadable(errors.issue_fields(found[:50]))
     raw = (body.model_dump_json()).encode("utf-8")
     result = commit_with_retry(session, lambda: service.accept(
         session=session, message=copy.deepcopy(msg), principal=principal, received_at=utcnow(), raw=raw,
@@ -295,6 +389,17 @@ def _doc_out(doc, message_type: str, locale: str) -> DocumentOut:
                        fields=_mask_fields(doc), mismatches=getattr(doc, "mismatches", None))
 
 
+#: The error answers of the JSON intake routes (problem+json, see kuajing.openapi), also used by kuajing.exports.
+JSON_INTAKE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "`malformed_json` (the body is not JSON), or `imports_message_unreadable`: the message "
+                         "as a whole fails the CEB checks (e.g. an incomplete `base_transfer`); nothing stored"},
+    415: {"description": "`unsupported_media_type`: the body is not sent as `application/json`"},
+    422: {"description": "`validation_failed`: fields of the wrong type (`wrong_type`), characters XML cannot carry "
+                         "(`bad_character`) or unknown fields (`field_unknown`), each with its path "
+                         "(`records[1]/order_no`); nothing stored"},
+}
+
+
 def _register(kind: str) -> None:
     message_type, model = _KINDS[kind]
 
@@ -302,7 +407,7 @@ def _register(kind: str) -> None:
                  description=f"The JSON equivalent of `POST /ceb` for {message_type}: the official fields in "
                              "snake_case, lines under `items`; converted to the CEB message and run through the "
                              "same intake (same verdicts, codes, idempotency and receipts).",
-                 name=f"imports_post_{kind}")
+                 name=f"imports_post_{kind}", responses=JSON_INTAKE_ERRORS)
     def post(body: IntakeIn, request: Request, session: DbSession,
              principal: Principal = Depends(current_principal)) -> IntakeOut:
         return _json_intake(message_type, body, request, session, principal)
@@ -325,8 +430,10 @@ def _register(kind: str) -> None:
         return DocumentPageOut(items=[_doc_out(d, message_type, locale) for d in rows], counts=counts,
                                total=sum(counts.values()))
 
-    @router.get(f"/api/v1/imports/{kind}/{{business_key}}", response_model=DocumentOut,
-                summary=f"One of the caller's {kind} by business key", name=f"imports_get_{kind}")
+    @router.get(f"/api/v1/imports/{kind}/{{business_key:path}}", response_model=DocumentOut,
+                summary=f"One of the caller's {kind} by business key",
+                description="The business key as the documents show it (`<ebpCode>:<orderNo>` …); a key holding "
+                            "`/` may be sent as it is or encoded (`%2F`).", name=f"imports_get_{kind}")
     def one(business_key: str, request: Request, session: DbSession,
             principal: Principal = Depends(current_principal)) -> DocumentOut:
         doc = session.scalars(select(model).where(model.business_key == business_key)).first()
@@ -402,5 +509,7 @@ def delete_delegation(delegation_id: int, session: DbSession,
     """Revoke a delegation (idempotent)."""
     if principal.enterprise_id is None:
         raise errors.no_enterprise()
+    if not 1 <= delegation_id <= MAX_ROW_ID:  # no row has this id (and the database could not even compare it)
+        raise errors.delegation_not_found(delegation_id)
     return _delegation_out(service.revoke_delegation(session=session, principal_enterprise_id=principal.enterprise_id,
                                                      delegation_id=delegation_id, actor=principal.actor))

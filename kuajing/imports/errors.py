@@ -50,6 +50,37 @@ from kuajing.certificates.errors import OWN_CODES as _SIGNATURE_CODES  # noqa: E
 OWN_CODES.update(_SIGNATURE_CODES)
 
 
+def _issue_meaning(code: str) -> str | None:
+    from kuajing.ceb.catalogue import issue_code_text
+    from kuajing.ceb.issues import IssueCode
+
+    try:
+        return issue_code_text(IssueCode(code))[1]
+    except (ValueError, KeyError):
+        return None
+
+
+def issue_text(issue, locale: str) -> str:
+    """A kuajing.ceb validation issue's message in ``locale``: its exact Chinese or English text, else the
+    meaning of its code translated by the catalogues (``ceb.po``: ru, mn), else the English text."""
+    from kuajing.i18n import gettext
+
+    if locale.startswith("zh"):
+        return issue.message_zh
+    meaning = _issue_meaning(issue.code) if locale != "en" else None
+    translated = gettext(meaning, locale) if meaning else None
+    return translated if translated and translated != meaning else issue.message_en  # untranslated: the exact text
+
+
+def issue_fields(issues) -> list[FieldIssue]:
+    """kuajing.ceb validation issues as field issues whose message follows the request's language (as
+    :func:`issue_text`)."""
+    from kuajing.settings import LOCALES
+
+    return [FieldIssue(i.code, i.path, i.message_en, i.value, texts={loc: issue_text(i, loc) for loc in LOCALES})
+            for i in issues]
+
+
 def not_authorised_code(message_type: str) -> str:
     """The not-authorised code of ``message_type`` (official where one exists)."""
     return NOT_AUTHORISED.get(message_type, SENDER_NOT_AUTHORISED)

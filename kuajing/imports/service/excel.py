@@ -409,6 +409,8 @@ def _issue_column(path: str) -> tuple[str, int | None]:
 
 def check_record(order: OrderRows, record, *, locale: str = "zh_Hans", spec: SheetSpec | None = None) -> None:
     """Validate the built record with kuajing.ceb; each issue lands on its row and column."""
+    from kuajing.imports import errors as import_errors
+
     spec = spec or ORDERS
     message = Message(message_type=spec.message_type, records=[record])
     for issue in ceb.validate(message):
@@ -416,7 +418,7 @@ def check_record(order: OrderRows, record, *, locale: str = "zh_Hans", spec: She
             continue
         column, line = _issue_column(issue.path)
         row = order.rows[line - 1] if line and line <= len(order.rows) else order.rows[0]
-        text = issue.message_zh if locale == "zh_Hans" else issue.message_en
+        text = import_errors.issue_text(issue, locale)
         order.errors.append(RowError(row=row, column=column if column in spec.by_key else "", code=str(issue.code),
                                      message=text, value=issue.value))
 
