@@ -48,3 +48,13 @@ def test_every_issue_code_has_text_and_dxp_mapping():
     text = render_error_codes_markdown()
     for code in IssueCode:
         assert f"`{code}`" in text and code in DXP_CODE
+
+
+def test_every_issue_code_has_its_meaning_in_russian_and_mongolian():
+    from kuajing.ceb.catalogue import issue_code_text
+    from kuajing.ceb.issues import IssueCode
+    from kuajing.i18n import catalogue
+
+    for locale in ("ru", "mn"):
+        missing = [code.value for code in IssueCode if issue_code_text(code)[1] not in catalogue(locale)]
+        assert not missing, (locale, missing)
