@@ -329,6 +329,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             issues = issues_from_pydantic(errors)
             err = AppError("validation_failed", "The request has invalid fields", status=422,
                            detail="{n} field(s) need attention.", errors=issues, n=len(issues))
+            if _wants_html(request):  # a browser's form: a page naming the fields, not problem+json text
+                return _error_page(request, err)
         return _problem(err, request)
 
     @app.exception_handler(StarletteHTTPException)
@@ -350,6 +352,18 @@ def _install_error_handlers(app: FastAPI) -> None:
                        detail="Concurrent declarations collided; nothing was saved. Send the same message again.")
         return _problem(err, request)
 
+    from sqlalchemy.exc import DataError, StatementError
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    @app.exception_handler(StatementError)
+    async def out_of_range(request: Request, exc: Exception):
+        # a number the database cannot hold (an id of 20 digits …) is the caller's value; other statement errors
+        # go on to the unexpected-error answer below
+        if _out_of_range(exc):
+            return _out_of_range_answer(request, exc)
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         if is_unavailable(exc):  # the database is full or restarting: a retry will do, nothing was saved
@@ -358,10 +372,38 @@ def _install_error_handlers(app: FastAPI) -> None:
                            detail="The database is momentarily unavailable; nothing was saved. "
                                   "Send the same message again.")
             return _problem(err, request)
+        if _out_of_range(exc):
+            return _out_of_range_answer(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         err = AppError("internal_error", "Internal error", status=500,
                        detail="Something went wrong on our side; nothing was saved. Please retry.")
         return _problem(err, request)
+
+
+def _out_of_range(exc: BaseException) -> bool:
+    """Whether ``exc`` is a number the database cannot store: SQLite's OverflowError (64-bit integers), PostgreSQL's
+    numeric_value_out_of_range (SQLSTATE 22003), raw or wrapped by SQLAlchemy."""
+    from sqlalchemy.exc import DBAPIError, StatementError
+
+    seen = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    if isinstance(seen, OverflowError):
+        return True
+    code = getattr(seen, "sqlstate", None) or getattr(getattr(seen, "diag", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and code == "22003"
+
+
+def _out_of_range_answer(request: Request, exc: Exception):
+    log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+    err = AppError("value_out_of_range", "Value out of range", status=422,
+                   detail="A number in the request is too large; nothing was saved.")
+    return _error_page(request, err) if _wants_html(request) else _problem(err, request)
+
+
+def _error_page(request: Request, err: AppError):
+    """``err`` as an HTML page (its fields listed) for a browser."""
+    from kuajing.web.render import render
+
+    return render(request, "error.html", {"error": err}, status_code=err.status)
 
 
 def _json_dumps(data) -> str:
