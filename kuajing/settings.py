@@ -101,6 +101,13 @@ class Settings(BaseSettings):
 
     zone_name_zh: str = "中国（包头）跨境电子商务综合试验区"
     zone_name_en: str = "China (Baotou) Cross-border E-commerce Comprehensive Pilot Zone"
+    zone_name_ru: str = "Китайская (Баотоу) комплексная пилотная зона трансграничной электронной торговли"
+    zone_name_mn: str = "Хятадын (Бугат) хил дамнасан цахим худалдааны иж бүрэн туршилтын бүс"
+
+    def zone_name(self, locale: str) -> str:
+        """The zone's name in ``locale`` (English where the locale has none of its own)."""
+        return {"zh_Hans": self.zone_name_zh, "ru": self.zone_name_ru, "mn": self.zone_name_mn}.get(locale,
+                                                                                                  self.zone_name_en)
 
     demo_logins: bool = Field(default=True, description="show the demo logins on the login page")
 

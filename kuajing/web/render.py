@@ -49,7 +49,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "locales": [(code, LOCALE_NAMES[code]) for code in LOCALES],
         "html_lang": {"zh_Hans": "zh-Hans", "mn_Mong": "mn-Mong"}.get(locale, locale),
         "principal": getattr(request.state, "principal", None),
-        "zone_name": settings.zone_name_zh if locale == "zh_Hans" else settings.zone_name_en,
+        "zone_name": settings.zone_name(locale),
         "settings": settings,
     }
     ctx.update(context or {})

@@ -212,3 +212,17 @@ def test_evaluation_api_and_pages(client, db):
     form = post("/evaluation/publish", data={"csrf_token": who.csrf, "period": "2026", "unit_kind": "park"},
                 follow_redirects=False)
     assert form.status_code == 422 and "原因" in form.text  # a second revision needs a reason
+
+
+def test_the_evaluation_page_in_russian_and_mongolian(client, db):
+    # a QA pass saw English district and indicator names, and an English zone name, on the ru and mn pages
+    who = gov(db)
+    for locale, district, indicator, zone_name in (
+            ("ru", "район Куньдулунь", "Выпущенные декларационные перечни", "Китайская (Баотоу)"),
+            ("mn", "Хөндлөн дүүрэг", "Гаргасан мэдүүлгийн жагсаалт", "Хятадын (Бугат)")):
+        client.cookies.clear()
+        page = client.get(f"/evaluation?period=2026&unit_kind=district&lang={locale}", cookies=who.cookies).text
+        ranking = page.split('class="ranking"', 1)[1].split("</table>", 1)[0]
+        assert district in ranking and "Kundulun District" not in ranking
+        assert indicator in page and "Released declaration lists" not in page
+        assert zone_name in page and "Cross-border E-commerce Comprehensive Pilot Zone" not in page
