@@ -25,7 +25,10 @@ from tests.imports.test_flow import FakeCustoms
 from tests.imports.test_intake import post
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
-NOW = datetime.now(UTC)  # the certificates are valid from their creation
+def _now() -> datetime:
+    """The time customs receives a list: now, when the test runs (a certificate is valid from five minutes
+    before its creation; a time taken at import, half an hour earlier in a long run, would precede it)."""
+    return datetime.now(UTC)
 
 
 def sent_messages(client, db, session_factory, zone) -> dict[str, bytes]:
@@ -118,7 +121,7 @@ def _platform_signed_list(zone) -> bytes:
 
 
 def test_the_sandbox_accepts_a_list_signed_by_the_platform(db, zone):
-    receive(session=db, message=_platform_signed_list(zone), message_type="CEB621", now=NOW)
+    receive(session=db, message=_platform_signed_list(zone), message_type="CEB621", now=_now())
     db.commit()
     assert _sandbox_answers(db)[0][0] == "2"
 
@@ -127,7 +130,7 @@ def test_the_sandbox_refuses_a_tampered_signed_list_with_the_official_code(db, z
     signed = _platform_signed_list(zone)
     tampered = signed.replace(b"<ceb:freight>20</ceb:freight>", b"<ceb:freight>21</ceb:freight>", 1)
     assert tampered != signed
-    receive(session=db, message=tampered, message_type="CEB621", now=NOW)
+    receive(session=db, message=tampered, message_type="CEB621", now=_now())
     db.commit()
     code, info = _sandbox_answers(db)[0]
     assert code == "-621028" and "加签数据比对失败" in info
@@ -139,18 +142,18 @@ def test_the_sandbox_refuses_a_certificate_not_registered_with_customs(db, zone)
 
     stranger = Sm2SoftwareSigner(private_key_pem=key, certificate=cert)
     body = sign_message(xml(parcels.inventory(zone.parties)), signer=stranger, replace=True)
-    receive(session=db, message=body, message_type="CEB621", now=NOW)
+    receive(session=db, message=body, message_type="CEB621", now=_now())
     db.commit()
     assert _sandbox_answers(db)[0][0] == "-621029"
     # registered with customs through the sandbox's settings, the same list is accepted
-    receive(session=db, message=body, message_type="CEB621", now=NOW,
+    receive(session=db, message=body, message_type="CEB621", now=_now(),
             config=SandboxConfig(trusted_certificates=(cert.encode() if isinstance(cert, str) else cert,)))
     db.commit()
     assert _sandbox_answers(db)[-1][0] == "2"
 
 
 def test_the_sandbox_refuses_unsigned_lists_when_signatures_are_required(db, zone):
-    receive(session=db, message=xml(parcels.inventory(zone.parties)), message_type="CEB621", now=NOW,
+    receive(session=db, message=xml(parcels.inventory(zone.parties)), message_type="CEB621", now=_now(),
             config=SandboxConfig(require_signature=True))
     db.commit()
     assert _sandbox_answers(db)[0][0] == "-621026"
