@@ -44,6 +44,48 @@ THRESHOLD_LABELS = {
     "assessment_nonsensitive": lazy("Non-sensitive: security assessment from"),
     "assessment_sensitive": lazy("Sensitive: security assessment from"),
 }
+#: the figures behind an alert or a credit factor (risk.calc details / CreditFactor.figures), as people read them
+FIGURE_LABELS = {
+    "used": lazy("Used this year"), "reserved": lazy("Reserved"), "limit": lazy("Limit"),
+    "share_pct": lazy("Share of the limit (%)"), "threshold_pct": lazy("Alert from (%)"),
+    "consignees": lazy("Consignees"), "phones": lazy("Phone numbers"), "parcels": lazy("Parcels"),
+    "threshold": lazy("Threshold"), "window_hours": lazy("Window (hours)"), "window_days": lazy("Window (days)"),
+    "window_start": lazy("Window from"), "window_end": lazy("Window to"), "first_at": lazy("First at"),
+    "last_at": lazy("Last at"), "references": lazy("References"), "samples": lazy("Comparable lines"),
+    "min_samples": lazy("Needed for a comparison"), "unit_price": lazy("Unit price"), "median": lazy("Median price"),
+    "rejections": lazy("Customs rejections"), "declarations": lazy("Declarations"), "rate_pct": lazy("Rate (%)"),
+    "inspections": lazy("Inspections"), "risk_hits": lazy("Risk alerts not dismissed"), "due": lazy("Filings due"),
+    "on_time": lazy("Filed on time"), "late": lazy("Filed late"), "min_declarations": lazy("Declarations needed"),
+    "blacklisted": lazy("On the blacklist"), "year": lazy("Year"), "count": lazy("Count"), "level": lazy("Level"),
+}
+#: how near a data-export threshold the year's count is (risk.calc.ThresholdStatus.level)
+LEVEL_LABELS = {"ok": lazy("below the warning level"), "warning": lazy("near the threshold"),
+                "reached": lazy("threshold reached")}
+#: the rules.json parameters the data-export thresholds cite
+RULE_LABELS = {"pi.exempt_nonsensitive_lt": THRESHOLD_LABELS["contract_nonsensitive"],
+               "pi.assessment_nonsensitive_ge": THRESHOLD_LABELS["assessment_nonsensitive"],
+               "pi.assessment_sensitive_ge": THRESHOLD_LABELS["assessment_sensitive"],
+               "pi.warning_ratio": lazy("Warning share of a threshold")}
+
+
+def figure_text(value) -> str:
+    """A figure as text: instants in the zone's time (Asia/Shanghai) to the minute, lists joined."""
+    from datetime import datetime
+
+    from kuajing.ceb.receipt import SHANGHAI
+
+    if isinstance(value, (list, tuple)):
+        return ", ".join(figure_text(v) for v in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
 ROUTE_LABELS = {
     "exempt": lazy("Exempt (below every threshold)"),
     "standard_contract": lazy("Standard contract or certification needed"),
@@ -98,7 +140,10 @@ def _detail(request: Request, session, principal: Principal, alert_id: int, *, e
     alert = service.get_alert(session=session, alert_id=alert_id)
     return render(request, "risk/templates/alert.html", {
         **_base(request, principal), "alert": alert, "steps": service.steps(session=session, alert_id=alert_id),
-        "allowed": list(service.TRANSITIONS[AlertStatus(alert.status)]), "error": error}, status_code=status_code)
+        "allowed": list(service.TRANSITIONS[AlertStatus(alert.status)]), "error": error,
+        "figure_labels": FIGURE_LABELS, "level_labels": LEVEL_LABELS, "threshold_labels": THRESHOLD_LABELS,
+        "figure_text": figure_text},
+        status_code=status_code)
 
 
 @router.get("/risk/alerts/{alert_id}", response_class=HTMLResponse)
@@ -207,7 +252,7 @@ def credit_page(request: Request, session: DbSession, principal: Principal = Dep
     views = [service.grade(session=session, enterprise_id=i, on=today()) for i in ids]
     return render(request, "risk/templates/credit.html", {
         "views": views, "grades": {g.value: g for g in CreditGrade}, "factor_labels": FACTOR_LABELS,
-        "fmt": lambda d: format(d, "f")})
+        "fmt": lambda d: format(d, "f"), "figure_labels": FIGURE_LABELS, "figure_text": figure_text})
 
 
 # --- personal data leaving China ----------------------------------------------------------------------------------
@@ -217,7 +262,8 @@ def _data_export(request: Request, session, principal: Principal, year: int, *, 
                  form=None, status_code: int = 200, locale: str = "zh_Hans") -> HTMLResponse:
     ctx: dict[str, Any] = {**_base(request, principal), "year": year, "summary": None, "transfers": [], "total": 0,
                            "bases": list(LegalBasis), "categories": DATA_CATEGORIES, "error": error,
-                           "form": form or {}, "threshold_labels": THRESHOLD_LABELS, "route_labels": ROUTE_LABELS}
+                           "form": form or {}, "threshold_labels": THRESHOLD_LABELS, "route_labels": ROUTE_LABELS,
+                           "level_labels": LEVEL_LABELS, "rule_labels": RULE_LABELS}
     try:
         ctx["summary"] = dataexport.year_summary(session=session, year=year)
     except AppError as exc:

@@ -60,15 +60,10 @@ COUNTER_LABELS = {"year": lazy("Year"), "transfers": lazy("Transfers abroad"),
                   "individuals_sensitive": lazy("Individuals with sensitive data")}
 
 
-#: how near a data-export threshold the year's count is (risk.calc.ThresholdStatus.level)
-LEVEL_LABELS = {"ok": lazy("below the warning level"), "warning": lazy("near the threshold"),
-                "reached": lazy("threshold reached")}
-
-
 def _side_labels(locale: str) -> dict[str, dict[str, str]]:
     """The words of the risk and data-export panels (rule names, counters, thresholds) in ``locale``."""
     from kuajing.risk.choices import RuleCode
-    from kuajing.risk.pages import THRESHOLD_LABELS
+    from kuajing.risk.pages import LEVEL_LABELS, THRESHOLD_LABELS
 
     return {"rules": {r.value: r.display(locale) for r in RuleCode},
             "counters": {k: gettext(v, locale) for k, v in COUNTER_LABELS.items()},

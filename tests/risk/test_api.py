@@ -150,3 +150,16 @@ def test_pages_render_and_the_workflow_runs_by_form(client, db):
     mine = _get(client, "/risk/credit", clerk)
     assert mine.status_code == 200 and "丙方企业" in mine.text
     assert date.today()  # pages use Asia/Shanghai dates; nothing else to assert here
+
+
+def test_alert_figures_are_labelled_and_times_in_the_zones_time(client, db):
+    # a QA pass saw window_hours, first_at as an ISO instant and the references as a Python list on this page
+    alert = _split_alert(db)
+    who = gov(db)
+    html = _get(client, f"/risk/alerts/{alert.id}?lang=zh_Hans", who).text
+    figures = html.split('class="figures"', 1)[1].split("</table>", 1)[0]
+    assert "时间窗口（小时）" in figures and "window_hours" not in figures.replace('data-figure="window_hours"', "")
+    first = service.local_date(alert.opened_at)  # the split rule's first parcel, shown as a Shanghai date and time
+    assert "首次时间" in figures and "T" not in figures.split('data-figure="first_at"', 1)[1].split("</tr>", 1)[0]
+    assert "['" not in figures  # references joined, not a Python list
+    assert str(first.year) in figures
