@@ -362,69 +362,11 @@ def check_rules(message) -> list[Issue]:
                 out.append(issue(IssueCode.RULE_GNUM, prefix + f"{rec.items.name}/gnum", ",".join(map(str, nums)),
                                  "商品序号(gnum)应从1开始连续编号且不得重复",
                                  "gnum must number the lines 1, 2, 3 … without gaps or repeats"))
-        if spec.kind == "declaration":
-            _rule_amounts(spec, record, prefix, out)
         if (spec.type in _SIGN_WHEN_DECLARED and getattr(head, "app_status", None) == "2"
                 and message.signature is None and not any(i.code == IssueCode.SIGNATURE_MISSING for i in out)):
             out.append(issue(IssueCode.SIGNATURE_MISSING, "ds:Signature", None,
                              "业务状态为2(申报)时必须加签", "appStatus 2 (declare) requires a ds:Signature"))
     return out
-
-
-#: Import declarations name a resident ID card (证件类型 1) for the buyer / payer (ceb-messages §2.3: "import:
-#: must be 1"; policy-rules R1.5, R11.1).
-_ID_TYPE_FIELDS = ("buyerIdType", "payerIdType")
-
-
-def _line_total_tolerance(qty: Decimal) -> Decimal:
-    """How far ``qty × price`` may stray from ``totalPrice``: the unit price and the total each rounded to the fen
-    (half a fen per unit, half a fen on the total), so 3 × 33.33 against 100.00 passes and 3 × 30 against 100
-    does not."""
-    return Decimal("0.005") * (abs(qty) + 1)
-
-
-def _node_amounts(node: NodeSpec, rec, path: str, out: list[Issue]) -> None:
-    for f in node.fields:
-        if f.kind != "dec":
-            continue
-        value = getattr(rec, f.attr, None)
-        if not isinstance(value, Decimal):
-            continue
-        if f.name == "qty" and value <= 0:
-            out.append(issue(IssueCode.RULE_NEGATIVE, path + f.name, format(value, "f"),
-                             "数量必须大于0", "the quantity must be greater than 0"))
-        elif value < 0:
-            out.append(issue(IssueCode.RULE_NEGATIVE, path + f.name, format(value, "f"),
-                             "金额、数量、重量不得为负数", "amounts, quantities and weights cannot be negative"))
-    if "totalPrice" in node.by_name and "price" in node.by_name and "qty" in node.by_name:
-        qty, price, total = rec.qty, rec.price, rec.total_price
-        if (all(isinstance(v, Decimal) for v in (qty, price, total))
-                and abs(qty * price - total) > _line_total_tolerance(qty)):
-            expected = format(qty * price, "f")
-            out.append(issue(IssueCode.RULE_LINE_TOTAL, path + "totalPrice", format(total, "f"),
-                             f"总价应等于数量×单价（{expected}）", f"totalPrice must equal qty × price ({expected})"))
-
-
-def _rule_amounts(spec: MessageSpec, record, prefix: str, out: list[Issue]) -> None:
-    """Declarations: no negative amount, quantity or weight, a quantity above 0, each line's total = qty × price
-    (ceb-messages "line total = qty x price"; "unit price (gifts 0)"); import: the ID type is 1 (ID card)."""
-    rec = spec.record
-    head = record.head if rec.compound else record
-    head_node = rec.head if rec.compound else rec
-    head_path = f"{prefix}{head_node.name}/" if rec.compound else prefix
-    _node_amounts(head_node, head, head_path, out)
-    if rec.compound and rec.items is not None:
-        for k, item in enumerate(record.items, 1):
-            _node_amounts(rec.items, item, f"{prefix}{rec.items.name}[{k}]/", out)
-    if spec.direction == "import":
-        for name in _ID_TYPE_FIELDS:
-            f = head_node.by_name.get(name)
-            value = getattr(head, f.attr, None) if f is not None else None
-            # an unknown code is already a CEB-FIELD-CODE issue; a known one other than 1 is this rule's
-            if value is not None and value != "1" and any(e.code == value for e in table(f.table)):
-                out.append(issue(IssueCode.RULE_ID_TYPE, head_path + name, value,
-                                 "进口订购人/支付人证件类型应为1（身份证）",
-                                 "import: the buyer's / payer's ID type must be 1 (resident ID card)"))
 
 
 def _rule_actural_paid(head, prefix: str, out: list[Issue]) -> None:
@@ -489,7 +431,7 @@ _XP_NS = {"ceb": CEB_NS, "ds": DS_NS}
 class _Screen:
     """The compiled screen of one message type."""
 
-    __slots__ = ("codes", "amounts", "gnum", "signature", "decimals", "quantities", "id_types", "lines")
+    __slots__ = ("codes", "amounts", "gnum", "signature")
 
     def __init__(self, spec: MessageSpec):
         rec = spec.record
@@ -520,27 +462,6 @@ class _Screen:
             self.gnum = etree.XPath(f"boolean(ceb:{rec.name}/ceb:{rec.items.name}[ceb:gnum/text()[1] != position()])",
                                     namespaces=_XP_NS)
         self.signature = spec.type in _SIGN_WHEN_DECLARED
-        # declarations (_rule_amounts): every decimal (a minus sign anywhere is an alarm), every quantity
-        # (above 0), the import ID types (1), and each line's qty / price / totalPrice (in definition order)
-        self.decimals = self.quantities = self.id_types = self.lines = None
-        if spec.kind == "declaration":
-            dec_paths = [f"{path}/ceb:{f.name}/text()" for path, node in nodes for f in node.fields if f.kind == "dec"]
-            if dec_paths:
-                self.decimals = etree.XPath(" | ".join(dec_paths), namespaces=_XP_NS, smart_strings=False)
-            qty_paths = [f"{path}/ceb:qty/text()" for path, node in nodes if "qty" in node.by_name]
-            if qty_paths:
-                self.quantities = etree.XPath(" | ".join(qty_paths), namespaces=_XP_NS, smart_strings=False)
-            head_path, head_node = nodes[0]
-            ids = [f"{head_path}/ceb:{n}/text()" for n in _ID_TYPE_FIELDS if n in head_node.by_name]
-            if spec.direction == "import" and ids:
-                self.id_types = etree.XPath(" | ".join(ids), namespaces=_XP_NS, smart_strings=False)
-            for path, node in nodes:
-                if all(n in node.by_name for n in ("qty", "price", "totalPrice")):
-                    names = [f.name for f in node.fields if f.name in ("qty", "price", "totalPrice")]
-                    xp = etree.XPath(f"{path}/*[self::ceb:qty or self::ceb:price or self::ceb:totalPrice]/text()",
-                                     namespaces=_XP_NS, smart_strings=False)
-                    count = etree.XPath(f"count({path})", namespaces=_XP_NS)
-                    self.lines = (xp, count, tuple(names.index(n) for n in ("qty", "price", "totalPrice")))
 
     def suspicious(self, root, records: int, *, codes: bool) -> bool:
         """True when the exact model checks might find something (False: they certainly find nothing)."""
@@ -552,26 +473,6 @@ class _Screen:
             return True
         if self.signature and root.find(_DS_SIG) is None:
             return True
-        if self.decimals is not None and any("-" in t for t in self.decimals(root)):
-            return True
-        if self.id_types is not None and any(t != "1" for t in self.id_types(root)):
-            return True
-        if self.quantities is not None or self.lines is not None:
-            try:
-                if self.quantities is not None and any(Decimal(t) <= 0 for t in self.quantities(root)):
-                    return True
-                if self.lines is not None:
-                    xp, count, (q, p, t) = self.lines
-                    texts = xp(root)
-                    if len(texts) != 3 * int(count(root)):
-                        return True  # e.g. a comment splitting a number: let the model decide
-                    for k in range(0, len(texts), 3):
-                        a = texts[k:k + 3]
-                        qty = Decimal(a[q])
-                        if abs(qty * Decimal(a[p]) - Decimal(a[t])) > _line_total_tolerance(qty):
-                            return True
-            except ArithmeticError:
-                return True
         if self.amounts is not None:
             xp, (gv, fr, tt, di, ap), n = self.amounts
             texts = xp(root)

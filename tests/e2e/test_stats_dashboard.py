@@ -43,7 +43,7 @@ def test_dashboard_renders_filters_and_clicks_through(live_server, page, session
         page.wait_for_selector(f"#chart-{chart} canvas")  # ECharts drew into a canvas
     assert page.locator("#kpi-import").inner_text() == "1" and page.locator("#kpi-export").inner_text() == "3"
     # the risk and data-export panels show kuajing.risk's figures for the same window / year
-    for panel, figure in (("#risk", "未关闭预警"), ("#dataexport", "individuals_non_exempt")):
+    for panel, figure in (("#risk", "未关闭预警"), ("#dataexport", "计入的个人（非豁免）")):  # labels, not raw keys
         page.wait_for_function(f"document.querySelector('{panel}').textContent.trim().length > 0")
         text = page.locator(panel).inner_text()
         assert figure in text and "HTTP" not in text and "尚未安装" not in text, text

@@ -36,7 +36,7 @@ from kuajing.imports.models import (
     Receipt,
     ReceivedMessage,
 )
-from kuajing.imports.service import delegations, receipts
+from kuajing.imports.service import delegations, receipts, values
 from kuajing.imports.service.records import (
     DOC_TYPES,
     DocType,
@@ -547,6 +547,11 @@ def _accept(*, session: Session, message: Message, principal, received_at: datet
     keep_evidence(session=session, check=sig, enterprise_id=ent.id, message_type=dt.message_type,
                   message_guid=message.guid, received_message_id=rm.id, when=received_at)  # signature hook
 
+    # the platform's own value checks (negative amounts, line totals, ID type), beside the message layer's issues
+    checked = values.record_issues(message)
+    if checked:
+        record_issues = {n: [*(record_issues or {}).get(n, []), *checked.get(n, [])]
+                         for n in set(record_issues or {}) | set(checked)}
     result = IntakeResult(message_type=dt.message_type, receipt_type=RECEIPT_OF[dt.message_type])
     cache: dict[str, Enterprise | None] = {}
     ids: list[int] = []
