@@ -135,7 +135,7 @@ def test_export_return_request_gets_its_relief_window(client, ezone, session_fac
     h = msg.records[0].head
     h.app_type, h.app_status, h.invt_no, h.agent_code, h.ebc_code = "1", "2", inv.invt_no, ezone.agent.code, \
         ezone.platform.code
-    h.co_el_no, h.pre_no = "RET1", None
+    h.co_el_no, h.pre_no, h.ebp_code = "RET1", None, inv.ebp_code  # the parties of the list itself
     item = msg.records[0].items[0]
     item.gnum, item.gcode, item.qty = 1, "6110120000", 1
     assert _send(client, ezone.agent, msg)["code"] == "2"
@@ -167,3 +167,39 @@ def test_every_export_receipt_the_sandbox_emits_validates_against_the_official_e
         types.add(etree.QName(doc).localname)
         assert schema.validate(doc), (etree.QName(doc).localname, schema.error_log.last_error)
     assert {"CEB304Message", "CEB506Message", "CEB508Message", "CEB510Message", "CEB604Message"} <= types
+
+
+def test_only_the_lists_own_parties_cancel_or_return_an_export_list(client, ezone, session_factory, customs):
+    # a QA pass cancelled (CEB605) and returned (CEB213) another enterprise's released list by naming itself as
+    # agent; the cancellation, keyed by the list number, then locked the real agent out
+    from kuajing.ceb import example_message
+
+    _send(client, ezone.operator, s.arrival(ezone.parties, [1]))
+    _shipment(client, ezone)
+    for _ in range(3):
+        pump(session_factory=session_factory, transport=customs)
+    inv = _list(session_factory, ezone)
+    cancel = example_message("CEB605")
+    c = cancel.records[0]
+    c.app_type, c.app_status, c.invt_no, c.agent_code, c.ebc_code = "1", "2", inv.invt_no, ezone.outsider.code, \
+        inv.ebc_code
+    answer = _send(client, ezone.outsider, cancel)
+    assert answer["code"] == "-4001" and "agentCode" in answer["info"], answer
+    ret = example_message("CEB213", items=1)
+    h = ret.records[0].head
+    h.app_type, h.app_status, h.invt_no, h.agent_code, h.ebc_code, h.ebp_code = "1", "2", inv.invt_no, \
+        ezone.outsider.code, ezone.outsider.code, ezone.outsider.code
+    h.co_el_no, h.pre_no = "RET-X", None
+    item = ret.records[0].items[0]
+    item.gnum, item.gcode, item.qty = 1, "6110120000", 1
+    assert _send(client, ezone.outsider, ret)["code"] == "-4001"
+    c.agent_code = inv.agent_code  # the list's own agent: accepted (the outsider's attempt blocked nothing)
+    assert _send(client, ezone.agent, cancel)["code"] == "2"
+
+
+@pytest.mark.parametrize(("qty", "field"), [("-2", "qty"), ("0", "qty")])
+def test_an_export_list_line_of_no_or_negative_quantity_is_refused(client, ezone, qty, field):
+    # such a line once reached the no-invoice register (quantity -2, amount -200), which is never edited
+    msg = s.inventory(ezone.parties, 7, qty=qty)
+    answer = _send(client, ezone.agent, msg)
+    assert answer["code"] == "-4104" and f"InventoryList[1]/{field}" in answer["info"], answer

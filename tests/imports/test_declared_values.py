@@ -108,3 +108,20 @@ def test_stream_names_escape_only_what_the_alphabet_lacks():
     long_a, long_b = stream_name("k", "x" * 300), stream_name("k", "x" * 299 + "y")
     assert len(long_a) == len(long_b) == 200 and long_a != long_b
     assert all(STREAM_RE.match(s) for s in (long_a, long_b, stream_name("k", "订单 #1")))
+
+
+def test_only_the_lists_own_parties_cancel_or_return_it(db, zone):  # noqa: F811
+    # a QA pass found that a request naming ITSELF as the declaring agent was accepted for another enterprise's list
+    from tests.imports.returns_flow import at, cancel, customs, declare, refund, send
+
+    inv = declare(db, zone, 1, when=at("2026-03-01 10:00"))
+    customs(db, inv, "120", "800", when=at("2026-03-01 11:00"))
+    for make, code in ((cancel, "-623026"), (refund, "-625021")):
+        msg = make(zone, 1)
+        head = msg.records[0] if make is cancel else msg.records[0].head
+        head.agent_code = zone.outsider.code  # the outsider sends for itself, naming itself
+        result = send(db, zone.outsider, msg, at("2026-03-02 10:00"))
+        assert [v.code for v in result.records] == [code] and "agentCode" in result.records[0].info
+        assert zone.platform.code not in result.records[0].info  # the list's own parties are not disclosed
+    result = send(db, zone.agent, cancel(zone, 1), at("2026-03-02 10:05"))
+    assert result.records[0].code == "2"  # the list's own agent still may

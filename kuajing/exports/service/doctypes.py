@@ -43,6 +43,7 @@ from kuajing.exports.models import (
     ExportWaybillLink,
     ExportWaybillLinkItem,
 )
+from kuajing.imports.service.readside import foreign_party
 from kuajing.imports.service.records import DocType, register
 
 
@@ -203,6 +204,8 @@ def _check_cancel(session: Session, *, record, head, when: datetime, index: int 
         return errors.LIST_UNKNOWN, _s(head.invt_no)
     if inv.status not in {s.value for s in CANCELLABLE} or inv.closed_at is not None:
         return errors.LIST_STATE, _s(head.invt_no)
+    if (field := foreign_party(inv, head)) is not None:  # another enterprise's list (its values not said)
+        return errors.SENDER_NOT_AUTHORISED, f"{_s(head.invt_no)}: {field}"
     return None
 
 
@@ -212,6 +215,8 @@ def _check_refund(session: Session, *, record, head, when: datetime, index: int 
         return errors.LIST_UNKNOWN, _s(head.invt_no)
     if inv.status not in (ExportInventoryStatus.released.value, ExportInventoryStatus.closed.value):
         return errors.LIST_STATE, _s(head.invt_no)
+    if (field := foreign_party(inv, head)) is not None:  # another enterprise's list (its values not said)
+        return errors.SENDER_NOT_AUTHORISED, f"{_s(head.invt_no)}: {field}"
     lines = {line.gnum: line for line in inv.items}
     for item in record.items:
         line = lines.get(int(item.gnum))

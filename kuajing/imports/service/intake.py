@@ -209,6 +209,10 @@ def _check_list_request(session: Session, dt: DocType, head) -> None:
                else {InventoryStatus.released, InventoryStatus.closed})
     if inv.status not in {s.value for s in allowed}:
         raise _Reject(errors.STATE[dt.message_type], head.invt_no or "")
+    from kuajing.imports.service.readside import foreign_party
+
+    if (field := foreign_party(inv, head)) is not None:  # the list is another enterprise's (its values not said)
+        raise _Reject(errors.NOT_AUTHORISED[dt.message_type], f"{head.invt_no}: {field}")
 
 
 def _write(session: Session, dt: DocType, record, head, key: str, digest: str, data: dict, doc, ent: Enterprise,

@@ -186,3 +186,18 @@ def parcel_platform(*, session: Session, order_no: str, models: Sequence[Any],
     if len(seen) > 1:
         raise AmbiguousParcel(seen)
     return seen[0] if seen else sorted(codes)[0]  # none visible: the caller's own check refuses it
+
+
+#: the parties a cancellation or return names that must be the list's own (申报企业, 电商企业, 电商平台)
+LIST_PARTIES = (("agent_code", "agentCode"), ("ebc_code", "ebcCode"), ("ebp_code", "ebpCode"))
+
+
+def foreign_party(inventory: Any, head: Any) -> str | None:
+    """The first party a cancellation / return request (CEB623/625, CEB605/213) names that is not the list's
+    own (its official field name), or None. The sender is already checked against the parties the request
+    names; this checks that those are the list's, so nobody files for another enterprise's list."""
+    for attr, name in LIST_PARTIES:
+        asked = getattr(head, attr, None)
+        if asked is not None and hasattr(inventory, attr) and asked != getattr(inventory, attr):
+            return name
+    return None

@@ -1,4 +1,4 @@
-"""The platform's own checks of the values an import declaration carries (申报数据校验), beyond the message
+"""The platform's own checks of the values a declaration carries (申报数据校验), beyond the message
 standard: the official schema (and its samples) accept what these refuse, so they run at intake, on every
 channel (``POST /ceb``, the JSON routes, the drop folder, Excel), record by record:
 
@@ -23,8 +23,10 @@ from kuajing.ceb.models import Message
 from kuajing.ceb.spec import NodeSpec
 from kuajing.ceb.validate import issue
 
-#: the import declarations these checks apply to (申报类报文, import direction)
-CHECKED = frozenset({"CEB311", "CEB411", "CEB511", "CEB621", "CEB623", "CEB625"})
+#: the declarations these checks apply to (申报类报文): import, and the export ones carrying amounts or
+#: quantities (an export list's line reaches the no-invoice register, which is never edited)
+CHECKED = frozenset({"CEB311", "CEB411", "CEB511", "CEB621", "CEB623", "CEB625",
+                     "CEB303", "CEB403", "CEB505", "CEB603", "CEB607", "CEB213"})
 _ID_TYPE_FIELDS = ("buyerIdType", "payerIdType")
 
 
@@ -75,7 +77,7 @@ def record_issues(message: Message) -> dict[int, list[Issue]]:
         if rec.compound and rec.items is not None:
             for k, item in enumerate(record.items, 1):
                 _node_values(rec.items, item, f"{prefix}{rec.items.name}[{k}]/", out)
-        for name in _ID_TYPE_FIELDS:
+        for name in (_ID_TYPE_FIELDS if spec.direction == "import" else ()):
             f = head_node.by_name.get(name)
             value = getattr(head, f.attr, None) if f is not None else None
             # an unknown code is a CEB-FIELD-CODE issue of the message layer; a known one other than 1 is ours
