@@ -8,6 +8,7 @@ defines its stable codes (the official customs code where one exists) and raises
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,6 +165,8 @@ def safe_value(path: str, value: Any) -> Any:
     :data:`MAX_ECHO` characters, personal data masked by its field name, unprintable characters escaped."""
     from kuajing.db.types import mask, mask_name, mask_phone
 
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN / Infinity (a JSON body may carry them) are not JSON: echoed as text
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -187,6 +190,8 @@ def safe_value(path: str, value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN / Infinity (a JSON body may carry them) are not JSON: echoed as text
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):

@@ -24,6 +24,7 @@ class AccountsError(StrEnum):
     enterprise_required = "enterprise_required"
     enterprise_not_allowed = "enterprise_not_allowed"
     enterprise_unknown = "enterprise_unknown"
+    bank_not_finance = "bank_not_finance"  # a bank / insurer user of an enterprise that is not a financial one
     locale_unknown = "locale_unknown"
     invalid_credentials = "invalid_credentials"
     account_locked = "account_locked"

@@ -163,7 +163,21 @@ def role_issues(*, session: Session, roles, enterprise_id: int | None, path: str
                                  "Zone-wide roles are not bound to an enterprise.", enterprise_id))
     if enterprise_id is not None and not issues and not enterprise_exists(session=session, enterprise_id=enterprise_id):
         issues.append(FieldIssue(AccountsError.enterprise_unknown, "enterprise_id", "No such enterprise.", enterprise_id))
+    elif enterprise_id is not None and not issues and role_set & BANK_ROLES and not _is_financial(session, enterprise_id):
+        # a bank / insurer user sees consented settlement data: only for an enterprise filed as financial (finance)
+        issues.append(FieldIssue(AccountsError.bank_not_finance, "enterprise_id",
+                                 "A bank or insurer user belongs to an enterprise filed with the role finance.",
+                                 enterprise_id))
     return issues
+
+
+def _is_financial(session: Session, enterprise_id: int) -> bool:
+    """Whether the enterprise is filed with the registry role ``finance`` (金融机构)."""
+    table = Base.metadata.tables.get("enterprise_roles")
+    if table is None:
+        table = import_all_models().tables.get("enterprise_roles")
+    return table is not None and session.execute(
+        select(table.c.id).where(table.c.enterprise_id == enterprise_id, table.c.role == "finance")).first() is not None
 
 
 def _stream(enterprise_id: int | None) -> str:

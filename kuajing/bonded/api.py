@@ -153,7 +153,9 @@ def _owned(session, principal: Principal, reference: str, *, zone_only: bool) ->
         raise errors.reservation_unknown(reference)
     if principal.is_zone_wide:
         return
-    if zone_only or found.enterprise_id != principal.enterprise_id:
+    if found.enterprise_id != principal.enterprise_id:
+        raise errors.reservation_unknown(reference)  # another enterprise's: not found, as docs/api.md says
+    if zone_only:
         raise Forbidden()
 
 

@@ -174,7 +174,8 @@ def _quantity(value: Any, path: str = "quantity") -> Decimal:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise validation_error([errors.quantity_invalid(value, path)]) from None
-    if not number.is_finite() or number <= 0 or number != number.quantize(QUANTUM) or number >= Decimal(10) ** 14:
+    # the range first: quantizing a number of 400 digits would itself fail (InvalidOperation)
+    if not number.is_finite() or number <= 0 or number >= Decimal(10) ** 14 or number != number.quantize(QUANTUM):
         raise validation_error([errors.quantity_invalid(value, path)])
     return number.quantize(QUANTUM)
 
@@ -260,7 +261,7 @@ def create_warehouse(*, session: Session, code: str, site_code: str, name: str, 
     if issues:
         raise validation_error(issues)
     if session.execute(select(BondedWarehouse.id).where(BondedWarehouse.code == code)).first():
-        raise Conflict(C.warehouse_taken, "Account book {code} already exists.", path="code", value=code, code=code)
+        raise Conflict(C.warehouse_taken, "Account book {book} already exists.", path="code", value=code, book=code)
     wh = BondedWarehouse(code=code.strip(), site_code=site_code.strip(), name=name.strip(),
                          customs_office=customs_office, operator_enterprise_id=operator_enterprise_id,
                          created_by=actor)
@@ -959,7 +960,11 @@ class StockBatch:
                                   item_no=pair[1], quantity=quantity, available_before=ZERO, reference=reference)
         existing = self.held.get(reference)
         if existing is not None:
-            if existing.stock_id != row.id or existing.quantity != quantity:
+            # the same claim again is a repeat; another enterprise's reservation of that reference is no success
+            # of the caller's (the same answer as a reuse with other goods: nothing about the other is said)
+            other = (claim.enterprise_id is not None and existing.enterprise_id is not None
+                     and existing.enterprise_id != claim.enterprise_id)
+            if other or existing.stock_id != row.id or existing.quantity != quantity:
                 raise errors.reference_reused(reference)
             return BondedDecision(ok=True, reason_code=None, warehouse_code=row.warehouse_code, item_no=row.item_no,
                                   quantity=quantity, available_before=ZERO, reference=reference, repeated=True)

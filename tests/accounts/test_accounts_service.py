@@ -248,3 +248,19 @@ def test_api_key_cache_is_bounded(db, monkeypatch):
         cache.put(f"h{n}", ident, at=0.0)
     assert cache.get("h0", 1.0) is None and cache.get("h1", 1.0) == ident and cache.get("h2", 1.0) == ident
     assert cache.get("h2", service.API_KEY_CACHE_SECONDS) is None  # expired
+
+
+def test_a_bank_user_belongs_to_a_financial_enterprise(db):
+    # a QA pass created a bank_insurer user on an e-commerce platform, which then read the platform's records
+    from kuajing.enterprises.models import EnterpriseRoleLink
+
+    shop, bank = make_enterprise(db), make_enterprise(db)
+    db.add(EnterpriseRoleLink(enterprise_id=bank.id, role="finance"))
+    db.flush()
+    with pytest.raises(AppError) as caught:
+        service.create_user(session=db, username="banker1", password="a-long-password-1", display_name="银行",
+                            roles=["bank_insurer"], enterprise_id=shop.id, actor="test")
+    assert codes(caught.value) == {"enterprise_id": "bank_not_finance"}
+    user = service.create_user(session=db, username="banker2", password="a-long-password-1", display_name="银行",
+                               roles=["bank_insurer"], enterprise_id=bank.id, actor="test")
+    assert user.enterprise_id == bank.id

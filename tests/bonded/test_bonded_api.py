@@ -36,3 +36,33 @@ def test_operator_manages_and_declarant_reserves(client, db):
     assert (stock[0]["on_hand"], stock[0]["reserved"]) == ("3.0000", "0.0000")
     t = client.get("/api/v1/bonded/entry-template.xlsx")
     assert t.status_code == 200 and t.content[:2] == b"PK"
+
+
+def test_hostile_values_and_other_enterprises_references(client, db):
+    # a QA pass: a second book of the same code was a 500 (TypeError in the Conflict), a quantity "1e400" a 500
+    # (InvalidOperation), NaN in the JSON body a 500 (the error echoed it), and another enterprise's reservation
+    # reference answered 201 "repeated" to the caller and 403 on cancel (confirming it exists)
+    operator = make_enterprise(db)
+    db.add(EnterpriseRoleLink(enterprise_id=operator.id, role="warehouse_operator"))
+    a, b = make_enterprise(db), make_enterprise(db)
+    op = {"X-API-Key": make_api_key(db, operator.id)}
+    ka, kb = {"X-API-Key": make_api_key(db, a.id)}, {"X-API-Key": make_api_key(db, b.id)}
+    db.commit()
+    book = {"code": "T0002", "site_code": "0412", "name": "2 号库"}
+    assert client.post("/api/v1/bonded/warehouses", json=book, headers=op).status_code == 201
+    again = client.post("/api/v1/bonded/warehouses", json=book, headers=op)
+    assert again.status_code == 409 and again.json()["errors"][0]["path"] == "code"
+    assert client.post("/api/v1/bonded/warehouses/T0002/entries", json={"lines": [LINE | {"quantity": "10"}]},
+                       headers=op).status_code == 201
+    huge = client.post("/api/v1/bonded/warehouses/T0002/entries", json={"lines": [LINE | {"quantity": "1e400"}]},
+                       headers=op)
+    assert huge.status_code == 422
+    nan = client.post("/api/v1/bonded/reservations", content=b'{"warehouse_code": "T0002", "item_no": "SKU-1", '
+                      b'"quantity": NaN, "reference": "N"}', headers={**ka, "Content-Type": "application/json"})
+    assert nan.status_code in (400, 422), nan.text
+    res = {"warehouse_code": "T0002", "item_no": "SKU-1", "quantity": "2", "reference": "R-SHARED"}
+    assert client.post("/api/v1/bonded/reservations", json=res, headers=ka).status_code == 201
+    theirs = client.post("/api/v1/bonded/reservations", json=res, headers=kb)
+    assert theirs.status_code == 409 and theirs.json()["code"] == "bonded_reference_reused"
+    assert client.post("/api/v1/bonded/reservations/R-SHARED/cancel", headers=kb).status_code == 404
+    assert client.post("/api/v1/bonded/reservations/R-SHARED/cancel", headers=ka).status_code == 200
