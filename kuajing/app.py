@@ -262,6 +262,7 @@ _PYDANTIC_CODES = {
     "dict_type": ("wrong_type", "An object is expected."),
     "model_attributes_type": ("wrong_type", "An object is expected."),
     "value_error": ("invalid", "{error}"),
+    "bad_character": ("bad_character", "Control characters (except tab and line breaks) are not allowed."),
 }
 
 

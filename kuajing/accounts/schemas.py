@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kuajing.textmodel import TextModel
+
 
 class MeRead(BaseModel):
     """The caller as the API sees it."""
@@ -21,7 +23,7 @@ class MeRead(BaseModel):
     is_sandbox: bool
 
 
-class UserCreate(BaseModel):
+class UserCreate(TextModel):
     """A new user."""
 
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +50,7 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(TextModel):
     """A key to issue."""
 
     model_config = ConfigDict(extra="forbid")

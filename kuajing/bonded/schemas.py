@@ -6,10 +6,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from kuajing.textmodel import TextModel
 
 
-class WarehouseCreate(BaseModel):
+class WarehouseCreate(TextModel):
     """Open an account book (账册)."""
 
     code: str = Field(min_length=1, max_length=32, description="账册编号")
@@ -19,7 +21,7 @@ class WarehouseCreate(BaseModel):
     operator_enterprise_id: int | None = Field(default=None, description="zone operators only; default: your enterprise")
 
 
-class EntryLineIn(BaseModel):
+class EntryLineIn(TextModel):
     """One first-line entry line."""
 
     document_no: str = Field(min_length=1, max_length=64, description="核注清单编号")
@@ -34,13 +36,13 @@ class EntryLineIn(BaseModel):
     customs_status: Literal["bonded", "non_bonded", "pending_conversion"] = "bonded"
 
 
-class EntriesIn(BaseModel):
+class EntriesIn(TextModel):
     """First-line entries, all or nothing."""
 
     lines: list[EntryLineIn] = Field(min_length=1, max_length=5000)
 
 
-class ReserveIn(BaseModel):
+class ReserveIn(TextModel):
     """Reserve bonded stock for a declaration."""
 
     warehouse_code: str = Field(min_length=1, max_length=32)
@@ -49,7 +51,7 @@ class ReserveIn(BaseModel):
     reference: str = Field(min_length=1, max_length=100)
 
 
-class RestoreIn(BaseModel):
+class RestoreIn(TextModel):
     """Put deducted goods back (approved return or cancellation after release)."""
 
     quantity: Decimal | None = Field(default=None, gt=0)
@@ -57,7 +59,7 @@ class RestoreIn(BaseModel):
     document_no: str | None = Field(default=None, max_length=64)
 
 
-class ConvertIn(BaseModel):
+class ConvertIn(TextModel):
     """Convert stock between customs statuses."""
 
     item_no: str = Field(min_length=1, max_length=40)
@@ -68,7 +70,7 @@ class ConvertIn(BaseModel):
     reference: str = Field(min_length=1, max_length=100)
 
 
-class CustomsLineIn(BaseModel):
+class CustomsLineIn(TextModel):
     """A customs 核注清单 line for the reconciliation."""
 
     document_no: str = Field(min_length=1, max_length=64)
@@ -77,7 +79,7 @@ class CustomsLineIn(BaseModel):
     direction: Literal["in", "out"]
 
 
-class ReconcileIn(BaseModel):
+class ReconcileIn(TextModel):
     """The day and the customs lines of it."""
 
     business_date: date

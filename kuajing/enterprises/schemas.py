@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kuajing.textmodel import TextModel
 
-class _In(BaseModel):
+
+class _In(TextModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -31,3 +31,26 @@ def test_an_id_beyond_the_databases_integers_is_a_422(client, db):
     assert r.status_code in (404, 422) and r.status_code != 500
     r = client.get("/api/v1/certificates/99999999999999999999")
     assert r.status_code in (404, 422), r.text
+
+
+def test_control_characters_are_refused_in_json_bodies_with_the_field(client, db):
+    # a QA pass stored a NUL in a bonded document number, a user's display name and an enterprise's name
+    from tests.accounts.fixtures import make_api_key, make_enterprise
+
+    ent = make_enterprise(db)
+    key = {"X-API-Key": make_api_key(db, ent.id)}
+    db.commit()
+    r = client.post("/api/v1/bonded/reservations", headers=key,
+                    json={"warehouse_code": "W\u0000", "item_no": "SKU-1", "quantity": "1", "reference": "R"})
+    assert r.status_code == 422 and [(e["code"], e["path"]) for e in r.json()["errors"]] == [
+        ("bad_character", "warehouse_code")]
+    _operator(client, db)
+    token = csrf_token(client, "/registry")
+    r = client.post("/api/v1/users", headers={"X-CSRF-Token": token},
+                    json={"username": "new-user", "password": "a-long-password-1", "display_name": "x\u0000y",
+                          "roles": ["auditor"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "display_name"
+    assert r.json()["errors"][0]["code"] == "bad_character"
+    assert client.post("/api/v1/users", headers={"X-CSRF-Token": token},
+                       json={"username": "new-user", "password": "a-long-password-1", "display_name": "x\ty",
+                             "roles": ["auditor"]}).status_code == 201  # a tab is allowed
