@@ -431,8 +431,10 @@ def _filtered(query, params: RegistryQuery, *, public: bool, only_id: int | None
         query = query.where(Enterprise.status == EnterpriseStatus.approved.value)
     if params.q:
         term = params.q.strip()
-        like = f"%{term.replace('%', '').replace('_', '')}%"
-        conditions = [Enterprise.name_zh.ilike(like), Enterprise.name_en.ilike(like)]
+        # the term is text, not a pattern: % and _ match themselves (removing them made "%" match every name)
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        conditions = [Enterprise.name_zh.ilike(like, escape="\\"), Enterprise.name_en.ilike(like, escape="\\")]
         if not public:
             code = normalise_code(term)
             conditions += [Enterprise.uscc.startswith(code, autoescape=True),

@@ -103,3 +103,14 @@ def test_review_actions_from_the_detail_page(client, db):
     detail = _as(client, op).get(f"/enterprises/{ent.id}")
     for label in ("创建草稿", "提交审核", "退回修改", "修改备案信息", "重新提交审核"):
         assert label in detail.text
+
+
+def test_registry_search_takes_percent_and_underscore_as_text(client, db):
+    # a QA pass: q=% or q=_ matched every enterprise (the wildcards were dropped, leaving "%%")
+    a = make_enterprise(db, status="approved", name_zh="包头鹿城羊绒制品有限公司")
+    b = make_enterprise(db, status="approved", name_zh="包头100%纯羊绒有限公司")
+    db.commit()
+    for q, shown, hidden in (("%", b, a), ("_", None, a), ("羊绒", a, None)):
+        text = client.get("/registry", params={"q": q}, headers={"Accept": "text/html"}).text
+        assert hidden is None or hidden.name_zh not in text, q
+        assert shown is None or shown.name_zh in text, q
