@@ -123,12 +123,17 @@ def test_cancellation_before_departure(client, ezone, session_factory, customs):
     assert _list(session_factory, ezone).status == "cancelled"
 
 
-def test_export_return_request_gets_its_relief_window(client, ezone, session_factory, customs):
+def _released(client, ezone, session_factory, customs) -> ExportInventory:
+    """EXO1 arrived, declared and released by the sandbox."""
     _send(client, ezone.operator, s.arrival(ezone.parties, [1]))
     _shipment(client, ezone)
     for _ in range(3):
         pump(session_factory=session_factory, transport=customs)
-    inv = _list(session_factory, ezone)
+    return _list(session_factory, ezone)
+
+
+def test_export_return_request_gets_its_relief_window(client, ezone, session_factory, customs):
+    inv = _released(client, ezone, session_factory, customs)
     from kuajing.ceb import example_message
 
     msg = example_message("CEB213", items=1)
@@ -174,11 +179,7 @@ def test_only_the_lists_own_parties_cancel_or_return_an_export_list(client, ezon
     # agent; the cancellation, keyed by the list number, then locked the real agent out
     from kuajing.ceb import example_message
 
-    _send(client, ezone.operator, s.arrival(ezone.parties, [1]))
-    _shipment(client, ezone)
-    for _ in range(3):
-        pump(session_factory=session_factory, transport=customs)
-    inv = _list(session_factory, ezone)
+    inv = _released(client, ezone, session_factory, customs)
     cancel = example_message("CEB605")
     c = cancel.records[0]
     c.app_type, c.app_status, c.invt_no, c.agent_code, c.ebc_code = "1", "2", inv.invt_no, ezone.outsider.code, \
