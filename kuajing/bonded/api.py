@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from kuajing.accounts.choices import Role
 from kuajing.accounts.deps import Principal, current_principal
 from kuajing.bonded import errors, service
 from kuajing.bonded.models import BondedWarehouse
@@ -31,18 +32,31 @@ def _plain(obj: Any) -> dict[str, Any]:
     return {k: (str(v) if hasattr(v, "as_tuple") else v) for k, v in asdict(obj).items()}
 
 
-def book_operator(session: DbSession, code: str = Code,
+#: the zone-wide roles that change a book (the platform's operators, customs); the commerce bureau and the
+#: auditor read it only
+WRITERS = (Role.zone_operator, Role.customs_officer)
+
+
+def book_operator(request: Request, session: DbSession, code: str = Code,
                   principal: Principal = Depends(current_principal)) -> Principal:
-    """Dependency: the caller operates the book ``code`` (or holds a zone-wide role); 403 before the body is read."""
-    _operator_check(session, principal, code)
+    """Dependency: the caller operates the book ``code`` (or holds a zone-wide role; to change it, a writing one);
+    403 before the body is read."""
+    _operator_check(session, principal, code, write=request.method != "GET")
     return principal
 
 
-def _operator_check(session, principal: Principal, code: str) -> BondedWarehouse:
+def _zone_write_check(principal: Principal) -> None:
+    if not principal.has_role(*WRITERS):
+        raise Forbidden()
+
+
+def _operator_check(session, principal: Principal, code: str, *, write: bool = True) -> BondedWarehouse:
     wh = session.query(BondedWarehouse).filter_by(code=code).one_or_none()
     if wh is None:
         raise errors.warehouse_unknown(code)
     if principal.is_zone_wide:
+        if write:
+            _zone_write_check(principal)
         return wh
     if principal.enterprise_id != wh.operator_enterprise_id or not _is_operator(session, principal.enterprise_id):
         raise errors.not_operator()
@@ -152,6 +166,7 @@ def _owned(session, principal: Principal, reference: str, *, zone_only: bool) ->
     if found is None:
         raise errors.reservation_unknown(reference)
     if principal.is_zone_wide:
+        _zone_write_check(principal)  # every route using this one changes the reservation
         return
     if found.enterprise_id != principal.enterprise_id:
         raise errors.reservation_unknown(reference)  # another enterprise's: not found, as docs/api.md says

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -83,7 +83,8 @@ def parcels_page(request: Request, session: DbSession, principal: Principal = De
         if q else []
     if len(hits) == 1:
         hit = hits[0]
-        target = f"/imports/parcels/{hit.order_no}" + (f"?{urlencode({'ebp': hit.ebp_code})}" if hit.ebp_code else "")
+        target = f"/imports/parcels/{quote(hit.order_no, safe='')}" + (
+            f"?{urlencode({'ebp': hit.ebp_code})}" if hit.ebp_code else "")
         return RedirectResponse(target, status_code=303)
     return render(request, T + "parcels.html", {**_common(request), "q": q, "hits": hits}, headers=NO_STORE)
 
@@ -179,7 +180,7 @@ async def return_action(request: Request, session: DbSession, principal: Princip
     from kuajing.imports.models import Inventory
 
     inv = session.get(Inventory, row.inventory_id)
-    return RedirectResponse(f"/imports/parcels/{inv.order_no}?{urlencode({'ebp': inv.ebp_code, 'done': field('action')})}",
+    return RedirectResponse(f"/imports/parcels/{quote(inv.order_no, safe='')}?{urlencode({'ebp': inv.ebp_code, 'done': field('action')})}",
                             status_code=303)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -25,6 +26,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # a business key as one URL path segment: "#", "?", "/" and spaces encoded (an order number may hold them)
+    env.filters["segment"] = lambda value: quote(str(value), safe="")
     return env
 
 

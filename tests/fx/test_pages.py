@@ -112,6 +112,7 @@ def test_zone_wide_users_choose_the_enterprise_on_the_fx_pages(client, db):
     lists = _get(client, op, f"/fx/settlements?enterprise_id={ent.id}")
     assert lists.status_code == 200 and f'data-list="{inv.id}"' in lists.text
     assert f"flagged=true&amp;enterprise_id={ent.id}" in lists.text  # the filter link keeps the choice
+    assert f'<option value="{ent.id}" selected>' in lists.text  # and the chooser shows it
     assert _get(client, op, "/fx/settlements?enterprise_id=99999999999999999999").status_code == 422  # not a 500
     form = _get(client, op, "/fx").text
     assert 'name="enterprise_id"' in form

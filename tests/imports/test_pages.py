@@ -176,3 +176,29 @@ def test_two_platforms_sharing_an_order_number_never_see_each_others_parcel(clie
     listing = client.get(r.headers["location"]).text
     assert f"ebp={parcels.platform.code}" in listing and f"ebp={parcels.outsider.code}" in listing
     assert client.get(f"/imports/parcels/ORD1?ebp={parcels.outsider.code}").status_code == 200
+
+
+def test_a_waybill_no_list_claims_is_shown_to_neither_platform_and_keys_are_url_safe(client, db, parcels):
+    # QA re-check: a platform without a list of its own saw the other platform's waybill of the shared number;
+    # a "#" in an order number cut the search's links at the fragment
+    from dataclasses import replace
+
+    from tests.imports import parcels as p
+
+    theirs = replace(parcels.parties, ebp=parcels.outsider.code)
+    send(db, parcels.platform, p.order(parcels.parties, 9), at("2026-03-04 10:00"))
+    send(db, parcels.outsider, p.order(theirs, 9), at("2026-03-04 10:01"))
+    send(db, parcels.logistics, p.waybill(parcels.parties, 9), at("2026-03-04 10:02"))
+    hashed = p.order(parcels.parties, 10)
+    hashed.records[0].head.order_no = "ORD #10"
+    send(db, parcels.platform, hashed, at("2026-03-04 10:03"))
+    db.commit()
+    for who in (parcels.platform, parcels.outsider):
+        login(client, *_user(db, who.id))
+        html = client.get("/imports/parcels/ORD9").text
+        assert "CEB311" in html and "CEB511" not in html and "WB9" not in html, who.code
+        client.post("/logout", headers={"X-CSRF-Token": csrf_token(client)})
+    login(client, *_user(db, parcels.platform.id))
+    found = client.get("/imports/parcels", params={"q": "ORD #10"}, follow_redirects=False)
+    assert found.status_code == 303 and found.headers["location"].startswith("/imports/parcels/ORD%20%2310?")
+    assert client.get(found.headers["location"]).status_code == 200

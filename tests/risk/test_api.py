@@ -163,3 +163,15 @@ def test_alert_figures_are_labelled_and_times_in_the_zones_time(client, db):
     assert "首次时间" in figures and "T" not in figures.split('data-figure="first_at"', 1)[1].split("</tr>", 1)[0]
     assert "['" not in figures  # references joined, not a Python list
     assert str(first.year) in figures
+
+
+def test_alert_steps_and_times_read_as_people_say_them(client, db):
+    # QA re-check: the workflow showed "— → open" in every language and the times in UTC
+    alert = _split_alert(db)
+    who = gov(db, "zone_operator", "operator")
+    assert _post(client, f"/api/v1/risk/alerts/{alert.id}/investigate", who).status_code == 200
+    html = _get(client, f"/risk/alerts/{alert.id}?lang=zh_Hans", who).text
+    steps = html.split('class="steps"', 1)[1].split("</ol>", 1)[0]
+    assert "→ 待处理" in steps and "待处理 → " in steps and "open" not in steps
+    local = alert.opened_at.astimezone(service.SHANGHAI)
+    assert local.strftime("%Y-%m-%d %H:%M") in html and " UTC" not in html

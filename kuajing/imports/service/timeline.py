@@ -138,6 +138,12 @@ class Timeline:
     events: list[Event]
 
 
+def _other_platforms(session: Session, order_no: str, ebp_code: str) -> bool:
+    """Whether a platform other than ``ebp_code`` has documents of the order number ``order_no``."""
+    return any(session.scalars(select(model.id).where(model.order_no == order_no, model.ebp_code != ebp_code)
+                               .limit(1)).first() is not None for model in _PLATFORM_DOCS)
+
+
 #: the documents that name the parcel's platform (a waybill does not)
 _PLATFORM_DOCS = (ImportOrder, ImportPayment, Inventory, InventoryCancel, InventoryRefund)
 
@@ -154,6 +160,8 @@ def _documents(session: Session, order_no: str, ebp_code: str | None) -> dict[st
     if ebp_code and inventories:
         named = {i.logistics_no for i in inventories}
         waybills = [w for w in waybills if w.logistics_no in named]
+    elif ebp_code and waybills and _other_platforms(session, order_no, ebp_code):
+        waybills = []  # no list says whose it is, and another platform's parcel has this number: shown to neither
     numbers = {w.logistics_no for w in waybills}
     statuses = list(session.scalars(select(ImportWaybillStatus).where(
         ImportWaybillStatus.logistics_no.in_(numbers)).order_by(ImportWaybillStatus.id))) if numbers else []
