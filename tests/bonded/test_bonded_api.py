@@ -66,3 +66,26 @@ def test_hostile_values_and_other_enterprises_references(client, db):
     assert theirs.status_code == 409 and theirs.json()["code"] == "bonded_reference_reused"
     assert client.post("/api/v1/bonded/reservations/R-SHARED/cancel", headers=kb).status_code == 404
     assert client.post("/api/v1/bonded/reservations/R-SHARED/cancel", headers=ka).status_code == 200
+
+
+def test_read_only_zone_roles_read_books_but_do_not_change_them(client, db):
+    # a QA pass: the auditor (read-only) could deduct a reservation
+    from tests.accounts.fixtures import csrf_token, login, make_zone_user
+
+    operator = make_enterprise(db)
+    db.add(EnterpriseRoleLink(enterprise_id=operator.id, role="warehouse_operator"))
+    op = {"X-API-Key": make_api_key(db, operator.id)}
+    db.commit()
+    client.post("/api/v1/bonded/warehouses", json={"code": "T0003", "site_code": "0412", "name": "3 号库"}, headers=op)
+    client.post("/api/v1/bonded/warehouses/T0003/entries", json={"lines": [LINE]}, headers=op)
+    assert client.post("/api/v1/bonded/reservations", headers=op, json={
+        "warehouse_code": "T0003", "item_no": "SKU-1", "quantity": "1", "reference": "RO-1"}).status_code == 201
+    for role, may_write in (("auditor", False), ("commerce_supervisor", False), ("customs_officer", True)):
+        user, password = make_zone_user(db, role, username=f"bonded-{role}")
+        db.commit()
+        client.cookies.clear()
+        login(client, user.username, password)
+        headers = {"X-CSRF-Token": csrf_token(client)}
+        assert client.get("/api/v1/bonded/warehouses/T0003/stock").status_code == 200, role
+        r = client.post("/api/v1/bonded/reservations/RO-1/deduct", headers=headers)
+        assert r.status_code == (200 if may_write else 403), (role, r.text)
