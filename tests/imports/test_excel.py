@@ -162,3 +162,23 @@ def test_browser_upload_needs_the_csrf_token(client, db, zone):
     assert ok.status_code == 200 and ok.json()["accepted"] == 1
     page = client.get("/imports/orders/upload").text
     assert "下载模板" in page and "<progress" in page
+
+
+def test_value_checks_land_on_their_row_and_column(client, db, zone):
+    # QA: a negative quantity came back on the order's first row with no column and an internal path
+    rows = order_rows(zone.platform.code, "BAD5", 2, {2: {"qty": "-1"}})
+    answer = upload(client, zone.platform, workbook(rows), lang="en").json()
+    assert answer["rejected"] == 1
+    found = [(e["row"], e["column"], e["code"]) for e in answer["errors"]]
+    assert (4, "qty", "CEB-RULE-NEGATIVE") in found and {row for row, _c, _k in found} == {4}, found
+    assert "*" not in " ".join(e["message"] for e in answer["errors"])
+    assert count(db, ImportOrder) == 0
+
+
+def test_the_catalogues_placeholder_takes_the_detail():
+    from kuajing.imports.service.receipts import info_for
+
+    # "参数校验不通过，*": the detail where the star stands, no "，：" left behind; no detail, no dangling comma
+    assert info_for("CEB311", "-301008", "Order[1]/OrderList[1]/qty: 数量必须大于0") == \
+        "参数校验不通过，Order[1]/OrderList[1]/qty: 数量必须大于0"
+    assert info_for("CEB311", "-301008") == "参数校验不通过"

@@ -410,10 +410,13 @@ def _issue_column(path: str) -> tuple[str, int | None]:
 def check_record(order: OrderRows, record, *, locale: str = "zh_Hans", spec: SheetSpec | None = None) -> None:
     """Validate the built record with kuajing.ceb; each issue lands on its row and column."""
     from kuajing.imports import errors as import_errors
+    from kuajing.imports.service import values
 
     spec = spec or ORDERS
     message = Message(message_type=spec.message_type, records=[record])
-    for issue in ceb.validate(message):
+    # the message layer's issues, then the platform's value checks (qty, amounts, line totals, ID type), each on
+    # its cell, before anything is sent
+    for issue in [*ceb.validate(message), *values.record_issues(message).get(1, [])]:
         if issue.path.startswith(("BaseTransfer", "@", "BaseSubscribe")):
             continue
         column, line = _issue_column(issue.path)
@@ -433,6 +436,8 @@ def _customs_text(code: str, info: str, locale: str, message_type: str = "CEB311
         return import_errors.OWN_CODES[code][1]
     entry = explain(message_type, code)
     meaning = getattr(entry, "meaning_en", None) if entry else None
+    if meaning:  # the catalogue's placeholder ("parameter check failed: *") stands for the detail given after it
+        meaning = meaning.replace("[*]", "").replace("*", "").rstrip(" :,")
     return f"{meaning} ({info})" if meaning else info
 
 

@@ -28,8 +28,13 @@ def info_for(message_type: str, code: str, detail: str = "") -> str:
     else:
         entry = explain(message_type, code)
         text = entry.meaning_zh if entry else code
+    # the catalogue's placeholder ([*] or *) stands where the detail goes ("参数校验不通过，*"); without one the detail
+    # follows a colon; without a detail the placeholder and the punctuation before it go
+    mark = "[*]" if "[*]" in text else "*" if "*" in text else None
     if detail:
-        text = f"{text}：{detail}" if "[*]" not in text else text.replace("[*]", detail, 1)
+        text = text.replace(mark, detail, 1) if mark else f"{text}：{detail}"
+    elif mark:
+        text = text.replace(mark, "", 1).rstrip("，,：: ")
     return text.replace("[*]", "").replace("*", "")[:1000]
 
 
