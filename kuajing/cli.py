@@ -173,8 +173,8 @@ def audit_checkpoint() -> None:
 
 @app.command()
 def pump(loop: bool = typer.Option(False, "--loop", help="keep running (Ctrl-C to stop)"),
-         interval: float = typer.Option(None, help="seconds between idle ticks (KUAJING_PIPELINE_INTERVAL_SECONDS)"),
-         batch_seconds: float = typer.Option(None, "--batch-seconds",
+         interval: float = typer.Option(None, min=0, help="seconds between idle ticks (KUAJING_PIPELINE_INTERVAL_SECONDS)"),
+         batch_seconds: float = typer.Option(None, "--batch-seconds", min=0,
                                              help="a busy pipeline ticks at most once per this many seconds "
                                                   "(KUAJING_PIPELINE_BATCH_SECONDS; 0: at once again)"),
          steps: str = typer.Option("all", help="the pipeline steps this process runs, comma-separated: "
@@ -300,7 +300,7 @@ app.add_typer(dropfolder_app, name="dropfolder")
 
 
 @dropfolder_app.command("scan")
-def dropfolder_scan(every: float = typer.Option(0, help="repeat every N seconds (0: one pass)")) -> None:
+def dropfolder_scan(every: float = typer.Option(0, min=0, help="repeat every N seconds (0: one pass)")) -> None:
     """Answer every inbox file through the intake pipeline; write receipts to the outboxes."""
     import time
     from pathlib import Path
@@ -364,9 +364,9 @@ def bench_import(
                                  "(the peak configuration) or intake (in the request completing the set)"),
     pumps: int = typer.Option(1, help="pump mode: 1 pump process, or 2 sharing the steps (match + send; "
                               "exchange + housekeeping)"),
-    batch_seconds: float = typer.Option(None, "--batch-seconds", help="the pipeline's micro-batch "
+    batch_seconds: float = typer.Option(None, "--batch-seconds", min=0, help="the pipeline's micro-batch "
                                         "(KUAJING_PIPELINE_BATCH_SECONDS; default the product's setting, 0: off)"),
-    rate: float = typer.Option(None, "--rate", help="a steady load of this many parcels/s over the window "
+    rate: float = typer.Option(None, "--rate", min=0.01, help="a steady load of this many parcels/s over the window "
                                "instead of the peak (as fast as answered)"),
 ) -> None:
     """Retail import end to end over HTTP on PostgreSQL (four documents per parcel, SM2-signed lists)."""

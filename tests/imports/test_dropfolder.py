@@ -110,6 +110,8 @@ def test_an_unreadable_message_gets_a_ceb900(db, session_factory, tmp_path, zone
     assert done.errors == 1
     assert answer_of(tmp_path / node / "outbox" / "broken.receipt.xml").message_type == "CEB900"
     assert (tmp_path / node / "error" / "broken.xml").exists()
+    reason = (tmp_path / node / "error" / "broken.xml.reason.txt").read_text()
+    assert "CEB-" in reason and "  " not in reason and len(reason.split("CEB-", 1)[1].split(" ", 1)) == 2, reason
 
 
 def test_not_a_dxpmsg_goes_to_error(db, session_factory, tmp_path, zone):

@@ -167,7 +167,8 @@ def _take(path: Path, folder: Path, dxp_id: str, *, session_factory: sessionmake
         _write_atomic(folder / "outbox" / answer_name,
                       _envelope(build(receipt, validate=False), message_type="CEB900", sender_id=sender_id, receiver_id=dxp_id,
                                 name=answer_name, when=now))
-        _to_error(path, folder, "message unreadable: " + "; ".join(f"{i.path} {i.code}" for i in unreadable[:20]))
+        _to_error(path, folder, "message unreadable: " + "; ".join(
+            " ".join(part for part in (i.path, i.code, i.message_en) if part) for i in unreadable[:20]))
         result.errors += 1
         return
     with session_factory() as session:
