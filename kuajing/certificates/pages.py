@@ -10,6 +10,7 @@ from kuajing.accounts.deps import Principal, current_principal, require_csrf
 from kuajing.certificates import service
 from kuajing.certificates.api import MAX_UPLOAD, owner_for, to_out
 from kuajing.certificates.choices import CertificateStatus
+from kuajing.db.base import INT_ID, row_id
 from kuajing.errors import AppError
 from kuajing.web.deps import DbSession, get_locale
 from kuajing.web.render import render
@@ -46,8 +47,8 @@ async def certificates_upload(request: Request, session: DbSession, principal: P
     upload = form.get("file")
     raw_id = str(form.get("enterprise_id") or "").strip()
     try:
-        # an id is at most 9 ASCII digits here; anything else names no enterprise (owner_for refuses or picks one's own)
-        owner = owner_for(principal, int(raw_id) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9 else None)
+        # anything but an enterprise id the database can hold names no enterprise (owner_for refuses or picks one's own)
+        owner = owner_for(principal, row_id(raw_id, INT_ID))
         data = await upload.read(MAX_UPLOAD + 1) if hasattr(upload, "read") else str(upload or "").encode()
         service.register(session=session, enterprise_id=owner, data=data[:MAX_UPLOAD + 1], actor=principal.actor)
     except AppError as exc:

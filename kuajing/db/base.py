@@ -51,3 +51,18 @@ def import_all_models() -> MetaData:
                 if exc.name != f"kuajing.{info.name}.models":
                     raise
     return Base.metadata
+
+
+#: the largest value of a BIGINT / SQLite INTEGER id, and of an INTEGER id column (PostgreSQL)
+MAX_ROW_ID = 2**63 - 1
+INT_ID = 2**31 - 1
+
+
+def row_id(text: str | None, maximum: int = MAX_ROW_ID) -> int | None:
+    """``text`` as a row id or cursor: ASCII digits only (``str.isdigit`` takes '²' and '１'), at most ``maximum``;
+    else None (a value the database could not hold is no id of any row)."""
+    text = (text or "").strip()
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= maximum else None

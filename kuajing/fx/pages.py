@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from kuajing.accounts.deps import Principal, current_principal, require_csrf
+from kuajing.db.base import INT_ID, row_id
 from kuajing.errors import AppError, Forbidden
 from kuajing.fx import api, jobs
 from kuajing.fx.choices import AdvancerKind, Ageing, FeeKind, ImportStatus, SettlementStatus
@@ -58,8 +59,7 @@ def _enterprises(session, principal: Principal) -> list[tuple[int, str]]:
 
 def _chosen(raw: str | None) -> int | None:
     """The enterprise id a zone-wide user picked (blank or not a plausible id: none)."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9 else None
+    return row_id(raw, INT_ID)
 
 
 def _actor(principal: Principal) -> None:

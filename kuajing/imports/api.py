@@ -18,7 +18,7 @@ from kuajing.ceb.dxp import DxpError, UnsafeXmlError, unwrap
 from kuajing.ceb.models import BaseTransfer, classes, new_guid
 from kuajing.ceb.spec import FieldSpec
 from kuajing.ceb.xml import root_name
-from kuajing.db.base import utcnow
+from kuajing.db.base import MAX_ROW_ID, row_id, utcnow
 from kuajing.db.session import commit_with_retry
 from kuajing.db.types import mask, mask_name, mask_phone
 from kuajing.errors import FieldIssue
@@ -167,18 +167,6 @@ def service_types() -> tuple[str, ...]:
 
 
 #: The largest row id (a signed 64-bit BIGINT on PostgreSQL, SQLite's INTEGER): a larger number is no row.
-MAX_ROW_ID = 2**63 - 1
-
-
-def _row_id(text: str) -> int | None:
-    """``text`` as a row id or cursor: ASCII digits only (``str.isdigit`` takes '²' and '１'), at most
-    :data:`MAX_ROW_ID`; else None."""
-    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if value <= MAX_ROW_ID else None
-
-
 @router.get("/ceb/receipts", response_model=ReceiptPageOut, summary="Pull receipts after a cursor",
             description="The caller's receipts (our verdicts and customs' answers) with a cursor greater than "
                         "`after`, oldest first; continue with `after=next_cursor`. Each item carries the receipt "
@@ -189,7 +177,7 @@ def get_receipts(session: DbSession, principal: Principal = Depends(current_prin
     """A page of the caller's receipts."""
     if principal.enterprise_id is None:
         raise errors.no_enterprise()
-    cursor = _row_id(after)
+    cursor = row_id(after)
     if cursor is None:
         raise errors.bad_cursor(after)
     page = service.pull(session=session, enterprise_id=principal.enterprise_id, after=cursor, limit=limit)
