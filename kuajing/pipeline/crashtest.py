@@ -106,6 +106,7 @@ def verify(url: str, *, accepted: set[int], parcels: int) -> list[str]:
         released_orders = {int(r[0].removeprefix("ORD")) for r in q(
             "SELECT order_no FROM import_inventories WHERE status = 'released'")}
         check("released lists are the accepted parcels", released_orders == accepted, True)
+        problems.extend(_stuck(q))
         check("outbox rows not sent", one("SELECT count(*) FROM import_outbox WHERE status <> 'sent'"), 0)
         check("outbox rows (4 per parcel)", one("SELECT count(*) FROM import_outbox"), 4 * len(accepted))
         check("customs messages not delivered", one(
@@ -178,6 +179,22 @@ def verify(url: str, *, accepted: set[int], parcels: int) -> list[str]:
               WHERE action LIKE 'import:%' GROUP BY stream, action, after_json HAVING count(*) > 1) d"""), 0)
         check("accepted parcels", len(accepted), parcels)
     return problems
+
+
+def _stuck(q, limit: int = 10) -> list[str]:
+    """Each list not released (up to ``limit``), with its documents, outbox rows and match-queue rows, so a
+    failure says where the parcel stopped rather than only how many did."""
+    out: list[str] = []
+    rows = q("""SELECT order_no, ebp_code, status, customs_status FROM import_inventories
+                WHERE status <> 'released' ORDER BY order_no LIMIT %s""", limit)
+    for order_no, ebp_code, status, customs_status in rows:
+        docs = {table: q(f"SELECT status, customs_status FROM {table} WHERE order_no = %s", order_no)
+                for table in ("import_orders", "import_payments", "import_waybills")}
+        outbox = q("SELECT message_type, status, attempts FROM import_outbox WHERE order_no = %s", order_no)
+        queued = q("SELECT count(*) FROM import_match_queue WHERE order_no = %s", order_no)[0][0]
+        out.append(f"list {order_no} ({ebp_code}) {status}/{customs_status}: documents {docs}, outbox {outbox}, "
+                   f"match queue {queued}")
+    return out
 
 
 def main() -> None:  # pragma: no cover - the manual entry point
