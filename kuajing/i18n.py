@@ -22,11 +22,18 @@ DEFAULT_LOCALE = "zh_Hans"
 LOCALE_NAMES = {"zh_Hans": "中文", "en": "English", "ru": "Русский", "mn": "Монгол", "mn_Mong": "ᠮᠣᠩᠭᠣᠯ"}
 
 
+#: A locale whose catalogue is partial takes the strings it lacks from another locale its readers read, not
+#: from English: the traditional-script Mongolian catalogue (mn_Mong) covers the frame of every page, and
+#: Inner Mongolia's readers read Chinese (the zone's working language), not English or Cyrillic Mongolian.
+FALLBACK = {"mn_Mong": DEFAULT_LOCALE}
+
+
 @cache
 def catalogue(locale: str) -> dict[str, str]:
-    """msgid → translated string for ``locale`` (empty for English and unknown locales)."""
+    """msgid → translated string for ``locale`` (empty for English and unknown locales), over the strings of
+    its :data:`FALLBACK` locale where it has one."""
     folder = TRANSLATIONS_DIR / locale / "LC_MESSAGES"
-    merged: dict[str, str] = {}
+    merged: dict[str, str] = dict(catalogue(FALLBACK[locale])) if locale in FALLBACK else {}
     if not folder.is_dir():
         return merged
     for po in sorted(folder.glob("*.po")):

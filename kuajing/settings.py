@@ -105,9 +105,10 @@ class Settings(BaseSettings):
     zone_name_mn: str = "Хятадын (Бугат) хил дамнасан цахим худалдааны иж бүрэн туршилтын бүс"
 
     def zone_name(self, locale: str) -> str:
-        """The zone's name in ``locale`` (English where the locale has none of its own)."""
-        return {"zh_Hans": self.zone_name_zh, "ru": self.zone_name_ru, "mn": self.zone_name_mn}.get(locale,
-                                                                                                  self.zone_name_en)
+        """The zone's name in ``locale``: traditional-script Mongolian takes the Chinese one, as its untranslated
+        strings do (kuajing.i18n.FALLBACK); English for any other locale without a name of its own."""
+        return {"zh_Hans": self.zone_name_zh, "mn_Mong": self.zone_name_zh, "ru": self.zone_name_ru,
+                "mn": self.zone_name_mn}.get(locale, self.zone_name_en)
 
     demo_logins: bool = Field(default=True, description="show the demo logins on the login page")
 

@@ -70,3 +70,23 @@ def test_extraction_finds_the_layout_strings():
     # guards the test itself: if extraction silently found nothing, the first test would pass vacuously
     found = _extracted()
     assert "Enterprise registry" in found and "Log in" in found and "The request has invalid fields" in found
+
+
+def test_russian_and_mongolian_are_complete_too():
+    # the corridor's languages (PRODUCT.md): a page in Russian or Cyrillic Mongolian never shows English
+    extracted = _extracted()
+    for locale in ("ru", "mn"):
+        cat = catalogue(locale)
+        missing = sorted(msgid for msgid in extracted if msgid not in cat)
+        assert not missing, f"{locale} lacks {len(missing)}: {missing[:10]}"
+
+
+def test_traditional_mongolian_borrows_chinese_not_english():
+    # mn_Mong translates the frame of every page; what it lacks is shown in Chinese, which Inner Mongolia's
+    # readers read, never in English
+    from kuajing.i18n import gettext
+
+    assert gettext("Log in", "mn_Mong") == "ᠨᠡᠪᠲᠡᠷᠡᠬᠦ"  # its own word
+    assert gettext("Enterprise registry", "mn_Mong") == gettext("Enterprise registry", "zh_Hans") != \
+        "Enterprise registry"
+    assert catalogue("mn_Mong")["Log in"] != catalogue("zh_Hans")["Log in"]
