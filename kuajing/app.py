@@ -21,6 +21,7 @@ from kuajing.db.session import TransientConflict, is_unavailable, make_engine, m
 from kuajing.db.types import Keyring, configure_keyring
 from kuajing.errors import AppError, FieldIssue
 from kuajing.i18n import match_locale, negotiate
+from kuajing.identity import ID_NUMBER_MESSAGE
 from kuajing.settings import LOCALES, Settings
 
 log = logging.getLogger("kuajing")
@@ -263,6 +264,7 @@ _PYDANTIC_CODES = {
     "model_attributes_type": ("wrong_type", "An object is expected."),
     "value_error": ("invalid", "{error}"),
     "bad_character": ("bad_character", "Control characters (except tab and line breaks) are not allowed."),
+    "quota_id_number_invalid": ("quota_id_number_invalid", ID_NUMBER_MESSAGE),
 }
 
 

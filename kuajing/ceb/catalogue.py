@@ -396,6 +396,7 @@ _ISSUE_TEXT: dict[IssueCode, tuple[str, str, str, str]] = {
     IssueCode.RULE_NEGATIVE: ("金额、数量或重量为负数，或数量为0", "negative amount, quantity or weight, or a quantity of 0", "填写不小于0的金额（赠品单价为0），数量大于0", "amounts of 0 or more (a gift's price is 0), quantities above 0"),
     IssueCode.RULE_LINE_TOTAL: ("商品总价不等于数量×单价", "totalPrice is not qty × price", "总价=数量×单价（允许分位舍入差）", "totalPrice = qty × price (to the fen)"),
     IssueCode.RULE_ID_TYPE: ("进口订购人/支付人证件类型不是1（身份证）", "import buyer / payer ID type is not 1 (ID card)", "证件类型填1并填写身份证号码", "use ID type 1 with the ID card number"),
+    IssueCode.RULE_ID_NUMBER: ("订购人/支付人身份证号码无效（位数、行政区划、出生日期或校验码）", "buyer / payer ID card number is not valid (length, province, birth date or check character)", "按身份证填写18位号码，末位X大写", "give the 18 characters exactly as on the ID card"),
     IssueCode.SCHEMA_OTHER: ("其他结构错误", "other structural error", "按提示修正", "fix as described"),
 }
 

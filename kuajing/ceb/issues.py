@@ -43,6 +43,7 @@ class IssueCode(StrEnum):
     RULE_NEGATIVE = "CEB-RULE-NEGATIVE"  # 金额/数量为负或数量为0
     RULE_LINE_TOTAL = "CEB-RULE-LINE-TOTAL"  # 总价不等于数量×单价
     RULE_ID_TYPE = "CEB-RULE-ID-TYPE"  # 进口证件类型不是身份证
+    RULE_ID_NUMBER = "CEB-RULE-ID-NUMBER"  # 身份证号码无效 (GB 11643)
     SCHEMA_OTHER = "CEB-SCHEMA-OTHER"  # 其他结构错误
 
 
@@ -79,6 +80,7 @@ DXP_CODE: dict[IssueCode, str | None] = {
     IssueCode.RULE_NEGATIVE: None,
     IssueCode.RULE_LINE_TOTAL: None,
     IssueCode.RULE_ID_TYPE: None,
+    IssueCode.RULE_ID_NUMBER: None,
     IssueCode.SCHEMA_OTHER: "0002",
 }
 

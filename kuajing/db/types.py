@@ -238,7 +238,7 @@ def without_personal_data(model):
 
 
 def mask(value: str | None, *, keep_start: int = 4, keep_end: int = 4, char: str = "*") -> str:
-    """Mask personal data for display and logs: ``150203199001011234`` → ``1502**********1234``."""
+    """Mask personal data for display and logs: ``150203199001051234`` → ``1502**********1234``."""
     if not value:
         return ""
     if len(value) <= keep_start + keep_end:

@@ -12,7 +12,7 @@ ORDER_EXAMPLE = {
         "ebp_code": "1502900001", "ebp_name": "包头示例平台", "ebc_code": "1502900001", "ebc_name": "包头示例平台",
         "goods_value": "280", "freight": "20", "discount": "0", "tax_total": "0", "actural_paid": "300",
         "currency": "142", "buyer_reg_no": "u1", "buyer_name": "张三", "buyer_telephone": "13800001234",
-        "buyer_id_type": "1", "buyer_id_number": "150203199001011234", "pay_code": "1502900002",
+        "buyer_id_type": "1", "buyer_id_number": "150203199001051234", "pay_code": "1502900002",
         "pay_transaction_id": "PAY1", "consignee": "李四", "consignee_telephone": "13900005678",
         "consignee_address": "内蒙古包头市昆都仑区钢铁大街1号",
         "items": [{"gnum": 1, "item_name": "婴儿奶粉", "gmodel": "900g", "unit": "007", "qty": "1", "price": "280",

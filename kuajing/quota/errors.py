@@ -69,9 +69,10 @@ def amount_invalid(value: Any, path: str = "amount") -> FieldIssue:
 
 
 def id_number_invalid(value: Any) -> FieldIssue:
-    """Not a resident ID card number (18 characters, the last a digit or X)."""
-    return FieldIssue(C.id_number_invalid, "buyer_id_number",
-                      "Give the 18-character resident ID card number (the last character may be X).", None)
+    """Not a resident ID card number (kuajing.identity: GB 11643 shape, province, birth date, check character)."""
+    from kuajing.identity import ID_NUMBER_MESSAGE
+
+    return FieldIssue(C.id_number_invalid, "buyer_id_number", ID_NUMBER_MESSAGE, None)
 
 
 def name_required() -> FieldIssue:

@@ -24,7 +24,6 @@ Services never commit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,6 +41,7 @@ from kuajing.audit import service as audit
 from kuajing.db.base import utcnow
 from kuajing.db.types import Money, blind_index, blind_index_equals, mask, mask_name
 from kuajing.errors import AppError, FieldIssue, validation_error
+from kuajing.identity import is_resident_id
 from kuajing.quota import errors
 from kuajing.quota.choices import MovementKind, ReservationStatus
 from kuajing.quota.errors import QuotaErrorCode
@@ -51,7 +51,6 @@ from kuajing.rules.service import rule
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # business dates (settings.timezone default)
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 #: Lookups a caller may make per window (page and API); see docs/quota.md "Not an oracle".
 LOOKUP_LIMIT = 20
 LOOKUP_WINDOW_MINUTES = 60
@@ -160,7 +159,7 @@ def _amount(value: Any, path: str = "amount") -> Decimal:
 def _identity_issues(buyer_id_number: str, buyer_name: str, *, strict: bool) -> list[FieldIssue]:
     issues: list[FieldIssue] = []
     number = "".join((buyer_id_number or "").split()).upper()
-    if not number or len(number) > 60 or (strict and not ID_NUMBER_RE.match(number)):
+    if not number or len(number) > 60 or (strict and not is_resident_id(number)):
         issues.append(errors.id_number_invalid(buyer_id_number))
     if not (buyer_name or "").strip():
         issues.append(errors.name_required())

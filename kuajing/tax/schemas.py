@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 MAX_AMOUNT = Decimal(1000000000)
 
@@ -43,6 +44,16 @@ class QuoteRequest(BaseModel):
     freight: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2, description="运费")
     insured_fee: Decimal = Field(Decimal(0), ge=0, le=MAX_AMOUNT, decimal_places=2, description="保费")
     items: list[QuoteItemIn] = Field(..., min_length=1, max_length=100)
+
+    @field_validator("buyer_id_number")
+    @classmethod
+    def _resident_id(cls, value: str | None) -> str | None:
+        """A number no ID card carries (kuajing.identity) is refused, as the quota lookup does."""
+        from kuajing.identity import ID_NUMBER_MESSAGE, is_resident_id
+
+        if value is not None and not is_resident_id(value):
+            raise PydanticCustomError("quota_id_number_invalid", ID_NUMBER_MESSAGE)
+        return value
 
 
 class QuoteLine(BaseModel):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from kuajing import ceb
 from kuajing.ceb import example_message
 
-BUYER = "150203199001011234"  # fictitious 18-character ID number
+BUYER = "150203199001051234"  # fictitious 18-character ID number
 
 
 @dataclass

@@ -66,8 +66,8 @@ def _every_path(db) -> Customs:
     customs.send(b.refund(parcels[3], invt[3]), "CEB625", b.at("2024-04-01 12:00"))  # 100: day 31
     customs.advance(b.at("2024-04-01 12:00"))  # also the March tax summary (CEB818 status 2)
     p = b.Parcel(order_no="ORDQ", logistics_no="LNQ", decl_time="20240301")
-    record_national_purchase(session=db, buyer_id_number="110101199003077777", year=2024, amount=Decimal("26000"))
-    p.buyer = "110101199003077777"
+    record_national_purchase(session=db, buyer_id_number="110101199003107777", year=2024, amount=Decimal("26000"))
+    p.buyer = "110101199003107777"
     customs.send(b.inventory(p), "CEB621", T0)  # −621018
     customs.send(b.inventory(b.Parcel(order_no="ORDM", logistics_no="LNM", decl_time="20240301")), "CEB621", T0)
     customs.advance(T0 + timedelta(days=40))  # ORDM: no order/payment/waybill → 100

@@ -87,11 +87,11 @@ def test_timestamps_come_back_aware_utc(engine, table):
 
 
 def test_personal_data_is_encrypted_at_rest_and_found_by_keyed_hash(engine, table):
-    number = "150203199001011234"
+    number = "150203199001051234"
     with engine.begin() as conn:
         conn.execute(insert(table).values(id_number=number, id_number_idx=blind_index(number)))
         raw = conn.execute(text("SELECT id_number FROM zz_type_scratch")).scalar_one()
-        found = conn.execute(select(table.c.id_number).where(table.c.id_number_idx == blind_index(" 150203199001011234 "))).scalar_one()
+        found = conn.execute(select(table.c.id_number).where(table.c.id_number_idx == blind_index(" 150203199001051234 "))).scalar_one()
     assert number not in raw and raw.startswith("sm4gcm1:")
     assert found == number
 
@@ -106,13 +106,13 @@ def test_sm4_ciphertexts_differ_and_tampering_is_detected():
 
 
 def test_blind_index_is_keyed_and_normalised():
-    assert blind_index("15020319900101123x") == blind_index("15020319900101123X")
-    assert blind_index("150203199001011234") != blind_index("150203199001011235")
+    assert blind_index("15020319900106123x") == blind_index("15020319900106123X")
+    assert blind_index("150203199001051234") != blind_index("150203199001071235")
     assert len(blind_index("x")) == 64
 
 
 def test_masks():
-    assert mask("150203199001011234") == "1502**********1234"
+    assert mask("150203199001051234") == "1502**********1234"
     assert mask_phone("13800001234") == "138****1234"
     assert mask_name("张三丰") == "张**"
     assert mask("") == ""
@@ -157,7 +157,7 @@ def test_without_personal_data_leaves_encrypted_columns_unread_until_asked(db, m
                          app_status="2", app_history=[], message_guid="g", content_hash="0" * 64,
                          record='{"orderNo": "1"}', pay_code="1502PD0001", pay_name="支付企业",
                          pay_transaction_id="T1", order_no="1", ebp_code="E1",
-                         payer_id_type="1", payer_id_number="150203199001011234", payer_index=blind_index("150203199001011234"),
+                         payer_id_type="1", payer_id_number="150203199001051234", payer_index=blind_index("150203199001051234"),
                          payer_name="张三", amount_paid=Decimal("10.00"), pay_time="20261101120000"))
     db.commit()
     db.expunge_all()

@@ -180,7 +180,7 @@ def test_r6_5_individual_quota_with_and_without_evidence(client, db):
     shipment(db, ent, order_no="EX-P1", value="30000", ie_date="20250901")
     db.commit()
     h = key(db, ent)
-    person = {"payee_kind": "individual", "person_name": "张三", "person_id_number": "150203199001011234",
+    person = {"payee_kind": "individual", "person_name": "张三", "person_id_number": "150203199001051234",
               "bank_name": "中国银行", "payer_name": "Etsy"}
     with_evidence = client.post("/api/v1/fx/proceeds", headers=h, json={
         **person, "bank_reference": "P-1", "received_on": "2025-09-15", "currency": "502", "actual_amount": "30000",
@@ -194,14 +194,14 @@ def test_r6_5_individual_quota_with_and_without_evidence(client, db):
     assert with_evidence["quota_exempt"] is True and without["quota_exempt"] is False
     assert eur["usd_equivalent"] == "11700.00"  # 10,000 × 8.3187 / 7.11
     assert without["person"] == {"name": "张*", "id_number": "1502**********1234"}
-    q = client.post("/api/v1/fx/individual-quota", headers=h, json={"id_number": "150203199001011234", "year": 2025})
+    q = client.post("/api/v1/fx/individual-quota", headers=h, json={"id_number": "150203199001051234", "year": 2025})
     got = q.json()
     # R6.5: quota USD 50,000; with evidence outside it; 20,000 + 11,700 = 31,700 used; 18,300 left
     assert (got["quota_usd"], got["used_usd"], got["exempt_usd"], got["remaining_usd"]) == (
         "50000.00", "31700.00", "30000.00", "18300.00")
     assert "platform" in client.post("/api/v1/fx/individual-quota", headers={**h, "Accept-Language": "en"},
-                                     json={"id_number": "150203199001011234", "year": 2025}).json()["label"]
-    assert client.post("/api/v1/fx/individual-quota", headers=h, json={"id_number": "150203199001011234",
+                                     json={"id_number": "150203199001051234", "year": 2025}).json()["label"]
+    assert client.post("/api/v1/fx/individual-quota", headers=h, json={"id_number": "150203199001051234",
                                                                        "year": 2026}).json()["used_usd"] == "0.00"
     missing = client.post("/api/v1/fx/proceeds", headers=h, json={**person, "person_id_number": None,
                                                                   "bank_reference": "P-4", "received_on": "2025-10-09",
@@ -209,4 +209,4 @@ def test_r6_5_individual_quota_with_and_without_evidence(client, db):
     assert missing.status_code == 422 and missing.json()["errors"][0]["code"] == "fx_person_required"
     # the ID number is stored encrypted
     raw = db.execute(text("SELECT person_id_number FROM fx_proceeds WHERE id = :i"), {"i": without["id"]}).scalar()
-    assert "150203199001011234" not in str(raw)
+    assert "150203199001051234" not in str(raw)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from kuajing.ceb import build, example_message
 
-BUYER_ID = "150203199001011234"
+BUYER_ID = "150203199001051234"
 BUYER_NAME = "张三"
 BUYER_PHONE = "13800001234"
 CONSIGNEE = "李四"

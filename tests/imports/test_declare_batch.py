@@ -16,7 +16,7 @@ from tests.accounts.fixtures import make_enterprise
 from tests.bonded.test_ledger import BOOK, line
 from tests.ledger_snapshots import in_savepoint
 
-A, B = "150203199001011234", "150203198502023456"
+A, B = "150203199001051234", "150203198502023456"
 D = Decimal
 NOW = datetime(2026, 6, 1, 4, tzinfo=UTC)
 

@@ -125,3 +125,37 @@ def test_only_the_lists_own_parties_cancel_or_return_it(db, zone):  # noqa: F811
         assert zone.platform.code not in result.records[0].info  # the list's own parties are not disclosed
     result = send(db, zone.agent, cancel(zone, 1), at("2026-03-02 10:05"))
     assert result.records[0].code == "2"  # the list's own agent still may
+
+
+@pytest.mark.parametrize(("doc", "field", "number", "code", "path"), [
+    ("order", "buyer_id_number", "150203199001011234", "-301008", "Order[2]/OrderHead/buyerIdNumber"),  # check
+    ("order", "buyer_id_number", "150203199002301234", "-301008", "Order[2]/OrderHead/buyerIdNumber"),  # 02-30
+    ("payment", "payer_id_number", "150203199001011234", None, "Payment[2]/PaymentHead/payerIdNumber"),
+    ("inventory", "buyer_id_number", "010203199001051234", "-621001", "Inventory[2]/InventoryHead/buyerIdNumber"),
+])
+def test_an_id_number_no_card_carries_is_refused_and_never_echoed(
+        client, db, zone, doc, field, number, code, path):  # noqa: F811
+    # R11.1: customs verifies the buyer; a number that fails GB 11643 (kuajing.identity) never reaches it
+    make = getattr(parcels, doc)
+    sender = {"order": zone.platform, "payment": zone.pay, "inventory": zone.agent}[doc]
+    good, bad = make(zone.parties, 1), make(zone.parties, 2)
+    setattr(bad.records[0].head, field, number)
+    good.records.append(bad.records[0])
+    response = post(client, sender, build(good, validate=False))
+    answer = _answer(response)
+    assert answer[0][0] == "2"
+    assert answer[1][0] != "2" and (code is None or answer[1][0] == code), answer[1]
+    assert path in answer[1][1], answer[1]
+    assert number not in response.text  # personal data: the receipt names the field, not the number
+    third = make(zone.parties, 3)  # a new message, answered in JSON: the same verdict and path, no number
+    setattr(third.records[0].head, field, number)
+    json_answer = post(client, sender, build(third, validate=False), json=True)
+    assert number not in json_answer.text
+    (verdict,) = json_answer.json()["records"]
+    assert verdict["status"] == "rejected" and path.replace("[2]", "[1]", 1) in verdict["info"], verdict
+
+
+def test_a_lowercase_x_check_character_is_accepted(client, db, zone):  # noqa: F811
+    order = parcels.order(zone.parties, 1)
+    order.records[0].head.buyer_id_number = "15020319900106123x"
+    assert _answer(post(client, zone.platform, build(order, validate=False)))[0][0] == "2"

@@ -182,3 +182,13 @@ def test_the_catalogues_placeholder_takes_the_detail():
     assert info_for("CEB311", "-301008", "Order[1]/OrderList[1]/qty: 数量必须大于0") == \
         "参数校验不通过，Order[1]/OrderList[1]/qty: 数量必须大于0"
     assert info_for("CEB311", "-301008") == "参数校验不通过"
+
+
+def test_an_id_number_no_card_carries_lands_on_its_cell_masked(client, db, zone):
+    # R11.1 / GB 11643 (kuajing.identity): 150203199001011234's check character is 2, not 4
+    rows = order_rows(zone.platform.code, "BADID", 1, {1: {"buyerIdNumber": "150203199001011234"}})
+    response = upload(client, zone.platform, workbook(rows), lang="en")
+    answer = response.json()
+    assert answer["rejected"] == 1 and count(db, ImportOrder) == 0
+    assert ("buyerIdNumber", "CEB-RULE-ID-NUMBER") in {(e["column"], e["code"]) for e in answer["errors"]}, answer
+    assert "150203199001011234" not in response.text

@@ -38,6 +38,7 @@ from kuajing.quota import service as quota
 from kuajing.tax import service as tax
 from kuajing.tax.models import TaxBill
 from tests.accounts.fixtures import login, make_api_key, make_enterprise, make_enterprise_user
+from tests.idnumbers import resident_id
 from tests.imports.conftest import Party, zone  # noqa: F401  (fixture)
 from tests.imports.parcels import ADDRESS, BUYER_ID, BUYER_NAME, BUYER_PHONE, CONSIGNEE, CONSIGNEE_PHONE
 from tests.imports.returns_flow import SHANGHAI
@@ -530,7 +531,7 @@ def test_parallel_1210_lists_for_the_last_units_never_oversell(client, db, sessi
 
 def _hold_list(client, zone, n: int) -> bytes:  # noqa: F811
     """Send ORD<n>'s order, payment and waybill (2 × SKU-1 at 140); return its 1210 list, not yet sent."""
-    buyer = f"15020319900101{n:04d}"
+    buyer = resident_id(n)
     order = example_message("CEB311", items=1)
     h = order.records[0].head
     h.app_type, h.order_no, h.ebp_code, h.ebc_code = "1", f"ORD{n}", zone.platform.code, zone.platform.code

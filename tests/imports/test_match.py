@@ -19,17 +19,17 @@ from kuajing.imports.service.match import (
 
 ORDER = OrderDoc(order_no="ORD1", ebp_code="1502900001", ebc_code="1502900001", goods_value=D("280"), freight=D("20"),
                  discount=D("0"), tax_total=D("27.30"), actural_paid=D("327.30"), buyer_id_type="1",
-                 buyer_id_number="150203199001011234", buyer_name="张三", buyer_telephone="13800001234",
+                 buyer_id_number="150203199001051234", buyer_name="张三", buyer_telephone="13800001234",
                  consignee="李四", consignee_telephone="13900005678", consignee_address="包头市钢铁大街1号",
                  pay_code="1502900002", pay_transaction_id="PAY1",
                  lines=(OrderLine(1, "婴儿奶粉", D("1"), D("280"), D("280")),))
 PAYMENT = PaymentDoc(pay_code="1502900002", pay_transaction_id="PAY1", order_no="ORD1", ebp_code="1502900001",
-                     payer_id_type="1", payer_id_number="150203199001011234", payer_name="张三",
+                     payer_id_type="1", payer_id_number="150203199001051234", payer_name="张三",
                      amount_paid=D("327.30000"))
 WAYBILL = WaybillDoc(logistics_code="1502900003", logistics_no="WB1", order_no="ORD1", consignee="李四",
                      consignee_telephone="13900005678", consignee_address="包头市钢铁大街1号")
 INVENTORY = InventoryDoc(order_no="ORD1", ebp_code="1502900001", ebc_code="1502900001", logistics_code="1502900003",
-                         logistics_no="WB1", buyer_id_type="1", buyer_id_number="150203199001011234", buyer_name="张三",
+                         logistics_no="WB1", buyer_id_type="1", buyer_id_number="150203199001051234", buyer_name="张三",
                          buyer_telephone="13800001234", consignee_address="包头市钢铁大街1号", freight=D("20"),
                          lines=(InventoryLine(1, "婴儿奶粉", D("1"), D("280"), D("280")),))
 
@@ -55,13 +55,13 @@ CASES = [
      ("amount_paid", "CEB311", "acturalPaid", "327.30", "CEB411", "amountPaid", "327.29")),
     ("order", {"actural_paid": D("330")},  # 280 + 20 + 27.30 − 0 = 327.30
      ("amount_identity", "CEB311", "acturalPaid", "330", "CEB311", "goodsValue+freight+taxTotal-discount", "327.30")),
-    ("payment", {"payer_id_number": "150203199001019999"},
-     ("payer_id_number", "CEB311", "buyerIdNumber", "150203199001011234", "CEB411", "payerIdNumber",
-      "150203199001019999")),
+    ("payment", {"payer_id_number": "150203199001039999"},
+     ("payer_id_number", "CEB311", "buyerIdNumber", "150203199001051234", "CEB411", "payerIdNumber",
+      "150203199001039999")),
     ("payment", {"payer_name": "王五"}, ("payer_name", "CEB311", "buyerName", "张三", "CEB411", "payerName", "王五")),
-    ("inventory", {"buyer_id_number": "150203199001018888"},
-     ("buyer_id_number", "CEB311", "buyerIdNumber", "150203199001011234", "CEB621", "buyerIdNumber",
-      "150203199001018888")),
+    ("inventory", {"buyer_id_number": "150203199001068888"},
+     ("buyer_id_number", "CEB311", "buyerIdNumber", "150203199001051234", "CEB621", "buyerIdNumber",
+      "150203199001068888")),
     ("inventory", {"buyer_name": "赵六"}, ("buyer_name", "CEB311", "buyerName", "张三", "CEB621", "buyerName", "赵六")),
     ("inventory", {"buyer_telephone": "13800000000"},
      ("buyer_telephone", "CEB311", "buyerTelephone", "13800001234", "CEB621", "buyerTelephone", "13800000000")),
@@ -90,7 +90,7 @@ def test_each_field_mismatch_names_both_sides(which, change, expected):
 
 
 def test_identity_verified_skips_buyer_equals_payer():
-    payment = replace(PAYMENT, payer_name="王五", payer_id_number="150203199001019999")
+    payment = replace(PAYMENT, payer_name="王五", payer_id_number="150203199001039999")
     assert match(ORDER, payment, WAYBILL, INVENTORY, identity_verified=True) == []
 
 

@@ -10,7 +10,7 @@ from kuajing.quota import service
 from kuajing.quota.service import QuotaRequest
 from tests.ledger_snapshots import in_savepoint
 
-A, B, C = "150203199001011234", "150203198502023456", "15020319800303789X"
+A, B, C = "150203199001051234", "150203198502023456", "15020319800319789X"
 ACTOR = "test:quota"
 D = Decimal
 ON = date(2026, 6, 1)

@@ -14,7 +14,7 @@ from kuajing.errors import AppError
 from kuajing.quota import service
 from kuajing.quota.models import QuotaAccount
 
-ID = "150203199001011234"
+ID = "150203199001051234"
 NAME = "张三"
 ACTOR = "test:quota"
 D = Decimal

@@ -8,7 +8,7 @@ from decimal import Decimal
 from kuajing.quota import service
 from tests.accounts.fixtures import form_post
 
-ID = "150203199001011234"
+ID = "150203199001051234"
 
 
 def test_api_lookup_masks_and_needs_both(client, db):
@@ -27,6 +27,12 @@ def test_api_lookup_masks_and_needs_both(client, db):
                     headers={"Accept-Language": "en"})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "buyer_id_number"
     assert r.json()["errors"][0]["value"] is None  # the rejected ID number is not echoed
+    # the shape of a number but not one a card carries (GB 11643 check character 2, not 4): told so, in Russian
+    r = client.post("/api/v1/quota/lookup", json={"buyer_id_number": "150203199001011234", "buyer_name": "李四",
+                                                  "year": 2026}, headers={"Accept-Language": "ru"})
+    issue = r.json()["errors"][0]
+    assert r.status_code == 422 and (issue["code"], issue["path"]) == ("quota_id_number_invalid", "buyer_id_number")
+    assert "удостоверения" in issue["message"] and "150203199001011234" not in r.text
 
 
 def test_page_form_answers_masked(client, db):

@@ -10,7 +10,7 @@ from kuajing.risk.models import ParcelFact, PriceSample
 from kuajing.risk.service import goods_key, local_date
 from tests.enterprises.helpers import login, make_user
 
-BUYER = "150203199001011234"
+BUYER = "150203199001051234"
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 _seq = iter(range(1, 10**6))
 

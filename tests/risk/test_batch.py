@@ -17,15 +17,16 @@ from kuajing.quota import service as quota
 from kuajing.risk import service
 from kuajing.risk.models import Alert, AlertStep, ParcelFact, PriceSample, RiskQueueItem
 from tests.accounts.fixtures import make_enterprise
+from tests.idnumbers import resident_id
 from tests.risk import helpers
 from tests.risk.helpers import T0, fact
 
 _n = itertools.count(1)
-NEAR_LIMIT = "150203198001011111"  # 订购人 whose annual quota is at 90 %
-SPLITTER = "150203198202022222"  # same goods in several parcels within 24 h (拆单)
-REUSED = "150203198303033333"  # one ID, many consignees (身份复用)
-LISTED = "150203198404044444"  # blacklisted ID (黑名单证件)
-PLAIN = "150203198505055555"
+NEAR_LIMIT = "150203198001041111"  # 订购人 whose annual quota is at 90 %
+SPLITTER = "150203198202092222"  # same goods in several parcels within 24 h (拆单)
+REUSED = "150203198303083333"  # one ID, many consignees (身份复用)
+LISTED = "150203198404074444"  # blacklisted ID (黑名单证件)
+PLAIN = "150203198505065555"
 
 
 def _import_list(db, *, ent, buyer: str, at: datetime, lines=(("1901101000", "SKU1", "100.00"),),
@@ -203,7 +204,7 @@ def test_two_workers_never_take_the_same_queue_rows(db, session_factory):
     PostgreSQL; SQLite has one writer at a time, so there worker two runs after worker one's commit)."""
     ent = make_enterprise(db, customs_code="1502900003", district="150207", name_zh="并发电商")
     for k in range(4):
-        inv = _import_list(db, ent=ent, buyer=f"15020319900101{k:04d}", at=T0 + timedelta(hours=k))
+        inv = _import_list(db, ent=ent, buyer=resident_id(k), at=T0 + timedelta(hours=k))
         service.enqueue(session=db, direction="import", inventory_id=inv.id, event="import.inventory.declared")
     db.commit()
     one, two = session_factory(), session_factory()

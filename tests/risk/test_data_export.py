@@ -38,7 +38,7 @@ def test_exempt_transfers_are_logged_not_counted_and_people_count_once(db):
     log(db, "T1", ["13900000001", "13900000002"], basis="contract_necessity")  # shopping/delivery: exempt
     log(db, "T2", ["13900000001", "13900000003"])
     log(db, "T3", ["13900000003", " 13900000004 "])
-    log(db, "T4", ["150203199001011234"], categories=("name", "id_number"))  # sensitive
+    log(db, "T4", ["150203199001051234"], categories=("name", "id_number"))  # sensitive
     log(db, "T5", ["13900000003"], categories=("payment",))  # sensitive: the same person counts in both columns
     assert dataexport.counts(session=db, year=2026) == (3, 2)
     s = dataexport.year_summary(session=db, year=2026)
@@ -89,7 +89,7 @@ def test_alerts_at_the_warning_share_then_at_the_threshold(db, monkeypatch):
     got = [(a.details["threshold"], a.details["level"], a.window_key) for a in db.scalars(select(Alert).order_by(Alert.id))]
     assert got == [("contract_nonsensitive", "warning", "2026:warning"),
                    ("contract_nonsensitive", "reached", "2026:reached")]
-    log(db, "A5", ["150203199001011234", "150203199001011235", "150203199001011236"], categories=("id_number",))
+    log(db, "A5", ["150203199001051234", "150203199001071235", "150203199001091236"], categories=("id_number",))
     # straight from 0 to 3 sensitive: the threshold is reached at once, so only that alert is raised
     levels = [(a.details["threshold"], a.details["level"]) for a in db.scalars(select(Alert).order_by(Alert.id))]
     assert levels[2:] == [("assessment_sensitive", "reached")]

@@ -27,8 +27,8 @@ def import_list(session, *, ent, mode: str = "9610", released_at: datetime, item
     n = next(_n)
     inv = Inventory(**_doc(ent.id, f"EBP:IMP{n}", status), order_no=f"IMP{n}", ebp_code="EBP", ebc_code=ent.customs_code,
                     logistics_code="LOG", logistics_no=f"W{n}", agent_code="AGT", assure_code="AGT", cop_no=f"C{n}",
-                    trade_mode=mode, customs_code="0412", decl_time="20260101", buyer_id_number="150203199001011234",
-                    buyer_index=blind_index(f"150203199001011234{n}"), buyer_name="张三", buyer_telephone="13800000000",
+                    trade_mode=mode, customs_code="0412", decl_time="20260101", buyer_id_number="150203199001051234",
+                    buyer_index=blind_index(f"150203199001051234{n}"), buyer_name="张三", buyer_telephone="13800000000",
                     consignee_address="包头", freight=Decimal(0), insured_fee=Decimal(0), released_at=released_at,
                     taxable_price=None if taxable_price is None else Decimal(taxable_price), invt_no=f"I{n:017d}")
     for g, (hs, country, total) in enumerate(items, start=1):

@@ -28,7 +28,7 @@ def load(*, session: Session, exporter: Enterprise, logistics: Enterprise) -> En
     proceeds.record(session=session, enterprise_id=exporter.id, actor=actor, values=proceeds.ProceedsIn(
         bank_name="中国工商银行包头分行", bank_reference="ICBC-DEMO-2025-0002", received_on=date(2025, 12, 3),
         currency="502", actual_amount=Decimal("6800"), payer_name="Etsy Ireland UC", payee_kind="individual",
-        person_name="王晓梅", person_id_number="150203199208150026"))
+        person_name="王晓梅", person_id_number="150203199208280026"))
     for client, affiliated, repaid in (("包头优品欧洲子公司", True, date(2025, 12, 10)),
                                        ("Nordic Cashmere Retail AB", False, None)):
         advances.create(session=session, enterprise_id=logistics.id, actor=actor, values=advances.AdvanceIn(

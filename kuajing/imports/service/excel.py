@@ -73,7 +73,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("buyerName", "订购人姓名", "head", True, "张三"),
     Column("buyerTelephone", "订购人电话", "head", True, "13800000000"),
     Column("buyerIdType", "订购人证件类型(1身份证 2其他)", "head", True, "1", choices="id_type"),
-    Column("buyerIdNumber", "订购人证件号码", "head", True, "150203199001011234"),
+    Column("buyerIdNumber", "订购人证件号码", "head", True, "150203199001051234"),
     Column("payCode", "支付企业代码", "head", False, "1502970001"),
     Column("payName", "支付企业名称", "head", False, "包头支付有限公司"),
     Column("payTransactionId", "支付交易编号", "head", False, "PAY20260301000001"),

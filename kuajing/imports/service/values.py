@@ -7,7 +7,9 @@ channel (``POST /ceb``, the JSON routes, the drop folder, Excel), record by reco
 * each line's ``totalPrice`` = ``qty × price`` to the fen (``CEB-RULE-LINE-TOTAL``; ceb-messages "line total =
   qty x price"), within half a fen per unit plus half a fen, the rounding of a unit price and a total to the fen;
 * the buyer's / payer's ID type 1, a resident ID card (``CEB-RULE-ID-TYPE``; ceb-messages "import: must be 1",
-  policy-rules R1.5, R11.1).
+  policy-rules R1.5, R11.1), and its number one a card can carry: GB 11643 shape, province, birth date and check
+  character (``CEB-RULE-ID-NUMBER``; :mod:`kuajing.identity`) — customs verifies the person, a number no card
+  carries never reaches it.
 
 A refused record gets the document type's "invalid" code with these issues' paths; the other records of the
 message go on.
@@ -22,12 +24,21 @@ from kuajing.ceb.issues import Issue, IssueCode
 from kuajing.ceb.models import Message
 from kuajing.ceb.spec import NodeSpec
 from kuajing.ceb.validate import issue
+from kuajing.db.types import mask
+from kuajing.identity import resident_id_problem
 
 #: the declarations these checks apply to (申报类报文): import, and the export ones carrying amounts or
 #: quantities (an export list's line reaches the no-invoice register, which is never edited)
 CHECKED = frozenset({"CEB311", "CEB411", "CEB511", "CEB621", "CEB623", "CEB625",
                      "CEB303", "CEB403", "CEB505", "CEB603", "CEB607", "CEB213"})
 _ID_TYPE_FIELDS = ("buyerIdType", "payerIdType")
+_ID_NUMBER_FIELD = {"buyerIdType": "buyerIdNumber", "payerIdType": "payerIdNumber"}
+_ID_PROBLEMS = {  # kuajing.identity.resident_id_problem → (zh, en)
+    "shape": ("身份证号码应为18位，前17位为数字，末位为数字或X", "the ID number must be 17 digits and a digit or X"),
+    "region": ("身份证号码的省级行政区划代码无效", "the ID number's province code does not exist"),
+    "birth_date": ("身份证号码中的出生日期无效", "the ID number's birth date is not a valid date"),
+    "check": ("身份证号码校验码错误", "the ID number's check character is wrong"),
+}
 
 
 def line_total_tolerance(qty: Decimal) -> Decimal:
@@ -85,6 +96,13 @@ def record_issues(message: Message) -> dict[int, list[Issue]]:
                 out.append(issue(IssueCode.RULE_ID_TYPE, head_path + name, value,
                                  "进口订购人/支付人证件类型应为1（身份证）",
                                  "import: the buyer's / payer's ID type must be 1 (resident ID card)"))
+            number_field = head_node.by_name.get(_ID_NUMBER_FIELD[name])
+            number = getattr(head, number_field.attr, None) if number_field is not None else None
+            if value == "1" and isinstance(number, str) and number:
+                problem = resident_id_problem(number)
+                if problem is not None:  # the value is personal data: never echoed, only masked
+                    zh, en = _ID_PROBLEMS[problem]
+                    out.append(issue(IssueCode.RULE_ID_NUMBER, head_path + number_field.name, mask(number), zh, en))
         if out:
             found[n] = out
     return found
