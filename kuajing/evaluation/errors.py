@@ -41,6 +41,12 @@ def bad_period(value: Any) -> AppError:
     return _invalid(C.bad_period, "period", "A period looks like 2026, 2026-H1, 2026-Q2 or 2026-03.", value)
 
 
+def period_out_of_range(value: Any, first: int, last: int) -> AppError:
+    """A period label whose year the platform does not evaluate (before ``first`` or after ``last``)."""
+    return _invalid(C.bad_period, "period", "The period's year must be between {first} and {last}.", value,
+                    first=first, last=last)
+
+
 def bad_unit_kind(value: Any) -> AppError:
     """Neither district nor park."""
     return _invalid(C.bad_unit_kind, "unit_kind", "The unit kind is district or park.", value)

@@ -30,6 +30,9 @@ CATALOGUE_FILE = Path(__file__).parent / "indicators.json"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STREAM = "evaluation"
 PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<h>H[12])|(?P<q>Q[1-4])|(?P<m>0[1-9]|1[0-2])))?$")
+#: the years a period (考评期) may name, as every year parameter of the platform (0000 or 9999-12 has no
+#: first or last day a date can hold)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 CENT = Decimal("0.01")
 
 
@@ -74,6 +77,8 @@ def parse_period(value: str) -> tuple[date, date]:
     if not found:
         raise errors.bad_period(value)
     year = int(found["y"])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise errors.period_out_of_range(value, FIRST_YEAR, LAST_YEAR)
     if found["h"]:
         first_month, months = (1 if found["h"] == "H1" else 7), 6
     elif found["q"]:

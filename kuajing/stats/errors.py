@@ -24,12 +24,18 @@ C = StatsErrorCode
 
 def _issue(code: StatsErrorCode, path: str, message: str, value: Any, status: int = 422, **params) -> AppError:
     return AppError(code, message, status=status, detail=message,
-                    errors=[FieldIssue(code, path, message, value, params)])
+                    errors=[FieldIssue(code, path, message, value, params)], **params)
 
 
 def bad_month(value: Any, path: str = "month") -> AppError:
     """``value`` is not a month like 2026-10."""
     return _issue(C.bad_month, path, "A month looks like 2026-10.", value)
+
+
+def month_out_of_range(value: Any, path: str, first: int, last: int) -> AppError:
+    """``value`` is a month of a year before ``first`` or after ``last``."""
+    return _issue(C.bad_month, path, "The month's year must be between {first} and {last}.", value,
+                  first=first, last=last)
 
 
 def bad_filter(value: Any, path: str) -> AppError:

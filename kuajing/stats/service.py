@@ -37,6 +37,9 @@ from kuajing.stats.models import (
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
 CNY = "142"
+#: the years a month filter may name, as every year parameter of the platform (a 36-month window ending in
+#: 0001-01, or the month after 9999-12, is no date)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 #: list states whose release was undone (reversed in the statistics)
 IMPORT_REVERSED = ("cancelled", "returned")
 EXPORT_REVERSED = ("cancelled",)
@@ -357,9 +360,12 @@ def parse_month(value: str | None, *, path: str = "month", default: date | None 
         year, month = value.split("-")
         if len(year) != 4 or len(month) != 2:
             raise ValueError
-        return date(int(year), int(month), 1)
+        first = date(int(year), int(month), 1)
     except ValueError:
         raise errors.bad_month(value, path) from None
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        raise errors.month_out_of_range(value, path, FIRST_YEAR, LAST_YEAR)
+    return first
 
 
 def make_filters(*, end: str | None, months: int = 12, direction: str | None = None, mode: str | None = None,

@@ -55,6 +55,27 @@ def test_periods():
             service.parse_period(bad)
 
 
+def test_a_period_outside_the_years_2000_to_2100_is_a_422_not_a_500(client, db):
+    # 9999-12 ends on 9999-12-31 but its end was computed from 10000-01-01; 0000 has no first day: both used to
+    # raise ValueError (500). They are evaluation_bad_period on the field "period", in the user's language.
+    for bad in ("9999", "9999-H2", "9999-Q4", "9999-12", "0000", "0000-01", "0001", "1999-12", "2101"):
+        with pytest.raises(AppError) as caught:
+            service.parse_period(bad)
+        assert caught.value.code == "evaluation_bad_period" and caught.value.errors[0].path == "period"
+    assert service.parse_period("2000-01") == (date(2000, 1, 1), date(2000, 1, 31))
+    assert service.parse_period("2100") == (date(2100, 1, 1), date(2100, 12, 31))
+    who = gov(db)
+    for locale, word in (("en", "between 2000 and 2100"), ("zh", "2000 至 2100"), ("ru", "от 2000 до 2100"),
+                         ("mn", "2000–2100")):
+        client.cookies.clear()
+        r = client.get("/api/v1/evaluation/scores", params={"period": "9999-12", "unit_kind": "district"},
+                       cookies=who.cookies, headers={"Accept-Language": locale})
+        assert r.status_code == 422, r.text
+        issue = r.json()["errors"][0]
+        assert (issue["code"], issue["path"], issue["value"]) == ("evaluation_bad_period", "period", "9999-12")
+        assert word in issue["message"]
+
+
 def test_catalogue_covers_the_four_areas_and_default_weights_sum_to_100():
     cats = {i.category.value for i in service.catalogue()}
     assert cats == {"park_building", "entity_cultivation", "policy_support", "environment"}

@@ -97,6 +97,24 @@ def test_bad_filters_are_422_with_field_paths(db, client, figures):
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "indicator"
 
 
+def test_months_outside_the_years_2000_to_2100_are_422_not_500(db, client, figures):
+    # 9999-12 (its window's next month is no date) and 0001-01 (a 36-month window reaches year 0) used to raise
+    # ValueError (500); a month is YYYY-MM of 2000..2100, like every year parameter of the platform
+    supervisor(db, client)
+    for url, params, path in (("/api/v1/stats/dashboard", {"end": "9999-12"}, "end"),
+                              ("/api/v1/stats/dashboard", {"end": "0001-01", "months": 36}, "end"),
+                              ("/api/v1/stats/surveys", {"start": "9999-12", "end": "9999-12"}, "end"),
+                              ("/api/v1/stats/bulletin.xlsx", {"month": "9999-12"}, "month"),
+                              ("/api/v1/stats/bulletin.xlsx", {"month": "0001-01"}, "month")):
+        r = client.get(url, params=params, headers={"Accept-Language": "ru"})
+        assert r.status_code == 422, (url, params, r.status_code)
+        issue = r.json()["errors"][0]
+        assert (issue["code"], issue["path"]) == ("stats_bad_month", path)
+        assert "от 2000 до 2100" in issue["message"] and "от 2000 до 2100" in r.json()["detail"]
+    assert service.parse_month("2000-01") == date(2000, 1, 1)
+    assert service.parse_month("2100-12") == date(2100, 12, 1)
+
+
 def test_enterprises_see_no_zone_figures(db, client, figures):
     user, password = make_enterprise_user(db, enterprise_id=figures["A"].id, roles=(Role.enterprise_admin,))
     db.commit()
