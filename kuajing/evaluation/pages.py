@@ -32,6 +32,8 @@ def _page(request: Request, session, principal: Principal, *, period: str, unit_
            "sources": {s.value: s for s in Source}, "unit_kinds": list(UnitKind), "units": {},
            "snapshots": service.snapshots(session=session), "entries": [],
            "csrf_token": getattr(request.state, "csrf_token", ""), "can_act": principal.has_role(*ACTORS)}
+    ctx["indicator_names"] = {i.code: i.name(locale) for i in service.catalogue()}
+    ctx["unit_kind_labels"] = {k.value: k.display(locale) for k in UnitKind}
     try:
         ctx["units"] = service.units(unit_kind)
         start, end = service.parse_period(period)

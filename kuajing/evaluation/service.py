@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<h>H[12])|(?P<q>Q[1-4])|(?P<m>0[
 #: first or last day a date can hold)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 CENT = Decimal("0.01")
+#: computed indicators that are rates of change: missing (not 0) where there is no base period to compare with
+RATES = frozenset({"export_growth"})
 
 
 # --- catalogue and periods ----------------------------------------------------------------------------
@@ -53,6 +55,12 @@ class IndicatorDef:
     def name(self, locale: str) -> str:
         """The name in ``locale`` (else English, else Chinese)."""
         return self.names.get(locale) or self.names.get("en") or self.names["zh_Hans"]
+
+    def unit_label(self, locale: str) -> str:
+        """The unit of measure in ``locale`` (家, 万元, m² …; ``%`` as it is)."""
+        from kuajing.i18n import pgettext
+
+        return pgettext("unit of measure", self.unit, locale)
 
 
 @cache
@@ -212,9 +220,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def computed_values(*, session: Session, unit_kind: str, start: date, end: date) -> dict[tuple[str, str], Decimal]:
     """Each computed indicator per unit from the registry (district/park of each enterprise), the released
     import and export lists and the overseas warehouses, over ``start``–``end`` (Asia/Shanghai)."""
-    from kuajing.data.service import convert_to_cny
-    from kuajing.errors import AppError
-    from kuajing.exports.models import ExportInventory, ExportInventoryItem, OverseasWarehouse
+    from kuajing.exports.models import OverseasWarehouse
     from kuajing.imports.models import Inventory
 
     column = Enterprise.district if unit_kind == UnitKind.district else Enterprise.park
@@ -249,31 +255,20 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
         out[(unit, "released_lists")] += 1
         out[(unit, "trade_value")] += value or Decimal(0)
         active.add((unit, by_code.get(code or "", sender)))
-    export_sums: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
-    seen_lists: set[int] = set()
-    for inv_id, code, sender, released_at, currency, total in session.execute(
-            select(ExportInventory.id, ExportInventory.ebc_code, ExportInventory.sender_enterprise_id,
-                   ExportInventory.released_at, ExportInventoryItem.currency, ExportInventoryItem.total_price)
-            .join(ExportInventoryItem, ExportInventoryItem.inventory_id == ExportInventory.id)
-            .where(ExportInventory.released_at >= lo, ExportInventory.released_at < hi,
-                   ExportInventory.status != "cancelled")):
-        unit = owner(code, sender)
-        if unit is None:
-            continue
-        if inv_id not in seen_lists:
-            seen_lists.add(inv_id)
-            out[(unit, "released_lists")] += 1
-            active.add((unit, by_code.get(code or "", sender)))
-        month = released_at.astimezone(SHANGHAI).date().replace(day=1)
-        export_sums[(unit, currency, month)] += total
-    for (unit, currency, month), total in export_sums.items():
-        if currency == "142":
-            out[(unit, "trade_value")] += total.quantize(CENT)
-            continue
-        try:
-            out[(unit, "trade_value")] += convert_to_cny(session=session, amount=total, currency=currency, on=month)
-        except AppError:
-            continue  # no customs rate for that month: left out (the statistics module reports gaps)
+    exports, export_lists = _export_values(session, owner, lo, hi)
+    for (unit, (code, sender)), n in export_lists.items():
+        out[(unit, "released_lists")] += n
+        active.add((unit, by_code.get(code or "", sender)))
+    for unit, value in exports.items():
+        out[(unit, "trade_value")] += value
+    # 出口增速 (policy-rules §9.2): this period's exports against the same period a year earlier, in %; a unit that
+    # exported nothing then has no growth to show (missing, not 0)
+    before, _lists = _export_values(session, owner, *_bounds(_year_earlier(start), _year_earlier(end)))
+    growth: dict[tuple[str, str], Decimal | None] = {}
+    for unit in set(unit_of.values()):
+        prior, now_value = before.get(unit, Decimal(0)), exports.get(unit, Decimal(0))
+        growth[(unit, "export_growth")] = (((now_value - prior) * 100 / prior).quantize(CENT, ROUND_HALF_UP)
+                                           if prior > 0 else None)
     for unit, _ent in active:
         out[(unit, "active_enterprises")] += 1
     for ent_id, area in session.execute(select(OverseasWarehouse.enterprise_id, OverseasWarehouse.area_m2)
@@ -283,7 +278,52 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
         if unit is not None:
             out[(unit, "overseas_warehouses")] += 1
             out[(unit, "overseas_warehouse_area")] += area
-    return {k: Decimal(v).quantize(CENT) for k, v in out.items()}
+    return {**{k: Decimal(v).quantize(CENT) for k, v in out.items()}, **growth}
+
+
+def _year_earlier(day: date) -> date:
+    """The same day a year earlier (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _export_values(session: Session, owner, lo: datetime, hi: datetime
+                   ) -> tuple[dict[str, Decimal], dict[tuple[str, object], int]]:
+    """Per unit, the CNY value of the export lists released in [lo, hi) (line totals converted at the customs
+    monthly rate of the release month; a month without a rate is left out, as the statistics report it), and
+    the lists per (unit, enterprise)."""
+    from kuajing.data.service import convert_to_cny
+    from kuajing.errors import AppError
+    from kuajing.exports.models import ExportInventory, ExportInventoryItem
+
+    sums: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
+    lists: dict[tuple[str, object], int] = defaultdict(int)
+    seen: set[int] = set()
+    for inv_id, code, sender, released_at, currency, total in session.execute(
+            select(ExportInventory.id, ExportInventory.ebc_code, ExportInventory.sender_enterprise_id,
+                   ExportInventory.released_at, ExportInventoryItem.currency, ExportInventoryItem.total_price)
+            .join(ExportInventoryItem, ExportInventoryItem.inventory_id == ExportInventory.id)
+            .where(ExportInventory.released_at >= lo, ExportInventory.released_at < hi,
+                   ExportInventory.status != "cancelled")):
+        unit = owner(code, sender)
+        if unit is None:
+            continue
+        if inv_id not in seen:
+            seen.add(inv_id)
+            lists[(unit, (code, sender))] += 1
+        sums[(unit, currency, released_at.astimezone(SHANGHAI).date().replace(day=1))] += total
+    values: dict[str, Decimal] = defaultdict(Decimal)
+    for (unit, currency, month), total in sums.items():
+        if currency == "142":
+            values[unit] += total.quantize(CENT)
+            continue
+        try:
+            values[unit] += convert_to_cny(session=session, amount=total, currency=currency, on=month)
+        except AppError:
+            continue
+    return dict(values), dict(lists)
 
 
 # --- scores, ranking, publication -------------------------------------------------------------------------
@@ -310,8 +350,9 @@ def evaluate(*, session: Session, period: str, unit_kind: str) -> Evaluation:
     evidence: dict[tuple[str, str], str] = {}
     for spec in catalogue():
         if spec.source == Source.computed:
-            for u in names:
-                values[(u, spec.code)] = computed.get((u, spec.code), Decimal("0.00"))
+            for u in names:  # a rate of change has no value without a base (missing); a count or sum is 0
+                values[(u, spec.code)] = computed.get((u, spec.code),
+                                                      None if spec.code in RATES else Decimal("0.00"))
     for e in entries(session=session, period=period, unit_kind=unit_kind):
         if e.unit_code in names:
             values[(e.unit_code, e.indicator_code)] = e.value

@@ -229,6 +229,14 @@ def test_evaluation_api_and_pages(client, db):
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "unit_code"
     page = get("/evaluation?period=2026&unit_kind=park")
     assert page.status_code == 200 and "园区建设" in page.text and "跨境电商数字经济产业园区" in page.text
+    # labels, not keys: units of measure, the weight's source, the entered value's unit and indicator names, and
+    # "Unit" meaning the evaluated unit (考评对象), not a unit of measure (计量单位)
+    text = page.text
+    assert "考评对象" in text and "家</td>" in text and "万元</td>" in text and "平方米</td>" in text
+    assert "自 2026-01-01 起设定" in text and "默认" in text and "set 2026-01-01" not in text
+    entered = text.split('class="entries"', 1)[1].split("</table>", 1)[0]
+    assert "举办活动与大赛数" in entered and "events_held" not in entered and "jiuyuan-digital" not in entered
+    assert ">enterprises<" not in text and ">10k CNY<" not in text
     assert get(f"/evaluation/snapshots/{sid}").status_code == 200
     form = post("/evaluation/publish", data={"csrf_token": who.csrf, "period": "2026", "unit_kind": "park"},
                 follow_redirects=False)
@@ -247,3 +255,33 @@ def test_the_evaluation_page_in_russian_and_mongolian(client, db):
         assert district in ranking and "Kundulun District" not in ranking
         assert indicator in page and "Released declaration lists" not in page
         assert zone_name in page and "Cross-border E-commerce Comprehensive Pilot Zone" not in page
+
+
+def test_export_growth_is_year_on_year_and_missing_without_a_base(db):
+    # 出口增速 (policy-rules §9.2 "export growth"), per district, the period against the same period a year earlier,
+    # exports in CNY (customs code 142):
+    #   150207: 2025-Q2 800.00 (+ 9,999 released 2025-07-01 00:30 Shanghai = 2025-06-30 16:30 UTC, outside Q2),
+    #           2026-Q2 1,000.00 → (1,000 − 800) / 800 = +25.00 %
+    #   150204: 2025-Q2 300.00, 2026-Q2 nothing → −100.00 %
+    #   150203: 2026-Q2 500.00, nothing a year earlier → no base: missing, not 0 (and not +∞)
+    from tests.stats.helpers import at, export_list
+
+    a = make_enterprise(db, customs_code="1502900071", district="150207", status="approved", approved_at=datetime(2024, 1, 1, tzinfo=UTC))
+    b = make_enterprise(db, customs_code="1502900072", district="150204", status="approved", approved_at=datetime(2024, 1, 1, tzinfo=UTC))
+    c = make_enterprise(db, customs_code="1502900073", district="150203", status="approved", approved_at=datetime(2024, 1, 1, tzinfo=UTC))
+    export_list(db, ent=a, released_at=at(2025, 5, 10), items=[("6109100010", "344", "800", "142")], publish=False)
+    export_list(db, ent=a, released_at=datetime(2025, 6, 30, 16, 30, tzinfo=UTC),
+                items=[("6109100010", "344", "9999", "142")], publish=False)
+    export_list(db, ent=a, released_at=at(2026, 4, 2), items=[("6109100010", "344", "600", "142"),
+                                                              ("6109100010", "344", "400", "142")], publish=False)
+    export_list(db, ent=b, released_at=at(2025, 6, 1), items=[("6109100010", "344", "300", "142")], publish=False)
+    export_list(db, ent=c, released_at=at(2026, 6, 30), items=[("6109100010", "344", "500", "142")], publish=False)
+    db.commit()
+    values = service.computed_values(session=db, unit_kind="district", start=date(2026, 4, 1), end=date(2026, 6, 30))
+    assert values[("150207", "export_growth")] == D("25.00")
+    assert values[("150204", "export_growth")] == D("-100.00")
+    assert values[("150203", "export_growth")] is None
+    view = service.evaluate(session=db, period="2026-Q2", unit_kind="district")
+    row = {r["unit"]: r for r in view.payload["ranking"]}
+    assert "export_growth" in row["150203"]["missing"] and "export_growth" not in row["150207"]["missing"]
+    assert row["150207"]["normalised"]["export_growth"] == "100.00"  # the best growth of the units
