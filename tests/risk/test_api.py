@@ -175,3 +175,14 @@ def test_alert_steps_and_times_read_as_people_say_them(client, db):
     assert "→ 待处理" in steps and "待处理 → " in steps and "open" not in steps
     local = alert.opened_at.astimezone(service.SHANGHAI)
     assert local.strftime("%Y-%m-%d %H:%M") in html and " UTC" not in html
+
+
+def test_an_outcome_not_allowed_is_named_in_the_readers_language_without_an_english_or(client, db):
+    # a QA pass found "Зөвшөөрөгдөх утга: 'confirmed' or 'dismissed'." (pydantic's English "or" in every language)
+    alert = _split_alert(db)
+    who = gov(db, "zone_operator", "operator")
+    for lang, text in (("mn", "Зөвшөөрөгдөх утга: 'confirmed', 'dismissed'."),
+                       ("en", "Allowed values: 'confirmed', 'dismissed'.")):
+        r = _post(client, f"/api/v1/risk/alerts/{alert.id}/close?lang={lang}", who, json={"note": "x", "outcome": "bogus"})
+        assert r.status_code == 422 and r.json()["errors"][0]["code"] == "not_allowed"
+        assert (r.json()["errors"][0]["path"], r.json()["errors"][0]["message"]) == ("outcome", text)
