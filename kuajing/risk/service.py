@@ -868,7 +868,8 @@ def blacklist_add(*, session: Session, actor: str, reason: str, enterprise_id: i
         kind, key, display = SubjectKind.buyer, blind_index(id_number), mask(id_number.upper())
     found = active_entry(session=session, subject_kind=kind, subject_key=key)
     if found is not None:
-        raise errors.blacklist_duplicate(found.id)
+        raise errors.blacklist_duplicate(found.id, path="enterprise_id" if enterprise_id is not None else "buyer_id_number",
+                                         value=enterprise_id if enterprise_id is not None else id_number)
     entry = BlacklistEntry(subject_kind=kind, subject_key=key, subject_display=display, reason=reason,
                            enterprise_id=enterprise_id, added_by=actor)
     session.add(entry)

@@ -77,6 +77,11 @@ def test_blacklist_over_the_api_never_echoes_the_id_number(client, db):
     both = _post(client, "/api/v1/risk/blacklist", who, json={"buyer_id_number": BUYER, "enterprise_id": 1,
                                                                "reason": "x"})
     assert both.status_code == 422 and both.json()["code"] == "risk_blacklist_bad_subject"
+    dup = _post(client, "/api/v1/risk/blacklist", who, json={"buyer_id_number": BUYER.lower(), "reason": "again"})
+    assert dup.status_code == 409 and dup.json()["code"] == "risk_blacklist_duplicate"
+    # the field that named the subject, its value masked (a QA pass found path enterprise_id for a buyer ID)
+    assert [(e["path"], e["value"]) for e in dup.json()["errors"]] == [("buyer_id_number", "1502**********1234")]
+    assert BUYER not in dup.text
     entry = r.json()["id"]
     gone = _post(client, f"/api/v1/risk/blacklist/{entry}/remove", who, json={"reason": "误列"})
     assert gone.status_code == 200 and gone.json()["removed_at"]
