@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import pkgutil
+import re
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -285,6 +286,10 @@ def _takes_json_body(request: Request) -> bool:
     return body is not None and not isinstance(body.field_info, params.Form)
 
 
+#: the " or " between the last two allowed values of pydantic's enum / literal message
+_EXPECTED_OR = re.compile(r"(?<=['\"\w]) or (?=['\"\w-])")
+
+
 def issues_from_pydantic(errors) -> list[FieldIssue]:
     """Map pydantic/FastAPI validation errors to field issues with stable codes and slash paths."""
     issues = []
@@ -297,6 +302,9 @@ def issues_from_pydantic(errors) -> list[FieldIssue]:
             path += f"[{int(part) + 1}]" if part.isdigit() else (f"/{part}" if path else part)
         code, message = _PYDANTIC_CODES.get(err.get("type", ""), ("invalid", "The value is not valid."))
         ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+        if "expected" in ctx and err.get("type") in ("enum", "literal_error"):
+            # pydantic writes "'a', 'b' or 'c'": the English "or" would stand in every language's message
+            ctx["expected"] = _EXPECTED_OR.sub(", ", ctx["expected"])
         if err.get("type") == "value_error":
             ctx = {"error": str((err.get("ctx") or {}).get("error", err.get("msg", ""))).removeprefix("Value error, ")}
             custom = getattr((err.get("ctx") or {}).get("error"), "code", None)

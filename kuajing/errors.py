@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kuajing.i18n import gettext
+from kuajing.i18n import Term, gettext, pgettext_lazy
 
 
 @dataclass
@@ -83,9 +83,11 @@ class AppError(Exception):
 
 
 class NotFound(AppError):
-    """The addressed record does not exist (or is not visible to the caller)."""
+    """The addressed record does not exist (or is not visible to the caller). ``what`` names the kind of
+    record in English (msgctxt "record kind" in the catalogues); each language shows its own word."""
 
     def __init__(self, what: str = "record", *, path: str = "", value: Any = None):
+        what = Term(pgettext_lazy("record kind", what))
         super().__init__(
             "not_found",
             "Not found",

@@ -61,10 +61,20 @@ def pgettext(context: str, message: str, locale: str, /, **params) -> str:
     return gettext(pgettext_lazy(context, message), locale, **params)
 
 
+class Term(str):
+    """A placeholder value that is itself a message id (a noun such as "overseas warehouse" filling the
+    ``{what}`` of "No such {what}."): :func:`gettext` translates it into the message's locale before filling
+    it in, so a Chinese message never carries an English word."""
+
+    __slots__ = ()
+
+
 def gettext(message: str, locale: str, /, **params) -> str:
-    """Translate ``message`` into ``locale`` and fill its ``{placeholders}``. A message with a context
-    (:func:`pgettext_lazy`) untranslated in ``locale`` falls back to its English text, never to the
-    context-free translation of the same words (which means something else)."""
+    """Translate ``message`` into ``locale`` and fill its ``{placeholders}`` (a :class:`Term` value is
+    translated too). A message with a context (:func:`pgettext_lazy`) untranslated in ``locale`` falls back
+    to its English text, never to the context-free translation of the same words (which means something else)."""
+    if params:
+        params = {k: gettext(v, locale) if isinstance(v, Term) else v for k, v in params.items()}
     if CONTEXT_SEP in message:
         text = catalogue(locale).get(message) if locale != "en" else None
         message = message.split(CONTEXT_SEP, 1)[1]
@@ -125,4 +135,4 @@ def match_locale(tag: str) -> str | None:
 
 
 __all__ = ["LOCALES", "LOCALE_NAMES", "DEFAULT_LOCALE", "gettext", "ngettext", "negotiate", "match_locale", "lazy",
-           "LazyProxy", "pgettext", "pgettext_lazy"]
+           "LazyProxy", "pgettext", "pgettext_lazy", "Term"]

@@ -273,10 +273,11 @@ def post_declaration_status(customs_declaration_id: int, request: Request, sessi
 # --- overseas warehouses (海外仓) ------------------------------------------------------------------------------
 
 
-def _warehouse_out(w: OverseasWarehouse, counts: dict[int, int], *, public: bool = False) -> WarehouseOut:
+def _warehouse_out(w: OverseasWarehouse, counts: dict[int, int], locale: str, *, public: bool = False) -> WarehouseOut:
+    """A warehouse as JSON; the country's name in the caller's language (Chinese, else English)."""
     entry = codes.table("country").get(w.country)
     return WarehouseOut(id=w.id, enterprise_id=None if public else w.enterprise_id, name=w.name, country=w.country,
-                        country_name=entry.name_zh if entry else None, address=w.address,
+                        country_name=entry.name(locale) if entry else None, address=w.address,
                         area_m2=format(w.area_m2, "f"), operator_name=w.operator_name, operator_code=w.operator_code,
                         ownership_share=format(w.ownership_share, "f"), services=list(w.services or []),
                         public_certified=w.public_certified, status=w.status,
@@ -307,33 +308,34 @@ def _manager(principal: Principal, enterprise_id: int) -> None:
 @router.get("/api/v1/exports/public-warehouses", response_model=WarehousePageOut,
             summary="Public / certified overseas warehouses (anyone may read)")
 def public_warehouses(session: DbSession, country: str | None = Query(None, max_length=3),
-                      _p: Principal | None = Depends(optional_principal)) -> WarehousePageOut:
+                      _p: Principal | None = Depends(optional_principal),
+                      locale: str = Depends(get_locale)) -> WarehousePageOut:
     """Active warehouses flagged public / certified (公共海外仓)."""
     q = select(OverseasWarehouse).where(OverseasWarehouse.public_certified.is_(True),
                                         OverseasWarehouse.status == "active")
     if country:
         q = q.where(OverseasWarehouse.country == country)
     rows = session.scalars(q.order_by(OverseasWarehouse.country, OverseasWarehouse.name)).all()
-    return WarehousePageOut(items=[_warehouse_out(w, {}, public=True) for w in rows], total=len(rows))
+    return WarehousePageOut(items=[_warehouse_out(w, {}, locale, public=True) for w in rows], total=len(rows))
 
 
 @router.get("/api/v1/exports/warehouses", response_model=WarehousePageOut,
             summary="The caller's overseas warehouses (zone-wide roles: all, or `enterprise_id`)")
 def list_warehouses(session: DbSession, principal: Principal = Depends(current_principal),
-                    enterprise_id: int | None = Query(None)) -> WarehousePageOut:
+                    enterprise_id: int | None = Query(None), locale: str = Depends(get_locale)) -> WarehousePageOut:
     """Overseas warehouses the caller's enterprise registered."""
     scope = _scope(principal, OverseasWarehouse, enterprise_id, "enterprise_id")
     rows = session.scalars(select(OverseasWarehouse).where(*scope).order_by(OverseasWarehouse.id)).all()
     counts = warehouses.booking_counts(session=session, warehouse_ids=[w.id for w in rows])
-    return WarehousePageOut(items=[_warehouse_out(w, counts) for w in rows], total=len(rows))
+    return WarehousePageOut(items=[_warehouse_out(w, counts, locale) for w in rows], total=len(rows))
 
 
 @router.post("/api/v1/exports/warehouses", response_model=WarehouseOut, status_code=201,
              summary="Register an overseas warehouse (enterprise administrator)",
              description="Booking notes (orderType W) of the enterprise whose ebpName is the warehouse's name are "
                          "linked to it. Name unique per enterprise.")
-def post_warehouse(body: WarehouseIn, session: DbSession,
-                   principal: Principal = Depends(current_principal)) -> WarehouseOut:
+def post_warehouse(body: WarehouseIn, session: DbSession, principal: Principal = Depends(current_principal),
+                   locale: str = Depends(get_locale)) -> WarehouseOut:
     """Register an overseas warehouse."""
     if principal.has_role(Role.zone_operator) and body.enterprise_id:
         owner = body.enterprise_id
@@ -344,15 +346,16 @@ def post_warehouse(body: WarehouseIn, session: DbSession,
     _manager(principal, owner)
     w = warehouses.create(session=session, enterprise_id=owner, actor=principal.actor,
                           values=body.model_dump(exclude={"enterprise_id"}))
-    return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]))
+    return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]), locale)
 
 
 @router.get("/api/v1/exports/warehouses/{warehouse_id}", response_model=WarehouseOut,
             summary="One of the caller's overseas warehouses")
-def get_warehouse(warehouse_id: int, session: DbSession, principal: Principal = Depends(current_principal)) -> WarehouseOut:
+def get_warehouse(warehouse_id: int, session: DbSession, principal: Principal = Depends(current_principal),
+                  locale: str = Depends(get_locale)) -> WarehouseOut:
     """One warehouse."""
     w = _warehouse(session, principal, warehouse_id)
-    return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]))
+    return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]), locale)
 
 
 @router.patch("/api/v1/exports/warehouses/{warehouse_id}", response_model=WarehouseOut,
@@ -360,11 +363,11 @@ def get_warehouse(warehouse_id: int, session: DbSession, principal: Principal = 
               description="`status: inactive` retires it (warehouses are never deleted; booking notes keep the link).")
 def patch_warehouse(warehouse_id: int, session: DbSession, w: OverseasWarehouse = Depends(visible_warehouse),
                     principal: Principal = Depends(current_principal),
-                    body: WarehousePatch = Body(...)) -> WarehouseOut:
+                    body: WarehousePatch = Body(...), locale: str = Depends(get_locale)) -> WarehouseOut:
     """Change the given fields (audited)."""
     _manager(principal, w.enterprise_id)
     warehouses.update(session=session, warehouse=w, values=body.model_dump(exclude_unset=True), actor=principal.actor)
-    return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]))
+    return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]), locale)
 
 
 @router.get("/api/v1/exports/warehouses/{warehouse_id}/booking-notes", response_model=DocumentPageOut,

@@ -339,12 +339,13 @@ def _warehouses_page(request: Request, session, principal: Principal, *, form: d
         or_(OverseasWarehouse.enterprise_id != (principal.enterprise_id or -1), OverseasWarehouse.enterprise_id.is_(None)))
         .order_by(OverseasWarehouse.country, OverseasWarehouse.name)))
     country = codes.table("country")
+    locale = get_locale(request)
     return render(request, T + "warehouses.html", {
         **_common(request), "mine": mine, "public": public, "form": form or {}, "error": error,
         "field_errors": field_errors or {},
         "counts": warehouses.booking_counts(session=session, warehouse_ids=[w.id for w in mine]),
         "services": list(WarehouseService), "service_of": WarehouseService,
-        "country_name": lambda c: (country.get(c).name_zh if country.get(c) else c),
+        "country_name": lambda c: (country.get(c).name(locale) if country.get(c) else c),
         "may_add": principal.enterprise_id is not None and principal.has_role(Role.enterprise_admin),
         "may_edit": lambda w: principal.has_role(Role.zone_operator) or (
             principal.enterprise_id == w.enterprise_id and principal.has_role(Role.enterprise_admin)),

@@ -73,10 +73,11 @@ def blacklist_bad_subject() -> AppError:
                     "Name either an enterprise or a buyer ID number (exactly one).")
 
 
-def blacklist_duplicate(entry_id: int) -> AppError:
-    """The subject is blacklisted already."""
+def blacklist_duplicate(entry_id: int, *, path: str = "enterprise_id", value: Any = None) -> AppError:
+    """The subject is blacklisted already: ``path`` names the field that gave it (``enterprise_id`` or
+    ``buyer_id_number``, whose value is masked when echoed)."""
     return Conflict(C.blacklist_duplicate, "The subject is already on the blacklist (entry {entry_id}).",
-                    path="enterprise_id", value=entry_id, entry_id=entry_id)
+                    path=path, value=value, entry_id=entry_id)
 
 
 def blacklist_already_removed(entry_id: int) -> AppError:

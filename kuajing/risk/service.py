@@ -868,7 +868,8 @@ def blacklist_add(*, session: Session, actor: str, reason: str, enterprise_id: i
         kind, key, display = SubjectKind.buyer, blind_index(id_number), mask(id_number.upper())
     found = active_entry(session=session, subject_kind=kind, subject_key=key)
     if found is not None:
-        raise errors.blacklist_duplicate(found.id)
+        raise errors.blacklist_duplicate(found.id, path="enterprise_id" if enterprise_id is not None else "buyer_id_number",
+                                         value=enterprise_id if enterprise_id is not None else id_number)
     entry = BlacklistEntry(subject_kind=kind, subject_key=key, subject_display=display, reason=reason,
                            enterprise_id=enterprise_id, added_by=actor)
     session.add(entry)
@@ -922,8 +923,8 @@ def credit_inputs(*, session: Session, enterprise: Enterprise, start: date, end:
     from kuajing.imports.models import Inventory, Receipt
 
     lo, hi = day_start(start), day_start(end + timedelta(days=1))
-    declarations = rejections = 0
-    for model in (Inventory, ExportInventory):
+    declarations = rejections = inspections = 0
+    for model, list_type in ((Inventory, "CEB621"), (ExportInventory, "CEB603")):
         mine = model.sender_enterprise_id == enterprise.id
         if enterprise.customs_code:
             mine = or_(mine, model.ebc_code == enterprise.customs_code)
@@ -931,9 +932,12 @@ def credit_inputs(*, session: Session, enterprise: Enterprise, start: date, end:
         declarations += session.scalar(select(func.count()).select_from(model).where(where)) or 0
         rejections += session.scalar(select(func.count()).select_from(model).where(
             where, model.status == "customs_rejected")) or 0
-    inspections = session.scalar(select(func.count(func.distinct(Receipt.business_key))).where(
-        Receipt.enterprise_id == enterprise.id, Receipt.return_status == "500",
-        Receipt.returned_at >= lo, Receipt.returned_at < hi)) or 0
+        # 查验: the enterprise's lists (the same ones as above, whoever sent them) with a 500 receipt in the
+        # period, each once — not the receipts the enterprise happens to pull (a declaring agent pulls those)
+        inspections += session.scalar(select(func.count(func.distinct(Receipt.business_key))).where(
+            Receipt.declaration_type == list_type, Receipt.return_status == "500",
+            Receipt.returned_at >= lo, Receipt.returned_at < hi,
+            Receipt.business_key.in_(select(model.business_key).where(mine)))) or 0
     hits = session.scalar(select(func.count()).select_from(Alert).where(
         Alert.enterprise_id == enterprise.id, Alert.opened_at >= lo, Alert.opened_at < hi,
         or_(Alert.outcome.is_(None), Alert.outcome != AlertOutcome.dismissed))) or 0

@@ -152,6 +152,11 @@ def test_overseas_warehouse_crud_public_read_and_booking_note_link(client, db, e
     # anyone reads public ones (without the owner's id); others cannot read or change it by id
     public = client.get("/api/v1/exports/public-warehouses").json()
     assert [(x["name"], x["enterprise_id"]) for x in public["items"]] == [(WAREHOUSE["name"], None)]
+    # the overseas buyer reads the directory in its language: the country too, not 德国 in every language
+    for lang, name in (("en", "Germany"), ("ru", "Germany"), ("mn", "Germany"), ("zh-CN", "德国")):
+        listed = client.get("/api/v1/exports/public-warehouses", headers={"Accept-Language": lang}).json()
+        assert listed["items"][0]["country_name"] == name, lang
+    assert client.get(f"/api/v1/exports/warehouses/{w['id']}?lang=en", headers=clerk).json()["country_name"] == "Germany"
     assert client.get(f"/api/v1/exports/warehouses/{w['id']}", headers=ezone.outsider.headers).status_code == 404
     assert client.patch(f"/api/v1/exports/warehouses/{w['id']}", headers=ezone.outsider.headers,
                         json={"address": "x"}).status_code == 404

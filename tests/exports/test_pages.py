@@ -69,5 +69,7 @@ def test_admin_registers_a_warehouse_through_the_form(client, db, ezone):
     assert r.status_code == 303, r.text
     page = client.get("/exports/warehouses")
     assert "乌兰巴托仓" in page.text and "蒙古" in page.text and "退货处理" in page.text
+    english = client.get("/exports/warehouses?lang=en").text  # the country in the page's language, as the service
+    assert "Mongolia" in english and "蒙古" not in english
     again = client.post("/exports/warehouses", data=form, follow_redirects=False)
     assert again.status_code == 422 and "role=\"alert\"" in again.text

@@ -77,6 +77,11 @@ def test_blacklist_over_the_api_never_echoes_the_id_number(client, db):
     both = _post(client, "/api/v1/risk/blacklist", who, json={"buyer_id_number": BUYER, "enterprise_id": 1,
                                                                "reason": "x"})
     assert both.status_code == 422 and both.json()["code"] == "risk_blacklist_bad_subject"
+    dup = _post(client, "/api/v1/risk/blacklist", who, json={"buyer_id_number": BUYER.lower(), "reason": "again"})
+    assert dup.status_code == 409 and dup.json()["code"] == "risk_blacklist_duplicate"
+    # the field that named the subject, its value masked (a QA pass found path enterprise_id for a buyer ID)
+    assert [(e["path"], e["value"]) for e in dup.json()["errors"]] == [("buyer_id_number", "1502**********1234")]
+    assert BUYER not in dup.text
     entry = r.json()["id"]
     gone = _post(client, f"/api/v1/risk/blacklist/{entry}/remove", who, json={"reason": "误列"})
     assert gone.status_code == 200 and gone.json()["removed_at"]
@@ -175,3 +180,14 @@ def test_alert_steps_and_times_read_as_people_say_them(client, db):
     assert "→ 待处理" in steps and "待处理 → " in steps and "open" not in steps
     local = alert.opened_at.astimezone(service.SHANGHAI)
     assert local.strftime("%Y-%m-%d %H:%M") in html and " UTC" not in html
+
+
+def test_an_outcome_not_allowed_is_named_in_the_readers_language_without_an_english_or(client, db):
+    # a QA pass found "Зөвшөөрөгдөх утга: 'confirmed' or 'dismissed'." (pydantic's English "or" in every language)
+    alert = _split_alert(db)
+    who = gov(db, "zone_operator", "operator")
+    for lang, text in (("mn", "Зөвшөөрөгдөх утга: 'confirmed', 'dismissed'."),
+                       ("en", "Allowed values: 'confirmed', 'dismissed'.")):
+        r = _post(client, f"/api/v1/risk/alerts/{alert.id}/close?lang={lang}", who, json={"note": "x", "outcome": "bogus"})
+        assert r.status_code == 422 and r.json()["errors"][0]["code"] == "not_allowed"
+        assert (r.json()["errors"][0]["path"], r.json()["errors"][0]["message"]) == ("outcome", text)
