@@ -102,6 +102,9 @@ DATA_CATEGORIES: dict[str, str] = {
     "email": lazy("E-mail address"),
 }
 SENSITIVE_CATEGORIES: frozenset[str] = frozenset({"id_number", "payment"})
+#: categories no contract with the buyer needs abroad (R11.6: do not send ID numbers abroad): a transfer carrying
+#: them under ``contract_necessity`` is not exempt from the counting
+NEVER_CONTRACT_NECESSARY: frozenset[str] = frozenset({"id_number"})
 
 
 _LABELS = {

@@ -24,6 +24,7 @@ from kuajing.risk import calc, errors
 from kuajing.risk.choices import (
     DATA_CATEGORIES,
     EXEMPT_BASES,
+    NEVER_CONTRACT_NECESSARY,
     SENSITIVE_CATEGORIES,
     LegalBasis,
     RuleCode,
@@ -63,6 +64,11 @@ def _snapshot(t: DataTransfer) -> dict[str, Any]:
             "individuals": t.individuals, "year": t.year}
 
 
+#: the days a transfer may be dated, as every year parameter of the platform (0001-01-01 or 9999-12-31 is a
+#: typing error, not a transfer)
+FIRST_TRANSFER, LAST_TRANSFER = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def record_transfer(*, session: Session, reference: str, recipient: str, country: str, categories: list[str],
                     legal_basis: str, purpose: str, individuals: list[str], actor: str,
                     transferred_at: datetime | None = None, sensitive: bool | None = None,
@@ -84,8 +90,13 @@ def record_transfer(*, session: Session, reference: str, recipient: str, country
     if not people:
         raise errors.transfer_no_individuals()
     at = transferred_at or utcnow()
+    if at.tzinfo is None or not FIRST_TRANSFER <= local_date(at) <= LAST_TRANSFER:
+        raise errors.transfer_bad_date(transferred_at, FIRST_TRANSFER, LAST_TRANSFER)
     is_sensitive = bool(sensitive) or bool(set(categories) & SENSITIVE_CATEGORIES)
-    exempt = legal_basis in EXEMPT_BASES
+    # an ID number is never what a contract with the buyer needs abroad (R11.6: share only consignee name,
+    # address, phone; do not send ID numbers abroad): under contract necessity it is not exempt, it counts
+    exempt = legal_basis in EXEMPT_BASES and not (legal_basis == LegalBasis.contract_necessity
+                                                  and NEVER_CONTRACT_NECESSARY & set(categories))
     year = local_date(at).year
     found = session.scalar(select(DataTransfer).where(DataTransfer.reference == reference))
     if found is not None:

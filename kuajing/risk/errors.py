@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,7 @@ class RiskErrorCode(StrEnum):
     transfer_bad_category = "data_export_bad_category"
     transfer_no_individuals = "data_export_no_individuals"
     transfer_reference_reused = "data_export_reference_reused"  # same reference, different content
+    transfer_bad_date = "data_export_bad_date"  # outside 2000–2100, or without a time zone
     thresholds_not_in_force = "data_export_thresholds_not_in_force"  # no CAC rule for that year
 
 
@@ -112,6 +114,13 @@ def transfer_bad_category(value: Any, index: int) -> AppError:
     """Unknown data category."""
     return _invalid(C.transfer_bad_category, f"categories[{index}]", "Unknown data category {given}.", value,
                     given=value)
+
+
+def transfer_bad_date(value: Any, first: date, last: date) -> AppError:
+    """The transfer's time is outside ``first``–``last`` or has no time zone."""
+    return _invalid(C.transfer_bad_date, "transferred_at",
+                    "Give when the data left, with its time zone, between {first} and {last}.",
+                    None if value is None else str(value), first=first.isoformat(), last=last.isoformat())
 
 
 def transfer_no_individuals() -> AppError:

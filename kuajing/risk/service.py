@@ -401,11 +401,16 @@ class AlertQuery:
     offset: int = 0
 
 
+#: the dates a period filter can hold as instants: a filter reaching beyond them (0001-01-01, 9999-12-31) means
+#: "from the beginning" / "to the end", not a 500
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(2999, 12, 30)
+
+
 def _period(query, start: date | None, end: date | None):
     if start is not None:
-        query = query.where(Alert.opened_at >= day_start(start))
+        query = query.where(Alert.opened_at >= day_start(max(start, _FIRST_DAY)))
     if end is not None:
-        query = query.where(Alert.opened_at < day_start(end + timedelta(days=1)))
+        query = query.where(Alert.opened_at < day_start(min(end, _LAST_DAY) + timedelta(days=1)))
     return query
 
 

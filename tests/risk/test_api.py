@@ -191,3 +191,15 @@ def test_an_outcome_not_allowed_is_named_in_the_readers_language_without_an_engl
         r = _post(client, f"/api/v1/risk/alerts/{alert.id}/close?lang={lang}", who, json={"note": "x", "outcome": "bogus"})
         assert r.status_code == 422 and r.json()["errors"][0]["code"] == "not_allowed"
         assert (r.json()["errors"][0]["path"], r.json()["errors"][0]["message"]) == ("outcome", text)
+
+
+def test_period_filters_reaching_past_any_instant_mean_from_the_start_or_to_the_end(client, db):
+    # QA: start=9999-12-31 answered value_out_of_range with no field; 0001-01-01 … 9999-12-31 is "every alert"
+    _split_alert(db)
+    db.commit()
+    who = gov(db)
+    every = _get(client, "/api/v1/risk/summary?start=0001-01-01&end=9999-12-31", who)
+    assert every.status_code == 200 and every.json()["alerts_open"] == 1, every.text
+    assert _get(client, "/api/v1/risk/summary?start=9999-12-31&end=9999-12-31", who).json()["alerts_open"] == 0
+    listed = _get(client, "/api/v1/risk/alerts?start=0001-01-01&end=9999-12-31", who)
+    assert listed.status_code == 200 and listed.json()["total"] == 1

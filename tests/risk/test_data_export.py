@@ -101,5 +101,25 @@ def test_exempt_transfers_never_alert(db, monkeypatch):
     small = calc.ExportThresholds(contract_nonsensitive_ge=1, assessment_nonsensitive_ge=2,
                                   assessment_sensitive_ge=1, warning_ratio=Decimal("0.5"))
     monkeypatch.setattr(dataexport, "limits", lambda year: (small, {}))
-    log(db, "E1", ["13900000001", "13900000002"], basis="contract_necessity", categories=("id_number",))
+    # payment data is sensitive and what paying needs: exempt under contract necessity, so never counted
+    log(db, "E1", ["13900000001", "13900000002"], basis="contract_necessity", categories=("payment",))
     assert db.scalars(select(Alert)).all() == []
+
+
+def test_an_id_number_under_contract_necessity_is_not_exempt(db):
+    # R11.6: abroad, a contract with the buyer needs the consignee's name, address and phone, never the ID number
+    # ("do not send ID numbers abroad"): such a transfer is logged and counted (sensitive), not exempt
+    log(db, "C1", ["13900000001"], basis="contract_necessity")  # name, phone, address: exempt
+    sent = log(db, "C2", ["150203199001051234"], basis="contract_necessity", categories=("name", "id_number"))
+    assert sent.exempt is False and sent.sensitive is True
+    assert dataexport.counts(session=db, year=2026) == (0, 1)
+    assert dataexport.year_summary(session=db, year=2026)["transfers_exempt"] == 1
+
+
+@pytest.mark.parametrize("at", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC),
+                                datetime(2026, 5, 1, 4, 0)])  # the last without a time zone
+def test_a_transfer_date_no_one_meant_is_refused_on_its_field(db, at):
+    with pytest.raises(AppError) as bad:
+        log(db, "D1", ["13900000001"], at=at)
+    assert bad.value.code == "data_export_bad_date" and bad.value.errors[0].path == "transferred_at"
+    assert db.scalars(select(DataTransferSubject)).all() == []
