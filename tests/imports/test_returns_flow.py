@@ -54,6 +54,10 @@ def test_return_of_a_line_the_list_does_not_have(db, zone):
     assert bad_line.records[0].code == "-625209"
     too_many = send(db, zone.agent, refund(zone, lines=[(1, "1901101000", "2")]), at("2026-03-02 09:00"))
     assert too_many.records[0].code == "-625001"
+    # the same line named twice (QA: answered "-625033 already declared", which it was not)
+    twice = send(db, zone.agent, refund(zone, lines=[(1, "1901101000", "1"), (1, "1901101000", "1")]),
+                 at("2026-03-02 09:00"))
+    assert twice.records[0].code == "-625001" and "repeated" in twice.records[0].info
     assert count(db, InventoryRefund) == 0
 
 

@@ -124,7 +124,7 @@ def check_request(*, session, message_type: str, record, when: datetime) -> tupl
     """What the pipeline must refuse in a CEB625 on top of its state check: (code, detail) or None.
 
     Filed after day 30 → ``-4006``; a line whose gnum/gcode the list does not have → −625209; more than
-    the listed quantity → −625001. CEB623 needs nothing beyond the state check (−623005).
+    the listed quantity, or a line named twice → −625001. CEB623 needs nothing beyond the state check (−623005).
     """
     if message_type != "CEB625":
         return None
@@ -137,7 +137,11 @@ def check_request(*, session, message_type: str, record, when: datetime) -> tupl
     if not may_file_return(released, on):
         return RETURN_LATE, f"{head.invt_no} {released.isoformat()}+{apply_days(released)} < {on.isoformat()}"
     lines = {line.gnum: line for line in inv.items}
+    seen: set[int] = set()
     for item in record.items:
+        if int(item.gnum) in seen:  # one line of the list is returned once per request, with its whole quantity
+            return REFUND_INVALID, f"gnum {item.gnum} repeated"
+        seen.add(int(item.gnum))
         line = lines.get(int(item.gnum))
         if line is None or (item.gcode and item.gcode != line.gcode):
             return LINE_UNKNOWN, f"{head.invt_no},{item.gnum},{item.gcode}"
