@@ -135,4 +135,31 @@ def match_locale(tag: str) -> str | None:
 
 
 __all__ = ["LOCALES", "LOCALE_NAMES", "DEFAULT_LOCALE", "gettext", "ngettext", "negotiate", "match_locale", "lazy",
-           "LazyProxy", "pgettext", "pgettext_lazy", "Term"]
+           "LazyProxy", "pgettext", "pgettext_lazy", "Term", "MemberMap"]
+
+
+class MemberMap(dict):
+    """Labels (or colours) keyed by enum *member*, not by its value.
+
+    ``StrEnum`` members are strings: ``FeeKind.logistics == AdvancerKind.logistics`` and both hash like
+    ``"logistics"``, so in a plain dict literal the later one silently replaced the earlier one (the fee
+    "logistics" was labelled "Logistics enterprise"). Built from ``(member, value)`` pairs; looked up by
+    member; a member given twice is a programming error.
+    """
+
+    def __init__(self, pairs):
+        super().__init__()
+        for member, value in pairs:
+            key = (type(member), member.value)
+            if dict.__contains__(self, key):
+                raise ValueError(f"{member!r} given twice")
+            dict.__setitem__(self, key, value)
+
+    def __getitem__(self, member):
+        return dict.__getitem__(self, (type(member), member.value))
+
+    def __contains__(self, member) -> bool:
+        return dict.__contains__(self, (type(member), getattr(member, "value", member)))
+
+    def get(self, member, default=None):
+        return dict.get(self, (type(member), getattr(member, "value", member)), default)

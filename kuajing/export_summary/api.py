@@ -286,9 +286,9 @@ def eligibility(request: Request, body: EligibilityIn, session: DbSession,
     ent = scope(principal, body.enterprise_id, required=True)
     zone = service.is_zone_enterprise(session, {ent})[ent]
     config = service.ZoneConfig.for_zone(get_settings(request).zone_name_zh)
-    reasons = calc.eligibility(zone_enterprise=zone, declare_customs=body.declare_customs,
-                               exit_customs=body.exit_customs, hs_code=body.hs_code, on=body.export_date,
-                               zone_customs=config.customs, excluded=config.excluded)
+    reasons = service.eligibility_reasons(zone_enterprise=zone, declare_customs=body.declare_customs,
+                                          exit_customs=body.exit_customs, hs_code=body.hs_code,
+                                          on=body.export_date, config=config)
     return {"eligible": not reasons, "zone_customs": sorted(config.customs),
             "reasons": [{"code": r, "label": gettext(INELIGIBILITY_REASONS[r], locale)} for r in reasons]}
 

@@ -348,7 +348,7 @@ def cit_estimate(*, revenue: Decimal, deemed_rate: Decimal, standard_rate: Decim
         part = min(taxable, band.up_to) - lower
         rows.append((part, band.effective_rate, fen(part * band.effective_rate)))
         lower = band.up_to
-    tax = sum((r[2] for r in rows), Decimal(0))
+    tax = fen(sum((r[2] for r in rows), Decimal(0)))  # 0.00, not 0, when no band is reached
     return CitEstimate(revenue=revenue, deemed_rate=deemed_rate, taxable_income=taxable, standard_rate=standard_rate,
                        standard_tax=standard_tax, small_low_profit=True, relief_reasons=(), tax=tax,
                        bands=tuple(rows))

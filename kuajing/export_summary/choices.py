@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kuajing.i18n import gettext, lazy
+from kuajing.i18n import MemberMap, gettext, lazy
 
 
 class _Labelled(StrEnum):
@@ -50,30 +50,30 @@ class EntryKind(_Labelled):
     correction = "correction"  # 更正登记: a new entry referring to the original (never an edit)
 
 
-_LABELS = {
-    SummaryMode.declaration: lazy("Summary declaration"),
-    SummaryMode.statistics: lazy("Summary statistics"),
-    ApplicationStatus.draft: lazy("Draft"),
-    ApplicationStatus.submitted: lazy("Submitted to customs"),
-    ApplicationStatus.accepted: lazy("Accepted by customs"),
-    ApplicationStatus.rejected: lazy("Rejected by customs"),
-    ApplicationStatus.summarised: lazy("Summarised into a declaration"),
-    ApplicationStatus.statistics: lazy("Statistics only"),
-    EntryKind.original: lazy("Original entry"),
-    EntryKind.correction: lazy("Correction"),
-}
-_COLOURS = {
-    SummaryMode.declaration: "blue",
-    SummaryMode.statistics: "grey",
-    ApplicationStatus.draft: "grey",
-    ApplicationStatus.submitted: "blue",
-    ApplicationStatus.accepted: "blue",
-    ApplicationStatus.rejected: "red",
-    ApplicationStatus.summarised: "green",
-    ApplicationStatus.statistics: "grey",
-    EntryKind.original: "green",
-    EntryKind.correction: "orange",
-}
+_LABELS = MemberMap([
+    (SummaryMode.declaration, lazy("Summary declaration")),
+    (SummaryMode.statistics, lazy("Summary statistics")),
+    (ApplicationStatus.draft, lazy("Draft")),
+    (ApplicationStatus.submitted, lazy("Submitted to customs")),
+    (ApplicationStatus.accepted, lazy("Accepted by customs")),
+    (ApplicationStatus.rejected, lazy("Rejected by customs")),
+    (ApplicationStatus.summarised, lazy("Summarised into a declaration")),
+    (ApplicationStatus.statistics, lazy("Statistics only")),
+    (EntryKind.original, lazy("Original entry")),
+    (EntryKind.correction, lazy("Correction")),
+])
+_COLOURS = MemberMap([
+    (SummaryMode.declaration, "blue"),
+    (SummaryMode.statistics, "grey"),
+    (ApplicationStatus.draft, "grey"),
+    (ApplicationStatus.submitted, "blue"),
+    (ApplicationStatus.accepted, "blue"),
+    (ApplicationStatus.rejected, "red"),
+    (ApplicationStatus.summarised, "green"),
+    (ApplicationStatus.statistics, "grey"),
+    (EntryKind.original, "green"),
+    (EntryKind.correction, "orange"),
+])
 
 #: Reasons a released line is left out of a month's summary (calc.summary_eligible) → English msgid.
 EXCLUSION_REASONS = {

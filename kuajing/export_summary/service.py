@@ -141,10 +141,13 @@ class RegisterResult:
     not_registered: list[tuple[str, int, str]] = field(default_factory=list)  # (list_no, gnum, reason)
 
 
-def _eligibility(line: ReleasedExportLine | RegisterEntry, *, zone_enterprise: bool, on: date,
-                 config: ZoneConfig) -> list[str]:
-    reasons = calc.eligibility(zone_enterprise=zone_enterprise, declare_customs=line.declare_customs,
-                               exit_customs=line.exit_customs, hs_code=line.hs_code, on=on,
+def eligibility_reasons(*, zone_enterprise: bool, declare_customs: str, exit_customs: str, hs_code: str, on: date,
+                        config: ZoneConfig) -> list[str]:
+    """Why a line exported on ``on`` does not qualify for 无票免税 (empty: it does): the three conditions of
+    财税〔2018〕103号 (calc.eligibility) and the exemption in force on the export date (from 2018-10-01, rule
+    ``export.no_invoice_vat_exemption``). The register at release and the eligibility API both use it."""
+    reasons = calc.eligibility(zone_enterprise=zone_enterprise, declare_customs=declare_customs,
+                               exit_customs=exit_customs, hs_code=hs_code, on=on,
                                zone_customs=config.customs, excluded=config.excluded)
     try:
         in_force = rule("export.no_invoice_vat_exemption", on=on).value
@@ -153,6 +156,12 @@ def _eligibility(line: ReleasedExportLine | RegisterEntry, *, zone_enterprise: b
     if not in_force:
         reasons.append("rule_not_in_force")
     return reasons
+
+
+def _eligibility(line: ReleasedExportLine | RegisterEntry, *, zone_enterprise: bool, on: date,
+                 config: ZoneConfig) -> list[str]:
+    return eligibility_reasons(zone_enterprise=zone_enterprise, declare_customs=line.declare_customs,
+                               exit_customs=line.exit_customs, hs_code=line.hs_code, on=on, config=config)
 
 
 def register_released_list(*, session: Session, lines: Sequence[ReleasedExportLine], actor: str = ACTOR,

@@ -305,6 +305,13 @@ def _manager(principal: Principal, enterprise_id: int) -> None:
         raise Forbidden()
 
 
+def _certifier(principal: Principal, values: dict, *, current: bool) -> None:
+    """422 on ``public_certified`` when someone other than the zone operator changes it (policy-rules §8)."""
+    issue = warehouses.certification_issue(values, may_certify=principal.has_role(Role.zone_operator), current=current)
+    if issue is not None:
+        raise errors.warehouse_invalid(issue.path, issue.value, issue.message)
+
+
 @router.get("/api/v1/exports/public-warehouses", response_model=WarehousePageOut,
             summary="Public / certified overseas warehouses (anyone may read)")
 def public_warehouses(session: DbSession, country: str | None = Query(None, max_length=3),
@@ -344,6 +351,7 @@ def post_warehouse(body: WarehouseIn, session: DbSession, principal: Principal =
     else:
         owner = principal.enterprise_id
     _manager(principal, owner)
+    _certifier(principal, body.model_dump(include={"public_certified"}), current=False)
     w = warehouses.create(session=session, enterprise_id=owner, actor=principal.actor,
                           values=body.model_dump(exclude={"enterprise_id"}))
     return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]), locale)
@@ -366,7 +374,9 @@ def patch_warehouse(warehouse_id: int, session: DbSession, w: OverseasWarehouse 
                     body: WarehousePatch = Body(...), locale: str = Depends(get_locale)) -> WarehouseOut:
     """Change the given fields (audited)."""
     _manager(principal, w.enterprise_id)
-    warehouses.update(session=session, warehouse=w, values=body.model_dump(exclude_unset=True), actor=principal.actor)
+    values = body.model_dump(exclude_unset=True)
+    _certifier(principal, values, current=w.public_certified)
+    warehouses.update(session=session, warehouse=w, values=values, actor=principal.actor)
     return _warehouse_out(w, warehouses.booking_counts(session=session, warehouse_ids=[w.id]), locale)
 
 

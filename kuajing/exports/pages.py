@@ -313,12 +313,13 @@ async def move_declaration(request: Request, session: DbSession, locale: str = D
 # --- overseas warehouses --------------------------------------------------------------------------------
 
 
-def _form_values(raw) -> tuple[dict[str, str], dict[str, Any]]:
+def _form_values(raw, *, may_certify: bool = False) -> tuple[dict[str, str], dict[str, Any]]:
     form = {k: str(v).strip() for k, v in raw.items() if isinstance(v, str)}
     values: dict[str, Any] = {k: form.get(k, "") for k in ("name", "country", "address", "area_m2",
                                                             "operator_name", "operator_code", "ownership_share")}
     values["services"] = [str(s) for s in raw.getlist("services")]
-    values["public_certified"] = form.get("public_certified") == "on"
+    if may_certify:  # only the zone operator's form carries the certification (policy-rules §8)
+        values["public_certified"] = form.get("public_certified") == "on"
     if "status" in form:
         values["status"] = form["status"]
     form["services"] = values["services"]
@@ -347,6 +348,7 @@ def _warehouses_page(request: Request, session, principal: Principal, *, form: d
         "services": list(WarehouseService), "service_of": WarehouseService,
         "country_name": lambda c: (country.get(c).name(locale) if country.get(c) else c),
         "may_add": principal.enterprise_id is not None and principal.has_role(Role.enterprise_admin),
+        "may_certify": principal.has_role(Role.zone_operator),
         "may_edit": lambda w: principal.has_role(Role.zone_operator) or (
             principal.enterprise_id == w.enterprise_id and principal.has_role(Role.enterprise_admin)),
     }, status_code=status_code, headers=NO_STORE)
@@ -384,9 +386,11 @@ async def add_warehouse(request: Request, session: DbSession, principal: Princip
 
 
 def _edit_page(request: Request, w: OverseasWarehouse, *, form: dict[str, Any], error: str | None = None,
-               field_errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+               field_errors: dict[str, str] | None = None, status_code: int = 200,
+               may_certify: bool = False) -> HTMLResponse:
     return render(request, T + "warehouse_edit.html", {
         **_common(request), "w": w, "form": form, "error": error, "field_errors": field_errors or {},
+        "may_certify": may_certify,
         "services": list(WarehouseService), "statuses": list(WarehouseStatus),
     }, status_code=status_code, headers=NO_STORE)
 
@@ -400,7 +404,7 @@ def edit_warehouse_page(request: Request, w: OverseasWarehouse = Depends(visible
             ("name", "country", "address", "area_m2", "operator_name", "operator_code", "ownership_share", "status")}
     form["services"] = list(w.services or [])
     form["public_certified"] = "on" if w.public_certified else ""
-    return _edit_page(request, w, form=form)
+    return _edit_page(request, w, form=form, may_certify=principal.has_role(Role.zone_operator))
 
 
 @router.post("/exports/warehouses/{warehouse_id}", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
@@ -409,7 +413,10 @@ async def edit_warehouse(request: Request, session: DbSession, locale: str = Dep
                          principal: Principal = Depends(current_principal)):
     """Save the edit form (audited); each field's problem is shown beside it and nothing is changed."""
     _manager(principal, w.enterprise_id)
-    form, values = _form_values(await request.form())
+    may_certify = principal.has_role(Role.zone_operator)
+    form, values = _form_values(await request.form(), may_certify=may_certify)
+    if not may_certify:
+        form["public_certified"] = "on" if w.public_certified else ""
     issues = warehouses.problems(values, required=warehouses.REQUIRED)
     if not issues:
         try:
@@ -420,5 +427,5 @@ async def edit_warehouse(request: Request, session: DbSession, locale: str = Dep
             session.refresh(w)
     if issues:
         return _edit_page(request, w, form=form, status_code=422, error=gettext("The request has invalid fields", locale),
-                          field_errors=_field_errors(issues, locale))
+                          field_errors=_field_errors(issues, locale), may_certify=may_certify)
     return RedirectResponse("/exports/warehouses?done=1", status_code=303)

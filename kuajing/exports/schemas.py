@@ -27,7 +27,7 @@ class WarehouseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "name": "包头羊绒德国仓", "country": "304", "address": "Hamburg, Beispielstraße 1", "area_m2": "2500.00",
         "operator_name": "包头示例海外仓有限公司", "operator_code": "1502900009", "ownership_share": "100",
-        "services": ["storage", "fulfilment", "returns"], "public_certified": True}]})
+        "services": ["storage", "fulfilment", "returns"], "public_certified": False}]})
 
     name: str = Field(..., max_length=100, description="海外仓名称 (the ebpName of its booking notes)")
     country: str = Field(..., max_length=3, description="customs country code (所在国家/地区)")
@@ -38,7 +38,8 @@ class WarehouseIn(BaseModel):
     ownership_share: Any = Field(..., description="持股/自有比例 % (0–100)")
     services: list[str] = Field(default_factory=list, description="storage, fulfilment, returns, relabelling, "
                                                                    "after_sales, customs_clearance")
-    public_certified: bool = Field(False, description="公共海外仓 / 认定: readable by anyone")
+    public_certified: bool = Field(False, description="公共海外仓 / 认定: readable by anyone; set by the zone "
+                                                      "platform operator only (policy-rules §8)")
     enterprise_id: int | None = Field(None, description="zone operators register for an enterprise")
 
 
@@ -55,7 +56,7 @@ class WarehousePatch(BaseModel):
     operator_code: str | None = Field(None, max_length=18)
     ownership_share: Any = None
     services: list[str] | None = None
-    public_certified: bool | None = None
+    public_certified: bool | None = Field(None, description="公共海外仓认定: the zone platform operator only")
     status: str | None = Field(None, description="active | inactive")
 
 

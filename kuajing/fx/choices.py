@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kuajing.i18n import gettext, lazy
+from kuajing.i18n import MemberMap, gettext, lazy
 
 
 class _Labelled(StrEnum):
@@ -86,48 +86,48 @@ class ImportStatus(_Labelled):
     failed = "failed"
 
 
-_LABELS = {
-    PayeeKind.enterprise: lazy("Enterprise account"),
-    PayeeKind.individual: lazy("Personal FX account"),
-    FeeKind.storage: lazy("Overseas storage"),
-    FeeKind.logistics: lazy("Logistics and last-mile delivery"),
-    FeeKind.other_service: lazy("Other service fees"),
-    FeeKind.tax: lazy("Taxes abroad"),
-    Ageing.advance_over_limit: lazy("Advance receipt beyond the limit: report"),
-    Ageing.advance: lazy("Advance receipt"),
-    Ageing.normal: lazy("Normal"),
-    Ageing.deferred_over_limit: lazy("Deferred receipt beyond the limit: report"),
-    Ageing.not_exported: lazy("Not exported yet"),
-    SettlementStatus.unsettled: lazy("Unsettled"),
-    SettlementStatus.partial: lazy("Partly settled"),
-    SettlementStatus.settled: lazy("Settled"),
-    SettlementStatus.over_settled: lazy("Proceeds above the declared value"),
-    AdvancerKind.logistics: lazy("Logistics enterprise"),
-    AdvancerKind.platform: lazy("E-commerce platform"),
-    AdvancerKind.postal: lazy("International postal and express operator"),
-    AdvanceDutyReason.non_affiliated: lazy("Advance for a non-affiliated client"),
-    AdvanceDutyReason.over_max_term: lazy("Advance longer than the maximum term"),
-    ImportStatus.queued: lazy("Queued"),
-    ImportStatus.running: lazy("Running"),
-    ImportStatus.done: lazy("Done"),
-    ImportStatus.failed: lazy("Failed"),
-}
-_COLOURS = {
-    PayeeKind.enterprise: "blue",
-    PayeeKind.individual: "grey",
-    Ageing.advance_over_limit: "red",
-    Ageing.advance: "blue",
-    Ageing.normal: "green",
-    Ageing.deferred_over_limit: "red",
-    Ageing.not_exported: "orange",
-    SettlementStatus.unsettled: "red",
-    SettlementStatus.partial: "orange",
-    SettlementStatus.settled: "green",
-    SettlementStatus.over_settled: "blue",
-    AdvanceDutyReason.non_affiliated: "orange",
-    AdvanceDutyReason.over_max_term: "red",
-    ImportStatus.queued: "grey",
-    ImportStatus.running: "blue",
-    ImportStatus.done: "green",
-    ImportStatus.failed: "red",
-}
+_LABELS = MemberMap([
+    (PayeeKind.enterprise, lazy("Enterprise account")),
+    (PayeeKind.individual, lazy("Personal FX account")),
+    (FeeKind.storage, lazy("Overseas storage")),
+    (FeeKind.logistics, lazy("Logistics and last-mile delivery")),
+    (FeeKind.other_service, lazy("Other service fees")),
+    (FeeKind.tax, lazy("Taxes abroad")),
+    (Ageing.advance_over_limit, lazy("Advance receipt beyond the limit: report")),
+    (Ageing.advance, lazy("Advance receipt")),
+    (Ageing.normal, lazy("Normal")),
+    (Ageing.deferred_over_limit, lazy("Deferred receipt beyond the limit: report")),
+    (Ageing.not_exported, lazy("Not exported yet")),
+    (SettlementStatus.unsettled, lazy("Unsettled")),
+    (SettlementStatus.partial, lazy("Partly settled")),
+    (SettlementStatus.settled, lazy("Settled")),
+    (SettlementStatus.over_settled, lazy("Proceeds above the declared value")),
+    (AdvancerKind.logistics, lazy("Logistics enterprise")),
+    (AdvancerKind.platform, lazy("E-commerce platform")),
+    (AdvancerKind.postal, lazy("International postal and express operator")),
+    (AdvanceDutyReason.non_affiliated, lazy("Advance for a non-affiliated client")),
+    (AdvanceDutyReason.over_max_term, lazy("Advance longer than the maximum term")),
+    (ImportStatus.queued, lazy("Queued")),
+    (ImportStatus.running, lazy("Running")),
+    (ImportStatus.done, lazy("Done")),
+    (ImportStatus.failed, lazy("Failed")),
+])
+_COLOURS = MemberMap([
+    (PayeeKind.enterprise, "blue"),
+    (PayeeKind.individual, "grey"),
+    (Ageing.advance_over_limit, "red"),
+    (Ageing.advance, "blue"),
+    (Ageing.normal, "green"),
+    (Ageing.deferred_over_limit, "red"),
+    (Ageing.not_exported, "orange"),
+    (SettlementStatus.unsettled, "red"),
+    (SettlementStatus.partial, "orange"),
+    (SettlementStatus.settled, "green"),
+    (SettlementStatus.over_settled, "blue"),
+    (AdvanceDutyReason.non_affiliated, "orange"),
+    (AdvanceDutyReason.over_max_term, "red"),
+    (ImportStatus.queued, "grey"),
+    (ImportStatus.running, "blue"),
+    (ImportStatus.done, "green"),
+    (ImportStatus.failed, "red"),
+])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kuajing.i18n import gettext, lazy
+from kuajing.i18n import MemberMap, gettext, lazy
 
 
 class DocumentStatus(StrEnum):
@@ -79,44 +79,44 @@ INVENTORY_AT_CUSTOMS = frozenset({InventoryStatus.declared, InventoryStatus.cust
                                   InventoryStatus.inspection, InventoryStatus.decided, InventoryStatus.detained,
                                   InventoryStatus.released, InventoryStatus.closed})
 
-_LABELS = {
-    DocumentStatus.accepted: lazy("Accepted, being declared"),
-    DocumentStatus.stored: lazy("Stored by customs"),
-    DocumentStatus.decided: lazy("Customs decision completed"),
-    DocumentStatus.rejected: lazy("Rejected by customs"),
-    DocumentStatus.deleted: lazy("Deleted"),
-    InventoryStatus.awaiting_documents: lazy("Waiting for the other documents"),
-    InventoryStatus.mismatch: lazy("Documents do not match"),
-    InventoryStatus.match_timeout: lazy("Documents missing (timed out)"),
-    InventoryStatus.limit_rejected: lazy("Over the buyer's limit"),
-    InventoryStatus.stock_short: lazy("Not enough bonded stock"),
-    InventoryStatus.check_failed: lazy("Tax check failed"),
-    InventoryStatus.declared: lazy("Sent to customs"),
-    InventoryStatus.customs_accepted: lazy("Stored by customs"),
-    InventoryStatus.review: lazy("Manual review"),
-    InventoryStatus.inspection: lazy("Inspection"),
-    InventoryStatus.decided: lazy("Customs decision completed"),
-    InventoryStatus.detained: lazy("Detained"),
-    InventoryStatus.released: lazy("Released"),
-    InventoryStatus.closed: lazy("Closed"),
-    InventoryStatus.reshipped: lazy("Returned abroad"),
-    InventoryStatus.customs_rejected: lazy("Rejected by customs"),
-    InventoryStatus.deleted: lazy("Deleted"),
-    InventoryStatus.cancelled: lazy("Cancelled"),
-    InventoryStatus.returned: lazy("Goods returned"),
-}
-_COLOURS = {
-    DocumentStatus.accepted: "blue", DocumentStatus.stored: "green", DocumentStatus.decided: "green",
-    DocumentStatus.rejected: "red", DocumentStatus.deleted: "grey",
-    InventoryStatus.awaiting_documents: "blue", InventoryStatus.mismatch: "red",
-    InventoryStatus.match_timeout: "orange", InventoryStatus.limit_rejected: "red",
-    InventoryStatus.stock_short: "red", InventoryStatus.check_failed: "red",
-    InventoryStatus.declared: "blue", InventoryStatus.customs_accepted: "blue",
-    InventoryStatus.review: "orange", InventoryStatus.inspection: "orange", InventoryStatus.decided: "blue",
-    InventoryStatus.detained: "red", InventoryStatus.released: "green", InventoryStatus.closed: "green",
-    InventoryStatus.reshipped: "grey", InventoryStatus.customs_rejected: "red", InventoryStatus.deleted: "grey",
-    InventoryStatus.cancelled: "grey", InventoryStatus.returned: "grey",
-}
+_LABELS = MemberMap([
+    (DocumentStatus.accepted, lazy("Accepted, being declared")),
+    (DocumentStatus.stored, lazy("Stored by customs")),
+    (DocumentStatus.decided, lazy("Customs decision completed")),
+    (DocumentStatus.rejected, lazy("Rejected by customs")),
+    (DocumentStatus.deleted, lazy("Deleted")),
+    (InventoryStatus.awaiting_documents, lazy("Waiting for the other documents")),
+    (InventoryStatus.mismatch, lazy("Documents do not match")),
+    (InventoryStatus.match_timeout, lazy("Documents missing (timed out)")),
+    (InventoryStatus.limit_rejected, lazy("Over the buyer's limit")),
+    (InventoryStatus.stock_short, lazy("Not enough bonded stock")),
+    (InventoryStatus.check_failed, lazy("Tax check failed")),
+    (InventoryStatus.declared, lazy("Sent to customs")),
+    (InventoryStatus.customs_accepted, lazy("Stored by customs")),
+    (InventoryStatus.review, lazy("Manual review")),
+    (InventoryStatus.inspection, lazy("Inspection")),
+    (InventoryStatus.decided, lazy("Customs decision completed")),
+    (InventoryStatus.detained, lazy("Detained")),
+    (InventoryStatus.released, lazy("Released")),
+    (InventoryStatus.closed, lazy("Closed")),
+    (InventoryStatus.reshipped, lazy("Returned abroad")),
+    (InventoryStatus.customs_rejected, lazy("Rejected by customs")),
+    (InventoryStatus.deleted, lazy("Deleted")),
+    (InventoryStatus.cancelled, lazy("Cancelled")),
+    (InventoryStatus.returned, lazy("Goods returned")),
+])
+_COLOURS = MemberMap([
+    (DocumentStatus.accepted, "blue"), (DocumentStatus.stored, "green"), (DocumentStatus.decided, "green"),
+    (DocumentStatus.rejected, "red"), (DocumentStatus.deleted, "grey"),
+    (InventoryStatus.awaiting_documents, "blue"), (InventoryStatus.mismatch, "red"),
+    (InventoryStatus.match_timeout, "orange"), (InventoryStatus.limit_rejected, "red"),
+    (InventoryStatus.stock_short, "red"), (InventoryStatus.check_failed, "red"),
+    (InventoryStatus.declared, "blue"), (InventoryStatus.customs_accepted, "blue"),
+    (InventoryStatus.review, "orange"), (InventoryStatus.inspection, "orange"), (InventoryStatus.decided, "blue"),
+    (InventoryStatus.detained, "red"), (InventoryStatus.released, "green"), (InventoryStatus.closed, "green"),
+    (InventoryStatus.reshipped, "grey"), (InventoryStatus.customs_rejected, "red"), (InventoryStatus.deleted, "grey"),
+    (InventoryStatus.cancelled, "grey"), (InventoryStatus.returned, "grey"),
+])
 
 #: Customs returnStatus of a CEB622 → the list's state.
 CUSTOMS_INVENTORY_STATUS: dict[str, InventoryStatus] = {

@@ -73,6 +73,15 @@ def not_departed(value: Any) -> AppError:
                                         {"value": value})])
 
 
+
+def departed_after_acceptance(value: Any, departed_on, accepted_on) -> AppError:
+    """A pre-refund on departure (离境即退税) is claimed once the goods have left: not before their departure day."""
+    return validation_error([FieldIssue(C.not_departed, "accepted_on",
+                                        "The goods of booking note {value} left China on {departed}, after the "
+                                        "acceptance date {accepted}.", accepted_on.isoformat(),
+                                        {"value": value, "departed": departed_on.isoformat(),
+                                         "accepted": accepted_on.isoformat()})])
+
 def not_pre_refund(claim_id: int) -> AppError:
     """Sales reconcile only against a pre-refund claim."""
     return Conflict(C.not_pre_refund, "Claim {claim_id} is not an overseas-warehouse pre-refund.", path="claim_id",

@@ -145,6 +145,8 @@ def create_claim(*, session: Session, enterprise_id: int, values: ClaimIn, actor
         departed = _departure_day(session, order)
         if departed is None:
             raise errors.not_departed(values.booking_note)
+        if departed > values.accepted_on:  # R4.8: claimed once the goods have left China (离境即退税)
+            raise errors.departed_after_acceptance(values.booking_note, departed, values.accepted_on)
         window = rule("rebate.hwc_yt_reconcile_until_month", values.accepted_on)
         row.booking_note_id, row.departed_on = order.id, departed
         row.reconcile_until = calc.reconcile_until(pre_refund_on=values.accepted_on, until_month=window.value)

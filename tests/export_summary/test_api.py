@@ -114,6 +114,21 @@ def test_eligibility_and_cit_estimate_api(client, db, exporter, zone):
     assert r.status_code == 422 and r.json()["code"] == "cit_bad_year"
 
 
+
+def test_eligibility_api_applies_the_exemption_from_its_effective_date(client, db, exporter, zone):
+    """R3.5: 无票免税 (财税〔2018〕103号) is in force from 2018-10-01. An export on 2018-09-30 does not qualify even
+    when the three conditions hold; on 2018-10-01 it does. The register at release already said so; the
+    eligibility API answered "eligible" for both days."""
+    h = _key(db, exporter)
+    body = {"hs_code": "6110120090", "declare_customs": "0703"}
+    before = client.post("/api/v1/no-invoice-register/eligibility", headers=h,
+                         json={**body, "export_date": "2018-09-30"}).json()
+    assert before["eligible"] is False
+    assert [x["code"] for x in before["reasons"]] == ["rule_not_in_force"]
+    first = client.post("/api/v1/no-invoice-register/eligibility", headers=h,
+                        json={**body, "export_date": "2018-10-01"}).json()
+    assert first["eligible"] is True and first["reasons"] == []
+
 def test_another_enterprise_sees_nothing(client, db, calendar, exporter, outsider, zone):
     _release(db, exporter, twelve_lists(), zone)
     service.confirm(session=db, enterprise_id=exporter.id, month=date(2025, 3, 1), today=date(2025, 4, 2), actor="x")

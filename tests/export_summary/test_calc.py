@@ -264,3 +264,11 @@ def test_taxable_income_rounds_half_up_to_the_fen():
     # 12.3456 × 4 % = 0.493824 → 0.49; 12.3875 × 4 % = 0.4955 → 0.50
     assert _estimate("12.3456").taxable_income == Decimal("0.49")
     assert _estimate("12.3875").taxable_income == Decimal("0.50")
+
+
+def test_relieved_tax_of_nothing_is_zero_fen():
+    """R3.7 with no revenue: taxable 0.00, relieved tax 0.00 (the page showed "0": no band was reached and the
+    sum was the bare Decimal 0, not an amount in fen)."""
+    est = _estimate(0)
+    assert est.small_low_profit and est.bands == ()
+    assert str(est.tax) == "0.00" and str(est.taxable_income) == "0.00"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kuajing.audit.models import AuditEvent
 from kuajing.exports.models import ExportOrder
-from tests.accounts.fixtures import login, make_api_key, make_zone_user
+from tests.accounts.fixtures import csrf_token, login, make_api_key, make_zone_user
 from tests.exports import shipments as s
 
 
@@ -126,7 +126,7 @@ def test_a_5000_00_consignment_may_go_on_a_list(client, ezone):
 
 WAREHOUSE = {"name": "包头羊绒德国仓", "country": "304", "address": "Hamburg, Beispielstraße 1", "area_m2": "2500.50",
              "operator_name": "包头示例海外仓有限公司", "ownership_share": "100",
-             "services": ["storage", "returns"], "public_certified": True}
+             "services": ["storage", "returns"], "public_certified": False}
 
 
 def test_overseas_warehouse_crud_public_read_and_booking_note_link(client, db, ezone):
@@ -136,8 +136,26 @@ def test_overseas_warehouse_crud_public_read_and_booking_note_link(client, db, e
     # a booking note naming the warehouse before it is registered is linked on registration
     _post(client, ezone.platform, "orders", s.order(ezone.parties, order_type="W", ebp_name=WAREHOUSE["name"]))
     assert client.post("/api/v1/exports/warehouses", headers=clerk, json=WAREHOUSE).status_code == 403
+    # policy-rules §8: the certification (公共海外仓认定) is the zone's decision; the enterprise cannot flag itself
+    self_certified = client.post("/api/v1/exports/warehouses", headers=admin,
+                                 json={**WAREHOUSE, "public_certified": True})
+    assert self_certified.status_code == 422
+    issue = self_certified.json()["errors"][0]
+    assert (issue["code"], issue["path"]) == ("exports_warehouse_invalid", "public_certified")
     r = client.post("/api/v1/exports/warehouses", headers=admin, json=WAREHOUSE)
     assert r.status_code == 201, r.text
+    assert client.get("/api/v1/exports/public-warehouses").json()["items"] == []
+    assert client.patch(f"/api/v1/exports/warehouses/{r.json()['id']}", headers=admin,
+                        json={"public_certified": True}).json()["errors"][0]["path"] == "public_certified"
+    assert client.patch(f"/api/v1/exports/warehouses/{r.json()['id']}", headers=admin,
+                        json={"public_certified": False}).status_code == 200  # unchanged: allowed
+    operator, operator_pw = make_zone_user(db, role="zone_operator")
+    db.commit()
+    login(client, operator.username, operator_pw)
+    certified = client.patch(f"/api/v1/exports/warehouses/{r.json()['id']}", json={"public_certified": True},
+                             headers={"X-CSRF-Token": csrf_token(client, "/account")})
+    assert certified.status_code == 200 and certified.json()["public_certified"] is True, certified.text
+    client.cookies.clear()
     w = r.json()
     assert (w["area_m2"], w["country_name"], w["booking_notes"]) == ("2500.50", "德国", 1)
     notes = client.get(f"/api/v1/exports/warehouses/{w['id']}/booking-notes", headers=clerk).json()
@@ -164,4 +182,4 @@ def test_overseas_warehouse_crud_public_read_and_booking_note_link(client, db, e
     assert r.status_code == 200 and r.json()["status"] == "inactive"
     assert client.get("/api/v1/exports/public-warehouses").json()["items"] == []
     events = db.scalars(select(AuditEvent.action).where(AuditEvent.stream == f"export:warehouse:{w['id']}")).all()
-    assert sorted(events) == ["export:warehouse:create", "export:warehouse:update"]
+    assert sorted(events) == ["export:warehouse:create", "export:warehouse:update", "export:warehouse:update"]

@@ -73,3 +73,40 @@ def test_admin_registers_a_warehouse_through_the_form(client, db, ezone):
     assert "Mongolia" in english and "蒙古" not in english
     again = client.post("/exports/warehouses", data=form, follow_redirects=False)
     assert again.status_code == 422 and "role=\"alert\"" in again.text
+
+
+def test_only_the_zone_operator_certifies_a_public_warehouse_through_the_forms(client, db, ezone):
+    """policy-rules §8 (公共海外仓认定: provinces and cities certify): the enterprise's form has no certification box
+    and a ticked one is ignored; the zone operator's edit form sets it, and the warehouse is then public."""
+    from sqlalchemy import select
+
+    from kuajing.exports.models import OverseasWarehouse
+    from tests.accounts.fixtures import make_zone_user
+
+    user, password = make_enterprise_user(db, enterprise_id=ezone.platform.id, roles=("enterprise_admin",))
+    operator, operator_pw = make_zone_user(db, role="zone_operator")
+    db.commit()
+    login(client, user.username, password)
+    page = client.get("/exports/warehouses").text
+    assert 'name="public_certified"' not in page and 'data-certification' in page
+    token = csrf_token(client, "/exports/warehouses")
+    form = {"name": "莫斯科仓", "country": "344", "address": "Moscow", "area_m2": "2000", "operator_name": "包头运营",
+            "ownership_share": "51", "public_certified": "on", "csrf_token": token}
+    assert client.post("/exports/warehouses", data=form, follow_redirects=False).status_code == 303
+    w = db.scalars(select(OverseasWarehouse).where(OverseasWarehouse.name == "莫斯科仓")).one()
+    assert w.public_certified is False
+    edit = {k: v for k, v in form.items() if k != "csrf_token"}
+    token = csrf_token(client, f"/exports/warehouses/{w.id}/edit")
+    assert client.post(f"/exports/warehouses/{w.id}", data={**edit, "csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    db.expire_all()
+    assert db.get(OverseasWarehouse, w.id).public_certified is False
+    client.cookies.clear()
+    login(client, operator.username, operator_pw)
+    assert 'name="public_certified"' in client.get(f"/exports/warehouses/{w.id}/edit").text
+    token = csrf_token(client, f"/exports/warehouses/{w.id}/edit")
+    assert client.post(f"/exports/warehouses/{w.id}", data={**edit, "csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    db.expire_all()
+    assert db.get(OverseasWarehouse, w.id).public_certified is True
+    assert [x["name"] for x in client.get("/api/v1/exports/public-warehouses").json()["items"]] == ["莫斯科仓"]

@@ -142,3 +142,28 @@ def test_r4_8_pre_refund_on_departure_reconciled_against_sales(client, db):
     r = client.post(f"/api/v1/rebate/claims/{normal['id']}/sales", headers=h, json={"sold_on": "2025-12-01",
                                                                                    "value": "1"})
     assert r.status_code == 409 and r.json()["code"] == "rebate_not_pre_refund"
+
+
+def test_r4_8_pre_refund_not_accepted_before_the_goods_left(client, db):
+    """R4.8 (SAT 2025 No.3, 离境即退税): the pre-refund is claimed once the goods have left China. Departure
+    (CEB509) on 2025-10-12: a claim accepted on 2025-10-11 is refused (rebate_not_departed, path accepted_on);
+    one accepted on the departure day itself is tracked (window to 2026-04-30)."""
+    ent, _ = exporter(db, 8403)
+    _note, inv = shipment(db, ent, order_no="W2025100011", value="20000", ie_date="20251010", trade_mode="9810",
+                          order_type="W")
+    departure(db, ent, inv, leave_time="20251012080000")
+    h = make_key(db, enterprise_id=ent.id)
+    db.commit()
+    client.post("/api/v1/rebate/classes", headers=h, json={"rebate_class": "1", "valid_from": "2025-01-01"})
+    body = {"amount": "1000", "business_type": "HWC-YT", "booking_note": "W2025100011"}
+    early = client.post("/api/v1/rebate/claims", headers=h, json={**body, "claim_no": "YT-E",
+                                                                  "accepted_on": "2025-10-11"})
+    assert early.status_code == 422, early.text
+    issue = early.json()["errors"][0]
+    assert (issue["code"], issue["path"], issue["value"]) == ("rebate_not_departed", "accepted_on", "2025-10-11")
+    assert "2025-10-12" in issue["message"]
+    same_day = client.post("/api/v1/rebate/claims", headers=h, json={**body, "claim_no": "YT-D",
+                                                                     "accepted_on": "2025-10-12"})
+    assert same_day.status_code == 201, same_day.text
+    assert same_day.json()["pre_refund"]["departed_on"] == "2025-10-12"
+    assert same_day.json()["pre_refund"]["reconcile_until"] == "2026-04-30"

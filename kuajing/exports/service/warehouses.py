@@ -2,7 +2,9 @@
 
 The registering enterprise's administrator creates and changes its own warehouses; a warehouse is never
 deleted (booking notes link to it), it is set ``inactive``. Public / certified warehouses (公共海外仓) are
-readable by anyone. Every change is audited (stream ``export:warehouse:<id>``).
+readable by anyone; only the zone platform operator sets or clears that flag (公共海外仓认定 is the zone's
+decision, not the enterprise's: :func:`certification_issue`). Every change is audited (stream
+``export:warehouse:<id>``).
 """
 
 from __future__ import annotations
@@ -88,6 +90,20 @@ def problems(values: dict[str, Any], *, required: tuple[str, ...] = ()) -> list[
                for key in required if key not in given and key not in bad]
     return issues
 
+
+
+#: Who may record a public overseas warehouse's certification (公共海外仓认定, policy-rules §8: provinces and
+#: cities certify, the enterprise does not certify itself): the zone platform operator acting for the zone.
+CERTIFICATION_MESSAGE = "Only the zone platform operator records the certification of a public overseas warehouse."
+
+
+def certification_issue(values: dict[str, Any], *, may_certify: bool, current: bool = False) -> FieldIssue | None:
+    """The problem of a ``public_certified`` value the caller may not set: anyone but the zone operator may keep
+    the current flag (False for a new warehouse) but not change it."""
+    if may_certify or "public_certified" not in values or bool(values["public_certified"]) == bool(current):
+        return None
+    return FieldIssue(errors.C.warehouse_invalid, "public_certified", CERTIFICATION_MESSAGE,
+                      values["public_certified"])
 
 def _snapshot(w: OverseasWarehouse) -> dict[str, Any]:
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k in FIELDS for v in [getattr(w, k)]}
