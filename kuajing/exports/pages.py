@@ -429,3 +429,29 @@ async def edit_warehouse(request: Request, session: DbSession, locale: str = Dep
         return _edit_page(request, w, form=form, status_code=422, error=gettext("The request has invalid fields", locale),
                           field_errors=_field_errors(issues, locale), may_certify=may_certify)
     return RedirectResponse("/exports/warehouses?done=1", status_code=303)
+
+
+# --- the public directory of overseas warehouses (公共海外仓名录) ---------------------------------------------
+
+
+@router.get("/warehouses", response_class=HTMLResponse)
+def public_warehouses_page(request: Request, session: DbSession,
+                           country: str | None = Query(None, max_length=3, pattern=r"^[0-9]{3}$")):
+    """The zone's public / certified overseas warehouses (公共海外仓, policy-rules §8) for anyone — an overseas
+    buyer, a visitor, an exporter looking for a warehouse — no login, countries in the reader's language."""
+    locale = get_locale(request)
+    table = codes.table("country")
+    base = select(OverseasWarehouse).where(OverseasWarehouse.public_certified.is_(True),
+                                           OverseasWarehouse.status == "active")
+    present = sorted(set(session.scalars(base.with_only_columns(OverseasWarehouse.country))))
+    rows = session.scalars((base.where(OverseasWarehouse.country == country) if country else base)
+                           .order_by(OverseasWarehouse.country, OverseasWarehouse.name)).all()
+
+    def country_name(code: str) -> str:
+        entry = table.get(code)
+        return entry.name(locale) if entry else code
+
+    return render(request, T + "public_warehouses.html", {
+        "rows": rows, "country": country, "countries": [(c, country_name(c)) for c in present],
+        "country_name": country_name, "service_of": WarehouseService,
+    })
