@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from kuajing.accounts.choices import Role
 from kuajing.accounts.deps import Principal, current_principal, require_roles
 from kuajing.db.base import utcnow
-from kuajing.errors import Forbidden
+from kuajing.errors import AppError, Forbidden
 from kuajing.export_summary import calc, service
 from kuajing.export_summary.choices import (
     EXCLUSION_REASONS,
@@ -107,7 +107,14 @@ def preview(request: Request, session: DbSession, month: Annotated[str, Query(pa
     """The groups (eight keys) of the month's released retail-export lines not yet summarised, the deadline
     (15th of the next month, next working day) and the applications already recorded."""
     ent = scope(principal, enterprise_id, required=True)
-    view = service.preview(session=session, enterprise_id=ent, month=service.parse_month(month), today=today(request))
+    try:
+        view = service.preview(session=session, enterprise_id=ent, month=service.parse_month(month),
+                               today=today(request))
+    except AppError as exc:
+        if exc.code == "rule_not_in_force":  # the rule's date comes from the month asked for: name that field
+            for issue in exc.errors:
+                issue.path = "month"
+        raise
     return preview_json(view, locale)
 
 

@@ -105,10 +105,11 @@ def consent_revoked(consent_id: int) -> AppError:
                     value=consent_id, consent_id=consent_id)
 
 
-def dates_inverted() -> AppError:
-    """Repaid before advanced."""
+def dates_inverted(repaid_on: Any = None) -> AppError:
+    """Repaid before advanced (the given repayment date is echoed)."""
     return validation_error([FieldIssue(C.dates_inverted, "repaid_on", "The repayment date is before the advance "
-                                                                      "date.")])
+                                                                      "date.",
+                                        None if repaid_on is None else str(repaid_on))])
 
 
 def currency_unknown(path: str, value: Any) -> FieldIssue:

@@ -58,6 +58,10 @@ def test_wizard_api_errors_are_problems(client, db, calendar, exporter, zone):
     h = _key(db, exporter)
     r = client.get("/api/v1/export-summary/preview?month=2025-13", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "month"
+    # before the summary rules were in force (QA: the problem named a field "on" the request does not have)
+    r = client.get("/api/v1/export-summary/preview?month=2018-12", headers=h)
+    assert r.status_code == 422 and (r.json()["code"], r.json()["errors"][0]["path"]) == ("rule_not_in_force",
+                                                                                          "month"), r.text
     r = client.post("/api/v1/export-summary/modes", json={"mode": "statistics", "effective_from": "2025-03-05"},
                     headers=h)
     assert r.status_code == 422 and r.json()["code"] == "export_summary_bad_effective_date"

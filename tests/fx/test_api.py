@@ -171,6 +171,7 @@ def test_r6_4_advances_report_duty_and_generated_report(client, db):
     bad = client.post("/api/v1/fx/advances", headers=h, json={**base, "client_name": "x", "affiliated": True,
                                                               "repaid_on": "2024-12-31"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["code"] == "fx_dates_inverted"
+    assert bad.json()["errors"][0]["value"] == "2024-12-31"  # the date given, so the clerk sees what to fix
     actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("fx:advance:%"))))
     assert actions == {"fx:advance:create", "fx:advance:report"}
 

@@ -55,7 +55,7 @@ def _snap(row: FxAdvance) -> dict[str, Any]:
 def create(*, session: Session, enterprise_id: int, values: AdvanceIn, actor: str) -> FxAdvance:
     """Record an advance (audited)."""
     if values.repaid_on and values.repaid_on < values.advanced_on:
-        raise errors.dates_inverted()
+        raise errors.dates_inverted(values.repaid_on)
     row = FxAdvance(enterprise_id=enterprise_id, advancer_kind=AdvancerKind(values.advancer_kind).value,
                     client_name=values.client_name, client_code=values.client_code, affiliated=values.affiliated,
                     purpose=FeeKind(values.purpose).value, currency=data.customs_currency(values.currency),
@@ -87,7 +87,7 @@ def listing(*, session: Session, enterprise_id: int | None) -> list[FxAdvance]:
 def repay(*, session: Session, row: FxAdvance, repaid_on: date, actor: str) -> FxAdvance:
     """Record the repayment date (audited)."""
     if repaid_on < row.advanced_on:
-        raise errors.dates_inverted()
+        raise errors.dates_inverted(repaid_on)
     before = _snap(row)
     row.repaid_on = repaid_on
     session.flush()
