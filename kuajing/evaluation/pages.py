@@ -33,6 +33,7 @@ def _page(request: Request, session, principal: Principal, *, period: str, unit_
            "snapshots": service.snapshots(session=session), "entries": [],
            "csrf_token": getattr(request.state, "csrf_token", ""), "can_act": principal.has_role(*ACTORS)}
     ctx["indicator_names"] = {i.code: i.name(locale) for i in service.catalogue()}
+    ctx["rates"] = service.RATES  # a growth without a base year is missing, but nobody can enter it
     ctx["unit_kind_labels"] = {k.value: k.display(locale) for k in UnitKind}
     try:
         ctx["units"] = service.units(unit_kind)
