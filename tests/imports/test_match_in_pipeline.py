@@ -142,3 +142,33 @@ def test_a_transient_conflict_keeps_the_queue_for_the_next_tick(pipeline_app, cl
     monkeypatch.undo()
     assert _tick(session_factory).rematched == 1
     assert _queued(db) == 0
+
+
+def test_a_parcel_the_match_cannot_handle_does_not_hold_back_the_queue(
+        pipeline_app, client, db, session_factory, zone, monkeypatch, caplog):
+    """One parcel whose match raises (a bug, a corrupt row) used to fail the whole batch on every tick, so every
+    parcel queued with it — up to the batch limit, oldest first — never moved. Now the batch falls back to one
+    parcel at a time: the others are declared, the bad one is logged and left waiting for the sweep."""
+    for n in (1, 2, 3):
+        assert _send_set(client, zone, n) == ["2", "2", "2", "2"]
+    real = flow.match
+
+    def broken(order, payment, waybill, inventory, **kw):
+        if inventory.order_no == "ORD2":
+            raise RuntimeError("poison parcel")
+        return real(order, payment, waybill, inventory, **kw)
+
+    monkeypatch.setattr(flow, "match", broken)
+    result = _tick(session_factory)
+    assert (result.match_queued, result.rematched) == (12, 2)
+    assert _queued(db) == 0  # the bad parcel's rows are not taken again and again
+    db.expire_all()
+    states = {i.order_no: i.status for i in db.scalars(select(Inventory))}
+    assert states == {"ORD1": "declared", "ORD2": "awaiting_documents", "ORD3": "declared"}
+    assert "ORD2" in caplog.text and "poison parcel" in caplog.text
+    again = _tick(session_factory)  # the sweep tries it again, alone, and leaves it waiting
+    assert again.rematched == 0
+    monkeypatch.setattr(flow, "match", real)  # fixed: the next sweep declares it
+    assert _tick(session_factory).rematched == 1
+    db.expire_all()
+    assert {i.status for i in db.scalars(select(Inventory))} == {"declared"}

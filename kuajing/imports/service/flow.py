@@ -209,10 +209,43 @@ def match_queued(*, session: Session, limit: int = 1000, now: datetime | None = 
             done = match_orders(session=session, orders=sorted(wanted, key=lambda t: (t[0], t[1] or "")), now=now)
             return len(rows), len(done)
     except Exception as exc:
-        if not is_retryable(exc):
-            raise
-        log.info("queued match rolled back after a transient conflict: %s", exc)
-        return 0, 0
+        if is_retryable(exc):
+            log.info("queued match rolled back after a transient conflict: %s", exc)
+            return 0, 0
+        # one parcel the match cannot handle must not hold back every other one behind it in the queue
+        log.exception("queued match failed as a batch; matching these parcels one at a time")
+        return _match_queued_singly(session, limit=limit, now=now)
+
+
+def _match_queued_singly(session: Session, *, limit: int, now: datetime) -> tuple[int, int]:
+    """The fallback of :func:`match_queued`: each queued parcel in its own savepoint. A parcel that fails on its
+    own is logged and its queue rows dropped (its list stays waiting; the sweep, :func:`rematch`, tries it again
+    every tick, one at a time, and logs it each time), so the rest of the queue moves."""
+    from kuajing.db.session import is_retryable
+
+    table = MatchQueueItem.__table__
+    take = select(table.c.id, table.c.order_no, table.c.ebp_code).order_by(table.c.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        take = take.with_for_update(skip_locked=True)
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for row in session.execute(take).all():
+        groups.setdefault((row.order_no, row.ebp_code), []).append(row.id)
+    taken = settled = 0
+    for (order_no, ebp_code), ids in groups.items():
+        try:
+            with session.begin_nested(), audit.deferred(session):
+                session.execute(table.delete().where(table.c.id.in_(ids)))
+                settled += len(match_orders(session=session, orders=[(order_no, ebp_code)], now=now))
+        except Exception as exc:
+            if is_retryable(exc):  # what is settled so far is kept; the rest stays queued for the next tick
+                log.info("queued match stopped after a transient conflict: %s", exc)
+                break
+            log.exception("match of order %s (platform %s) failed; dropped from the match queue, left to the sweep",
+                          order_no, ebp_code or "any")
+            with session.begin_nested():
+                session.execute(table.delete().where(table.c.id.in_(ids)))
+        taken += len(ids)
+    return taken, settled
 
 
 # --- the match --------------------------------------------------------------------------------------
@@ -459,10 +492,22 @@ def rematch(*, session: Session, limit: int = 500, now: datetime | None = None) 
             return len(match_orders(session=session, orders=[(order_no, ebp_code) for order_no, ebp_code in rows],
                                     now=now))
     except Exception as exc:  # a deadlock with concurrent intake: nothing of the sweep is kept; the next tick retries
-        if not is_retryable(exc):
-            raise
-        log.info("rematch rolled back after a transient conflict: %s", exc)
-        return 0
+        if is_retryable(exc):
+            log.info("rematch rolled back after a transient conflict: %s", exc)
+            return 0
+        # a list the match cannot handle must not hold back the others of the sweep: each on its own, logged
+        log.exception("rematch failed as a batch; matching these lists one at a time")
+    settled = 0
+    for order_no, ebp_code in rows:
+        try:
+            with session.begin_nested(), audit.deferred(session):
+                settled += len(match_orders(session=session, orders=[(order_no, ebp_code)], now=now))
+        except Exception as exc:
+            if is_retryable(exc):  # what is settled so far is kept; the next tick sweeps the rest
+                log.info("rematch stopped after a transient conflict: %s", exc)
+                break
+            log.exception("match of list %s (platform %s) failed; left waiting", order_no, ebp_code)
+    return settled
 
 
 # --- tax, quota, stock ------------------------------------------------------------------------------
