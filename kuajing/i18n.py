@@ -28,6 +28,12 @@ LOCALE_NAMES = {"zh_Hans": "中文", "en": "English", "ru": "Русский", "m
 FALLBACK = {"mn_Mong": DEFAULT_LOCALE}
 
 
+def reads_chinese(locale: str) -> bool:
+    """Whether a reader of ``locale`` is shown Chinese where a text has no version of its own in that locale
+    (Chinese itself, and the locales that fall back to it): names kept in Chinese and English pick Chinese."""
+    return locale == DEFAULT_LOCALE or FALLBACK.get(locale) == DEFAULT_LOCALE
+
+
 @cache
 def catalogue(locale: str) -> dict[str, str]:
     """msgid → translated string for ``locale`` (empty for English and unknown locales), over the strings of
@@ -135,7 +141,7 @@ def match_locale(tag: str) -> str | None:
 
 
 __all__ = ["LOCALES", "LOCALE_NAMES", "DEFAULT_LOCALE", "gettext", "ngettext", "negotiate", "match_locale", "lazy",
-           "LazyProxy", "pgettext", "pgettext_lazy", "Term", "MemberMap"]
+           "LazyProxy", "pgettext", "pgettext_lazy", "Term", "MemberMap", "reads_chinese"]
 
 
 class MemberMap(dict):

@@ -69,7 +69,10 @@ class ZoneItem:
 
     def name(self, locale: str) -> str:
         """The name in ``locale`` (then English, then Chinese)."""
-        return self.names.get(locale) or (self.names.get("en") if locale != "zh_Hans" else None) or self.names["zh_Hans"]
+        from kuajing.i18n import reads_chinese
+
+        return self.names.get(locale) or (self.names.get("en") if not reads_chinese(locale) else None) \
+            or self.names["zh_Hans"]
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,11 @@ class IndicatorDef:
     names: dict[str, str]
 
     def name(self, locale: str) -> str:
-        """The name in ``locale`` (else English, else Chinese)."""
-        return self.names.get(locale) or self.names.get("en") or self.names["zh_Hans"]
+        """The name in ``locale`` (else English — Chinese for the locales that read it —, else Chinese)."""
+        from kuajing.i18n import reads_chinese
+
+        return self.names.get(locale) or (None if reads_chinese(locale) else self.names.get("en")) \
+            or self.names["zh_Hans"]
 
     def unit_label(self, locale: str) -> str:
         """The unit of measure in ``locale`` (家, 万元, m² …; ``%`` as it is)."""

@@ -63,9 +63,9 @@ def _issue_meaning(code: str) -> str | None:
 def issue_text(issue, locale: str) -> str:
     """A kuajing.ceb validation issue's message in ``locale``: its exact Chinese or English text, else the
     meaning of its code translated by the catalogues (``ceb.po``: ru, mn), else the English text."""
-    from kuajing.i18n import gettext
+    from kuajing.i18n import gettext, reads_chinese
 
-    if locale.startswith("zh"):
+    if reads_chinese(locale):
         return issue.message_zh
     meaning = _issue_meaning(issue.code) if locale != "en" else None
     translated = gettext(meaning, locale) if meaning else None

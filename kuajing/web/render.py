@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from kuajing.i18n import LOCALE_NAMES, LOCALES, gettext, pgettext_lazy
+from kuajing.i18n import LOCALE_NAMES, LOCALES, gettext, pgettext_lazy, reads_chinese
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -49,6 +49,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "gettext": _,
         "pgettext": pgettext,
         "locale": locale,
+        "chinese": reads_chinese(locale),  # names kept in zh and en: Chinese for zh_Hans and mn_Mong
         "locales": [(code, LOCALE_NAMES[code]) for code in LOCALES],
         "html_lang": {"zh_Hans": "zh-Hans", "mn_Mong": "mn-Mong"}.get(locale, locale),
         "principal": getattr(request.state, "principal", None),

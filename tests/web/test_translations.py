@@ -90,3 +90,23 @@ def test_traditional_mongolian_borrows_chinese_not_english():
     assert gettext("Enterprise registry", "mn_Mong") == gettext("Enterprise registry", "zh_Hans") != \
         "Enterprise registry"
     assert catalogue("mn_Mong")["Log in"] != catalogue("zh_Hans")["Log in"]
+
+
+def test_names_kept_in_chinese_and_english_show_chinese_to_traditional_mongolian_readers(client, db):
+    # the country of a public warehouse, a district's name: a reader of ᠮᠣᠩᠭᠣᠯ reads Chinese, not English
+    from decimal import Decimal
+
+    from kuajing.ceb.codes import table
+    from kuajing.exports.models import OverseasWarehouse
+    from kuajing.i18n import reads_chinese
+    from tests.accounts.fixtures import make_enterprise
+
+    assert reads_chinese("zh_Hans") and reads_chinese("mn_Mong") and not reads_chinese("mn")
+    assert table("country").get("304").name("mn_Mong") == "德国" and table("country").get("304").name("ru") == "Germany"
+    ent = make_enterprise(db)
+    db.add(OverseasWarehouse(enterprise_id=ent.id, name="Hamburg Hub", country="304", address="x", area_m2=Decimal(1),
+                             operator_name="y", ownership_share=Decimal(100), services=["storage", "returns"],
+                             public_certified=True, status="active"))
+    db.commit()
+    page = client.get("/warehouses?lang=mn_Mong").text
+    assert "德国" in page and "Germany" not in page and "、" in page

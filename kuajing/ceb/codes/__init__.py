@@ -45,8 +45,9 @@ class CodeEntry:
     extra: dict[str, str] = field(default_factory=dict)
 
     def name(self, locale: str = "zh_Hans") -> str:
-        """The display name in ``locale`` (Chinese unless the locale is not Chinese)."""
-        return self.name_zh if locale.startswith("zh") else (self.name_en or self.name_zh)
+        """The display name in ``locale``: Chinese for Chinese and traditional-script Mongolian (whose readers
+        read Chinese, kuajing.i18n.FALLBACK), else English (else Chinese)."""
+        return self.name_zh if locale.startswith("zh") or locale == "mn_Mong" else (self.name_en or self.name_zh)
 
 
 @dataclass(frozen=True, slots=True)

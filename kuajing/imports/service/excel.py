@@ -36,7 +36,7 @@ from kuajing import ceb
 from kuajing.ceb import BaseTransfer, Message, classes, explain
 from kuajing.ceb.codes import table
 from kuajing.errors import FieldIssue, validation_error
-from kuajing.i18n import gettext
+from kuajing.i18n import gettext, reads_chinese
 
 MAX_ROWS = 20_000  # data rows per file
 BATCH = 100  # records per message (the CEB maximum)
@@ -344,7 +344,7 @@ def build_record(order: OrderRows, *, when: datetime, locale: str = "zh_Hans", s
                                            "Rows of one order must repeat the same order values; row {first} says {expected}.",
                                            locale, value, first=first_row, expected=head_values[key]))
     for col in spec.columns:
-        name = col.zh.split("(")[0] if locale == "zh_Hans" else col.key
+        name = col.zh.split("(")[0] if reads_chinese(locale) else col.key
         rows_values = [(first_row, head_values[col.key])] if col.level == "head" else \
             list(zip(order.rows, (ln[col.key] for ln in order.lines), strict=True))
         for row_no, value in rows_values:
@@ -428,7 +428,7 @@ def check_record(order: OrderRows, record, *, locale: str = "zh_Hans", spec: She
 
 def _customs_text(code: str, info: str, locale: str, message_type: str = "CEB311") -> str:
     """The verdict's reason in the caller's language (catalogue meaning; ours from kuajing.imports.errors)."""
-    if locale == "zh_Hans":
+    if reads_chinese(locale):
         return info
     from kuajing.imports import errors as import_errors
 
