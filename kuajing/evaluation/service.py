@@ -224,20 +224,23 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
     """Each computed indicator per unit from the registry (district/park of each enterprise), the released
     import and export lists and the overseas warehouses, over ``start``–``end`` (Asia/Shanghai)."""
     from kuajing.exports.models import OverseasWarehouse
-    from kuajing.imports.models import Inventory
+    from kuajing.imports.models import Inventory, InventoryItem
 
     column = Enterprise.district if unit_kind == UnitKind.district else Enterprise.park
     lo, hi = _bounds(start, end)
     out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     unit_of: dict[int, str] = {}
     by_code: dict[str, int] = {}
-    for ent_id, unit, code, status, approved_at in session.execute(
-            select(Enterprise.id, column, Enterprise.customs_code, Enterprise.status, Enterprise.approved_at)):
+    for ent_id, unit, code, uscc, status, approved_at in session.execute(
+            select(Enterprise.id, column, Enterprise.customs_code, Enterprise.uscc, Enterprise.status,
+                   Enterprise.approved_at)):
         if not unit:
             continue
         unit_of[ent_id] = unit
-        if code:
-            by_code[code] = ent_id
+        # a list's ebcCode is the e-commerce enterprise's customs code or its USCC, matched as the statistics do
+        for key in (uscc, code):
+            if key:
+                by_code[key] = ent_id
         if approved_at is not None and approved_at < hi and status in ("approved", "suspended"):
             out[(unit, "registered_enterprises")] += 1
         if approved_at is not None and lo <= approved_at < hi:
@@ -248,15 +251,18 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
         return unit_of.get(ent)
 
     active: set[tuple[str, int]] = set()
-    for code, sender, value in session.execute(
-            select(Inventory.ebc_code, Inventory.sender_enterprise_id, Inventory.taxable_price)
+    # without a taxable price a list counts its goods price (CEB621 amounts are CNY), as the statistics do
+    goods = (select(func.sum(InventoryItem.total_price)).where(InventoryItem.inventory_id == Inventory.id)
+             .correlate(Inventory).scalar_subquery())
+    for code, sender, value, goods_price in session.execute(
+            select(Inventory.ebc_code, Inventory.sender_enterprise_id, Inventory.taxable_price, goods)
             .where(Inventory.released_at >= lo, Inventory.released_at < hi,
                    Inventory.status.not_in(("cancelled", "returned")))):
         unit = owner(code, sender)
         if unit is None:
             continue
         out[(unit, "released_lists")] += 1
-        out[(unit, "trade_value")] += value or Decimal(0)
+        out[(unit, "trade_value")] += value if value is not None else Decimal(goods_price or 0)
         active.add((unit, by_code.get(code or "", sender)))
     exports, export_lists = _export_values(session, owner, lo, hi)
     for (unit, (code, sender)), n in export_lists.items():
@@ -294,14 +300,16 @@ def _year_earlier(day: date) -> date:
 
 def _export_values(session: Session, owner, lo: datetime, hi: datetime
                    ) -> tuple[dict[str, Decimal], dict[tuple[str, object], int]]:
-    """Per unit, the CNY value of the export lists released in [lo, hi) (line totals converted at the customs
-    monthly rate of the release month; a month without a rate is left out, as the statistics report it), and
-    the lists per (unit, enterprise)."""
-    from kuajing.data.service import convert_to_cny
+    """Per unit, the CNY value of the export lists released in [lo, hi) (each line total converted at the customs
+    monthly rate of the release month and rounded half-up to the fen, line by line exactly as the statistics
+    do, so a district's figure here equals the dashboard's; a month without a rate is left out, as the
+    statistics report it), and the lists per (unit, enterprise)."""
+    from kuajing.data.service import exchange_rate
     from kuajing.errors import AppError
     from kuajing.exports.models import ExportInventory, ExportInventoryItem
 
-    sums: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
+    values: dict[str, Decimal] = defaultdict(Decimal)
+    rates: dict[tuple[str, date], Decimal | None] = {}
     lists: dict[tuple[str, object], int] = defaultdict(int)
     seen: set[int] = set()
     for inv_id, code, sender, released_at, currency, total in session.execute(
@@ -316,17 +324,19 @@ def _export_values(session: Session, owner, lo: datetime, hi: datetime
         if inv_id not in seen:
             seen.add(inv_id)
             lists[(unit, (code, sender))] += 1
-        sums[(unit, currency, released_at.astimezone(SHANGHAI).date().replace(day=1))] += total
-    values: dict[str, Decimal] = defaultdict(Decimal)
-    for (unit, currency, month), total in sums.items():
-        if currency == "142":
-            values[unit] += total.quantize(CENT)
+        if not currency or currency == "142":
+            values[unit] += Decimal(total)
             continue
-        try:
-            values[unit] += convert_to_cny(session=session, amount=total, currency=currency, on=month)
-        except AppError:
-            continue
-    return dict(values), dict(lists)
+        month = released_at.astimezone(SHANGHAI).date().replace(day=1)
+        if (currency, month) not in rates:
+            try:
+                rates[(currency, month)] = exchange_rate(session=session, currency=currency, on=month).rate
+            except AppError:
+                rates[(currency, month)] = None
+        rate = rates[(currency, month)]
+        if rate is not None:
+            values[unit] += (Decimal(total) * rate).quantize(CENT, ROUND_HALF_UP)
+    return {unit: value.quantize(CENT) for unit, value in values.items()}, dict(lists)
 
 
 # --- scores, ranking, publication -------------------------------------------------------------------------

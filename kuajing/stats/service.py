@@ -121,10 +121,36 @@ def facts_for(session: Session, *, direction: str, inv, sign: int, event: str, r
     month = release_month(inv.released_at)
     lines = (_import_lines if direction == "import" else _export_lines)(inv, month, rates)
     ent_id, district, park = _enterprise(session, inv.ebc_code, enterprises)
+    if sign < 0:
+        district, park = _released_in(session, direction=direction, inv=inv, month=month, enterprise_id=ent_id,
+                                      current=(district, park))
     return [{"direction": direction, "inventory_id": inv.id, "event": event, "month": month, "mode": inv.trade_mode,
              "country": r.country, "hs_heading": r.hs_heading, "enterprise_id": ent_id, "district": district,
              "park": park, "currency": r.currency, "amount": r.amount, "value_cny": r.value_cny,
              "parcels": r.parcels, "lines": r.lines} for r in calc.fact_rows(lines, sign=sign)]
+
+
+def _released_in(session: Session, *, direction: str, inv, month: date, enterprise_id: int,
+                 current: tuple[str, str]) -> tuple[str, str]:
+    """The district and park (旗县区, 园区) a list's release was counted in, for its reversal: the enterprise
+    may have moved since (a filing change), and the reversal must take the list out where it was put in, or the
+    old district keeps it and the new one goes negative. The list's own release facts when still queued; else
+    the enterprise's current place if the aggregates hold released parcels of it there for that month and mode;
+    else the place where they hold the most value of it for that month and mode."""
+    queued = session.execute(select(StatsFact.district, StatsFact.park).where(
+        StatsFact.direction == direction, StatsFact.inventory_id == inv.id, StatsFact.parcels > 0).limit(1)).first()
+    if queued is not None:
+        return queued[0], queued[1]
+    if not enterprise_id:
+        return current
+    m = AggEnterprise
+    places = [(d, p) for d, p in session.execute(
+        select(m.district, m.park).where(m.month == month, m.direction == direction, m.mode == inv.trade_mode,
+                                         m.enterprise_id == enterprise_id, m.parcels > 0)
+        .order_by(m.value_cny.desc(), m.district, m.park)).all()]
+    if not places or current in places:
+        return current
+    return places[0]
 
 
 _KNOWN_ENTERPRISES = "kuajing.stats.enterprises"

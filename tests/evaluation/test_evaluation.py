@@ -285,3 +285,42 @@ def test_export_growth_is_year_on_year_and_missing_without_a_base(db):
     row = {r["unit"]: r for r in view.payload["ranking"]}
     assert "export_growth" in row["150203"]["missing"] and "export_growth" not in row["150207"]["missing"]
     assert row["150207"]["normalised"]["export_growth"] == "100.00"  # the best growth of the units
+
+
+def test_trade_value_and_lists_equal_the_dashboard_for_the_same_district_and_period(db):
+    # The evaluation's trade value (交易额) of a district is the dashboard's (docs/stats.md "Measures", R10.5)
+    # for the same months, so a district's figure reads the same on /evaluation and /stats:
+    #   * an ebcCode given as the e-commerce enterprise's USCC belongs to that enterprise (150207), not to the
+    #     sender (a declaring agent of 150204): import taxable price 100.00;
+    #   * an import list without a taxable price counts its goods price: 40.00 + 2.50 = 42.50;
+    #   * an export list, USD (502) in October 2026 at 7.0200, two lines of 0.25: each line converted and rounded
+    #     half-up to the fen, 0.25 × 7.02 = 1.755 → 1.76, twice = 3.52 (not 0.50 × 7.02 = 3.51 for the sum).
+    #   150207 = 100.00 + 42.50 + 3.52 = 146.02, three lists, one active enterprise; 150204 nothing.
+    from kuajing.data import service as data
+    from kuajing.stats import service as stats
+    from tests.stats.helpers import at, export_list, import_list
+
+    data.load_seed(session=db)
+    shop = make_enterprise(db, customs_code="1502960E01", district="150207", status="approved",
+                           approved_at=datetime(2025, 1, 1, tzinfo=UTC))
+    agent = make_enterprise(db, customs_code="1502960E02", district="150204", status="approved",
+                            approved_at=datetime(2025, 1, 1, tzinfo=UTC))
+    by_uscc = import_list(db, ent=agent, released_at=at(2026, 10, 5), items=[("3304990099", "116", "90")],
+                          taxable_price="100.00", publish=False)
+    by_uscc.ebc_code = shop.uscc
+    import_list(db, ent=shop, released_at=at(2026, 10, 6), items=[("3304990099", "116", "40"),
+                                                                  ("3304990099", "116", "2.50")], publish=False)
+    export_list(db, ent=shop, released_at=at(2026, 10, 7), items=[("6109100010", "502", "0.25", "502"),
+                                                                  ("6109100010", "502", "0.25", "502")],
+                publish=False)
+    db.flush()
+    stats.rebuild(session=db)
+    db.commit()
+    values = service.computed_values(session=db, unit_kind="district", start=date(2026, 10, 1),
+                                     end=date(2026, 10, 31))
+    assert values[("150207", "trade_value")] == D("146.02")
+    assert values[("150207", "released_lists")] == 3
+    assert values[("150207", "active_enterprises")] == 1
+    assert ("150204", "trade_value") not in values and ("150204", "released_lists") not in values
+    dashboard = stats.district_ranking(session=db, filters=stats.Filters(end=date(2026, 10, 1), months=1))
+    assert {d["district"]: (d["value_cny"], d["parcels"]) for d in dashboard} == {"150207": (D("146.02"), 3)}

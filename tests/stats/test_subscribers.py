@@ -53,3 +53,39 @@ def test_an_enterprise_registered_after_a_miss_is_found(db, zone):
     import_list(db, ent=Stranger, released_at=at(2026, 3, 2), items=[("6110200000", "304", "100.00")])
     facts = db.execute(select(StatsFact.enterprise_id, StatsFact.district).order_by(StatsFact.id)).all()
     assert facts == [(0, UNKNOWN), (late.id, "150206")]
+
+
+def test_a_reversal_takes_the_list_out_of_the_district_it_was_counted_in(db, zone):
+    # docs/stats.md "Reversals": a cancelled or returned list is taken out in the month of its release, so every
+    # month equals its currently released lists. Enterprise A (150207, jiuyuan-digital) releases two lists in
+    # October 2026 (100.00 and 30.00), then moves to 150204 (ec-demo-qingshan) by a filing change; the first list
+    # is cancelled after the fold, the second before it. October: 150207 — 0.00, 0 parcels, no active enterprise;
+    # 150204 — nothing (not −130.00 and −2 parcels); zone totals 0 with 0 active enterprises (not 1).
+    from datetime import date
+
+    from kuajing import events
+    from kuajing.stats import service
+
+    a = zone["A"]
+    folded = import_list(db, ent=a, released_at=at(2026, 10, 5), items=[("3304990099", "116", "90")],
+                         taxable_price="100.00")
+    db.flush()
+    service.fold(session=db)
+    queued = import_list(db, ent=a, released_at=at(2026, 10, 6), items=[("3304990099", "116", "30")],
+                         taxable_price="30.00")
+    db.commit()
+    a.district, a.park = "150204", "ec-demo-qingshan"
+    db.flush()
+    for inv in (folded, queued):
+        inv.status = "cancelled"
+        events.publish(session=db, name="import.inventory.cancelled", inventory=inv, was_released=True)
+    db.flush()
+    service.fold(session=db)
+    db.commit()
+    october = service.Filters(end=date(2026, 10, 1), months=1)
+    ranking = {d["district"]: (d["value_cny"], d["parcels"], d["enterprises"])
+               for d in service.district_ranking(session=db, filters=october)}
+    assert ranking == {"150207": (0, 0, 0)}
+    totals = service.totals(session=db, filters=october)
+    assert (totals["total_cny"], totals["import_parcels"], totals["enterprises"]) == (0, 0, 0)
+    assert [p for p in service.by_park(session=db, filters=october) if p["value_cny"] or p["parcels"]] == []
