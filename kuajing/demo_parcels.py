@@ -24,13 +24,14 @@ from kuajing.ceb import Message, example_message
 from kuajing.db.session import transaction
 
 #: (HS code, goods name, unit price) of the zone's typical imports
+#: (HS code, name, unit price, country of origin 原产国 as a customs country code)
 GOODS = [
-    ("1901101000", "婴幼儿配方奶粉 900g", Decimal("268.00")),
-    ("3304990099", "保湿面霜 50ml", Decimal("189.00")),
-    ("2106909090", "复合维生素片 120粒", Decimal("156.00")),
-    ("0402290000", "全脂奶粉 1kg", Decimal("98.00")),
-    ("3305100000", "洗发水 400ml", Decimal("69.00")),
-    ("2204210000", "干红葡萄酒 750ml", Decimal("238.00")),
+    ("1901101000", "婴幼儿配方奶粉 900g", Decimal("268.00"), "609"),  # New Zealand
+    ("3304990099", "保湿面霜 50ml", Decimal("189.00"), "116"),  # Japan
+    ("2106909090", "复合维生素片 120粒", Decimal("156.00"), "601"),  # Australia
+    ("0402290000", "全脂奶粉 1kg", Decimal("98.00"), "309"),  # Netherlands
+    ("3305100000", "洗发水 400ml", Decimal("69.00"), "133"),  # Korea
+    ("2204210000", "干红葡萄酒 750ml", Decimal("238.00"), "305"),  # France
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
@@ -69,8 +70,9 @@ def _records(kind: str, parcels: list[dict], parties: dict[str, Party]) -> list:
             h.buyer_id_number, h.buyer_name, h.buyer_telephone = p["buyer_id"], p["buyer"], p["phone"]
             h.consignee, h.consignee_telephone, h.consignee_address = p["buyer"], p["phone"], p["address"]
             h.pay_code, h.pay_transaction_id = parties["payment"].code, p["pay_no"]
-            for k, (item, (_gcode, name, price, qty)) in enumerate(zip(rec.items, lines), start=1):
+            for k, (item, (_gcode, name, price, qty, origin)) in enumerate(zip(rec.items, lines), start=1):
                 item.gnum, item.item_name, item.qty, item.price, item.total_price = k, name, Decimal(qty), price, price * qty
+                item.country = origin
             h.goods_value = p["goods"]
             h.freight, h.discount, h.tax_total = p["freight"], Decimal(0), Decimal(0)
             h.actural_paid = h.goods_value + h.freight
@@ -98,8 +100,8 @@ def _records(kind: str, parcels: list[dict], parties: dict[str, Party]) -> list:
             h.consignee_address = p["address"]
             h.freight, h.insured_fee, h.trade_mode = p["freight"], Decimal(0), "9610"
             h.decl_time = p["declared"].strftime("%Y%m%d")
-            for k, (item, (gcode, name, price, qty)) in enumerate(zip(rec.items, lines), start=1):
-                item.gnum, item.gname, item.gcode = k, name, gcode
+            for k, (item, (gcode, name, price, qty, origin)) in enumerate(zip(rec.items, lines), start=1):
+                item.gnum, item.gname, item.gcode, item.country = k, name, gcode, origin
                 item.qty, item.qty1, item.price, item.total_price = Decimal(qty), Decimal(qty), price, price * qty
                 item.qty2 = item.unit2 = None
         h.app_type = "1"
@@ -113,16 +115,16 @@ def plan_parcels(rng: random.Random, count: int, now: datetime) -> list[dict]:
     parcels = []
     for n in range(1, count + 1):
         lines = []
-        for gcode, name, price in rng.sample(GOODS, rng.choice([1, 1, 1, 2, 3])):
-            lines.append((gcode, name, price, rng.choice([1, 1, 2])))
+        for gcode, name, price, origin in rng.sample(GOODS, rng.choice([1, 1, 1, 2, 3])):
+            lines.append((gcode, name, price, rng.choice([1, 1, 2]), origin))
         if n % 16 == 0:  # the big spender: near-5,000 parcels until the 26,000 annual limit bites
             ident, buyer, phone = big_spender
-            lines = [("1901101000", "婴幼儿配方奶粉 整箱", Decimal("4800.00"), 1)]
+            lines = [("1901101000", "婴幼儿配方奶粉 整箱", Decimal("4800.00"), 1, "609")]
         else:
             ident = buyer_id(rng)
             buyer = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice([1, 2])))
             phone = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
-        goods = sum((price * qty for _, _, price, qty in lines), Decimal(0))
+        goods = sum((price * qty for _, _, price, qty, _origin in lines), Decimal(0))
         tag = uuid.uuid4().hex[:6].upper()
         parcels.append({
             "order_no": f"ORDDEMO{n:05d}{tag}", "pay_no": f"PAYDEMO{n:05d}{tag}", "waybill_no": f"BT{n:08d}{tag}",

@@ -44,3 +44,14 @@ def test_demo_parcels_settle_in_the_states_a_clerk_expects(settings, session_fac
     assert counts["mismatch"] == 1
     assert counts["released"] == 39
     assert sum(counts.values()) == 40
+
+
+def test_demo_imports_come_from_where_such_goods_come_from(settings, session_factory, db, tmp_path):
+    # QA: every demo import line kept the sample message's origin 142 (China), so the dashboard's top countries of
+    # imports read 中国 100 %
+    from kuajing.imports.models import InventoryItem
+
+    s = settings.model_copy(update={"var_dir": tmp_path})
+    load_demo(settings=s, session_factory=session_factory, console=Console(file=io.StringIO()), seed=5, parcels=40)
+    origins = Counter(db.scalars(select(InventoryItem.country)).all())
+    assert "142" not in origins and len(origins) >= 4, origins
