@@ -224,3 +224,12 @@ def test_language_switch_keeps_the_pages_query_and_refuses_backslash_hosts(probe
     assert r.headers["location"] == "/tax/calculator?declared_on=2025-06-01"
     for evil in ("/\\evil.example/x", "/%5Cevil.example"):
         assert probe_client.get(f"/lang/en?next={evil}", follow_redirects=False).headers["location"] == "/"
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/api/v1/zone", "/api/v1/nothing-here", "/static/app.css"])
+def test_every_answer_forbids_framing_and_sniffing(probe_client, path):
+    r = probe_client.get(path)
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "same-origin"
