@@ -168,22 +168,90 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+def _too_large(limit: int) -> AppError:
+    return AppError("payload_too_large", "Payload too large", status=413,
+                    detail="The request body exceeds {limit} bytes.", limit=limit)
+
+
+class BodyLimit:
+    """The body size limit for a body that arrives without ``Content-Length`` (``Transfer-Encoding: chunked``):
+    such a body is read here, at most one byte past the limit, and refused with 413 ``payload_too_large`` (a
+    problem in the caller's language) before the route sees it; under the limit it is handed on as it came.
+    Without this, the limit (checked on ``Content-Length`` below) did not apply and any route read a chunked
+    body of any size into memory. A declared length is refused before any byte is read."""
+
+    def __init__(self, app, limit: int, default_locale: str = "zh_Hans"):
+        self.app = app
+        self.limit = limit
+        self.default_locale = default_locale
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or any(k == b"content-length" for k, _ in scope.get("headers", ())):
+            return await self.app(scope, receive, send)
+        messages, received = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                request = Request(scope)
+                request.state.locale = resolve_locale(request, self.default_locale)
+                return await _problem(_too_large(self.limit), request)(scope, receive, send)
+            if not message.get("more_body", False):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+#: sent with every answer: no page is shown inside another site's frame (clickjacking: a hidden frame over
+#: /account/api-keys or a consent form), no answer is sniffed as another type, no URL leaks to other sites
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every HTTP answer that does not set them itself."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", ())}
+                message["headers"] = [*message.get("headers", ()),
+                                      *((k, v) for k, v in SECURITY_HEADERS if k not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     from kuajing.pipeline import metrics
     from kuajing.pipeline.backpressure import QueueGauge
 
     gauge = QueueGauge(settings)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, default_locale=settings.locale)
+    app.add_middleware(SecurityHeaders)
 
     @app.middleware("http")
     async def locale_and_limits(request: Request, call_next):
         request.state.locale = resolve_locale(request, settings.locale)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_request_bytes:
-            err = AppError(
-                "payload_too_large", "Payload too large", status=413,
-                detail="The request body exceeds {limit} bytes.", limit=settings.max_request_bytes,
-            )
-            return _problem(err, request)
+            return _problem(_too_large(settings.max_request_bytes), request)
         if not metrics.is_intake(request.method, request.url.path):
             return await call_next(request)
         start = time.perf_counter()

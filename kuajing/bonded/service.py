@@ -704,6 +704,17 @@ def parse_entry_workbook(content: bytes) -> list[EntryLine]:
 def _parse_workbook(content: bytes) -> tuple[list[EntryLine], list[int]]:
     from openpyxl import load_workbook
 
+    from kuajing.spreadsheets import WorkbookTooLarge, check_workbook_archive
+
+    try:
+        check_workbook_archive(content)  # a zip bomb is refused before openpyxl unpacks anything
+    except WorkbookTooLarge as exc:
+        raise validation_error([errors.issue(C.upload_invalid, "file",
+                                             "The workbook unpacks to more than {mb} MB; split the file.", None,
+                                             mb=exc.limit_mb)]) from None
+    except ValueError:
+        raise validation_error([errors.issue(C.upload_invalid, "file", "The file is not an Excel workbook (.xlsx).",
+                                             None)]) from None
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:

@@ -45,6 +45,7 @@ from kuajing.ceb.signing import (
 )
 from kuajing.ceb.signing.base import DS_NS
 from kuajing.ceb.signing.certs import CertificateInfo, certificate_der, issued_by, to_pem
+from kuajing.ceb.xml import root_name
 from kuajing.certificates import errors
 from kuajing.certificates.choices import CertificateStatus
 from kuajing.certificates.models import EnterpriseCertificate, SignedDeclaration
@@ -234,13 +235,15 @@ def platform_certificate_pem() -> bytes | None:
 
 
 def signed_bytes(raw: bytes | None) -> bytes | None:
-    """The CEB message bytes as signed: the DxpMsg's Data when ``raw`` is an envelope; None if not XML."""
+    """The CEB message bytes as signed: the DxpMsg's Data when ``raw`` is an envelope, else ``raw`` itself.
+
+    The envelope is recognised as intake recognises it, by its root element (:func:`kuajing.ceb.xml.root_name`,
+    after a BOM, comments and processing instructions), so the bytes verified are always the bytes intake
+    reads: a BOM, or the word DxpMsg somewhere in the first bytes, no longer makes a signed list count as
+    unsigned (its signature unchecked), nor an envelope after a long comment count as a bad signature."""
     if not raw:
         return None
-    head = raw[:2048].lstrip()
-    if not head.startswith(b"<"):
-        return None
-    if b"DxpMsg" in head:
+    if root_name(raw) in ("DxpMsg", "DxpMsgSv"):
         try:
             return unwrap(raw).data
         except (DxpError, UnsafeXmlError, ValueError):

@@ -404,6 +404,12 @@ def _read_json(path: Path, text: str) -> _Parsed:
 def _read_xlsx(path: Path, content: bytes) -> _Parsed:
     from openpyxl import load_workbook
 
+    from kuajing.spreadsheets import check_workbook_archive
+
+    try:
+        check_workbook_archive(content)  # a zip bomb is refused before openpyxl unpacks anything
+    except ValueError as exc:
+        raise errors.unreadable(path.name, f"not a readable XLSX workbook ({exc})") from None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file

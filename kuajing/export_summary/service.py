@@ -759,11 +759,14 @@ def register_table(entries: Sequence[RegisterEntry]) -> list[list[str]]:
 
 
 def register_csv(entries: Sequence[RegisterEntry], headers: Sequence[str]) -> bytes:
-    """The register as UTF-8 CSV with a BOM (opens correctly in Excel)."""
+    """The register as UTF-8 CSV with a BOM (opens correctly in Excel); a text Excel would run as a formula
+    (``=…``, ``+…``, ``-…``, ``@…``) is written with a leading apostrophe."""
     buf = io.StringIO()
+    from kuajing.spreadsheets import csv_cell
+
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(headers)
-    writer.writerows(register_table(entries))
+    writer.writerows([csv_cell(v) for v in row] for row in register_table(entries))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -771,12 +774,14 @@ def register_xlsx(entries: Sequence[RegisterEntry], headers: Sequence[str], titl
     """The register as an Excel workbook (one sheet, text cells so amounts stay exact)."""
     from openpyxl import Workbook
 
+    from kuajing.spreadsheets import append_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    ws.append(list(headers))
+    append_row(ws, headers)
     for row in register_table(entries):
-        ws.append(row)
+        append_row(ws, row)  # a goods name starting with "=" stays text, never a formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -221,6 +221,8 @@ def workbook(data: dict) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from kuajing.spreadsheets import append_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = "概览"
@@ -234,12 +236,12 @@ def workbook(data: dict) -> bytes:
             ("有业务企业（家）", cur["enterprises"], prev["enterprises"], yoy["enterprises"], ytd["enterprises"]),
             ("调查口径其他渠道销售额（估计，元，单列）", data["survey_total"])]
     for r in rows:
-        ws.append(list(r))
+        append_row(ws, r)
     ws["A1"].font = Font(bold=True)
     ws.append([])
     ws.append(["本月要点"])
     for h in data["highlights"]:
-        ws.append([h])
+        append_row(ws, [h])
 
     def sheet(title: str, header: list[str], body: list[list]):
         s = wb.create_sheet(title)
@@ -247,7 +249,7 @@ def workbook(data: dict) -> bytes:
         for cell in s[1]:
             cell.font = Font(bold=True)
         for r in body:
-            s.append(r)
+            append_row(s, r)  # names (districts, brands, risk subjects) stay text, never a formula
 
     sheet("月度趋势", ["月份", "进口额（元）", "出口额（元）", "进口票数", "出口票数", "企业数"],
           [[t["month"], t["import_cny"], t["export_cny"], t["import_parcels"], t["export_parcels"], t["enterprises"]]

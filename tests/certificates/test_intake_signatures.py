@@ -166,3 +166,42 @@ class _Zone:
 
     def can_see_enterprise(self, _enterprise_id) -> bool:
         return True
+
+
+def _tampered(body: bytes) -> bytes:
+    tampered = body.replace(b"<ceb:freight>20</ceb:freight>", b"<ceb:freight>21</ceb:freight>", 1)
+    assert tampered != body
+    return tampered
+
+
+def test_a_signature_is_checked_whatever_precedes_the_root(client, db, zone, agent_keys):
+    # intake reads a list after a BOM, or with the word DxpMsg in a comment before its root; the signature check
+    # used to skip both (no '<' at the start; 'DxpMsg' in the first 2 KB taken for an envelope that then failed
+    # to open) and counted the list as unsigned, so a changed list with a broken signature was accepted
+    _key, cert, signer = agent_keys
+    register(db, zone, cert)
+    body = signed_list(zone, signer)
+    declaration, rest = body.split(b"?>", 1)
+    for variant in (b"\xef\xbb\xbf" + _tampered(body), declaration + b"?><!-- not a DxpMsg -->" + _tampered(rest)):
+        code, info = statuses(post(client, zone.agent, variant))[0]
+        assert code == "-621028", info
+    assert db.scalars(select(Inventory)).first() is None
+
+
+def test_a_signed_list_after_a_bom_is_verified_and_kept(client, db, zone, agent_keys):
+    _key, cert, signer = agent_keys
+    register(db, zone, cert)
+    body = b"\xef\xbb\xbf" + signed_list(zone, signer)
+    assert statuses(post(client, zone.agent, body))[0][0] == "2"
+    assert db.scalars(select(SignedDeclaration)).one().key_name == signer.key_name
+
+
+def test_an_envelope_after_a_long_prolog_is_verified_on_its_inner_bytes(client, db, zone, agent_keys):
+    _key, cert, signer = agent_keys
+    register(db, zone, cert)
+    inner = signed_list(zone, signer)
+    envelope = wrap(inner, sender_id="DXPENT0000000004", receiver_ids=["DXPEDCCEB0000002"])
+    declaration, rest = envelope.split(b"?>", 1)
+    r = post(client, zone.agent, declaration + b"?><!--" + b" " * 3000 + b"-->" + rest)
+    assert statuses(r)[0][0] == "2"
+    assert db.scalars(select(SignedDeclaration.signed_xml)).one() == inner

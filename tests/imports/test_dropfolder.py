@@ -173,3 +173,32 @@ def test_cli_scan(settings, db, tmp_path, zone):
 
 def answer_of_any(path) -> str:
     return parse(dxp.unwrap(path.read_bytes()).data, validate=False).message_type
+
+
+def test_a_symbolic_link_in_the_inbox_is_not_followed(db, session_factory, tmp_path, zone):
+    # a link to a file elsewhere (the platform's secrets, another enterprise's inbox) is moved to error/ unread
+    node = dxp_of(db, zone.platform)
+    elsewhere = drop(tmp_path / "elsewhere", node, "order.xml", xml(parcels.order(zone.parties)))
+    inbox = tmp_path / "root" / node / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "link.xml").symlink_to(elsewhere)
+    (inbox / "dangling.xml").symlink_to(tmp_path / "no-such-file")
+    done = scan(session_factory, tmp_path / "root")
+    assert (done.processed, done.errors) == (0, 2)
+    assert count(db, ImportOrder) == 0 and count(db, ReceivedMessage) == 0
+    error = tmp_path / "root" / node / "error"
+    assert (error / "link.xml").is_symlink() and elsewhere.exists()  # the link moved, its target untouched
+    assert "symbolic link" in (error / "link.xml.reason.txt").read_text()
+    assert not list((tmp_path / "root" / node / "outbox").glob("*.receipt.xml"))
+
+
+def test_a_file_over_the_size_limit_is_not_read(db, session_factory, tmp_path, zone, monkeypatch):
+    from kuajing.imports.service import dropfolder
+
+    node = dxp_of(db, zone.platform)
+    path = drop(tmp_path, node, "order.xml", xml(parcels.order(zone.parties)))
+    monkeypatch.setattr(dropfolder, "MAX_FILE_BYTES", path.stat().st_size - 1)
+    done = scan(session_factory, tmp_path)
+    assert (done.processed, done.errors) == (0, 1)
+    assert "above the limit" in (tmp_path / node / "error" / "order.xml.reason.txt").read_text()
+    assert count(db, ImportOrder) == 0

@@ -119,6 +119,43 @@ def test_oversized_body_is_413(probe_client, settings):
     _problem(r, 413, "payload_too_large")
 
 
+def _chunked(total: int, chunk: int = 1024 * 1024):
+    """A body sent without Content-Length (Transfer-Encoding: chunked), ``total`` bytes of a JSON text."""
+    def body():
+        yield b'{"x": "'
+        sent = 0
+        while sent < total:
+            yield b"A" * chunk
+            sent += chunk
+        yield b'"}'
+    return body()
+
+
+def test_oversized_chunked_body_is_413_not_read_to_the_end(probe_client, settings):
+    # no Content-Length: the limit is counted on the bytes as they arrive (it used to read the whole body)
+    r = probe_client.post("/api/v1/_probe", content=_chunked(settings.max_request_bytes + 1024 * 1024),
+                          headers={"content-type": "application/json", "accept-language": "en"})
+    body = _problem(r, 413, "payload_too_large")
+    assert str(settings.max_request_bytes) in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tax/quote", "/api/v1/quota/lookup", "/ceb"])
+def test_oversized_chunked_body_is_413_on_real_routes(probe_client, settings, path):
+    r = probe_client.post(path, content=_chunked(settings.max_request_bytes + 1024 * 1024),
+                          headers={"content-type": "application/json"})
+    assert r.status_code in (401, 413), r.text  # /ceb answers who you are first, before reading a byte
+    if r.status_code == 413:
+        _problem(r, 413, "payload_too_large")
+
+
+def test_chunked_body_under_the_limit_is_read(probe_client):
+    def body():
+        yield b'{"declared_on": "2026-01-01", '
+        yield b'"items": [{"hs_code": "0101", "goods_value": "1.00"}]}'
+    r = probe_client.post("/api/v1/_probe", content=body(), headers={"content-type": "application/json"})
+    assert r.status_code != 413, r.text
+
+
 def test_html_pages_get_a_page_not_json(probe_client):
     r = probe_client.get("/no-such-page", headers={"accept": "text/html"})
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
@@ -187,3 +224,12 @@ def test_language_switch_keeps_the_pages_query_and_refuses_backslash_hosts(probe
     assert r.headers["location"] == "/tax/calculator?declared_on=2025-06-01"
     for evil in ("/\\evil.example/x", "/%5Cevil.example"):
         assert probe_client.get(f"/lang/en?next={evil}", follow_redirects=False).headers["location"] == "/"
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/api/v1/zone", "/api/v1/nothing-here", "/static/app.css"])
+def test_every_answer_forbids_framing_and_sniffing(probe_client, path):
+    r = probe_client.get(path)
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "same-origin"

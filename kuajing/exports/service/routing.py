@@ -151,6 +151,8 @@ def excel(declaration: CustomsDeclaration) -> bytes:
     """The data package as an Excel workbook: sheet 表头 (head + attachment), sheet 商品 (lines)."""
     from openpyxl import Workbook
 
+    from kuajing.spreadsheets import append_row
+
     p = declaration.package
     wb = Workbook()
     head = wb.active
@@ -162,11 +164,11 @@ def excel(declaration: CustomsDeclaration) -> bytes:
                 ("人民币货值 value_cny", p["value_cny"]),
                 ("随附单证类型 attachment_type", declaration.attachment_type),
                 ("随附单证编号 attachment_no", declaration.attachment_no)):
-        head.append(row)
+        append_row(head, row)  # names and numbers the enterprise typed stay text, never a formula
     lines = wb.create_sheet("商品")
-    lines.append(["gnum", "item_no", "item_name", "unit", "qty", "price", "total_price", "currency"])
+    append_row(lines, ["gnum", "item_no", "item_name", "unit", "qty", "price", "total_price", "currency"])
     for line in p["lines"]:
-        lines.append([line["gnum"], line["item_no"], line["item_name"], line["unit"], line["qty"], line["price"],
+        append_row(lines, [line["gnum"], line["item_no"], line["item_name"], line["unit"], line["qty"], line["price"],
                       line["total_price"], line["currency"]])
     out = io.BytesIO()
     wb.save(out)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuajing.ceb import CebError, Message, build, parse, spec_of, to_ceb900, validate
 from kuajing.ceb.dxp import DxpError, UnsafeXmlError, unwrap, wrap
+from kuajing.ceb.signing.xmlsafe import DEFAULT_MAX_BYTES as DXP_MAX_BYTES
 
 log = logging.getLogger(__name__)
 PLATFORM_DXP_ID = "DXPENT0000000001"
@@ -145,11 +147,47 @@ def _enterprise(session: Session, dxp_id: str):
     return session.scalars(select(Enterprise).where(Enterprise.dxp_id == dxp_id)).first()
 
 
+#: the largest inbox file read (the envelope's own limit: ``unwrap`` refuses a larger one anyway)
+MAX_FILE_BYTES = DXP_MAX_BYTES
+
+
+class _NotTaken(Exception):
+    """An inbox entry the scan does not read: a symbolic link, not a regular file, or too large."""
+
+
+def _read_inbox_file(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of an inbox file, read without following a symbolic link (an enterprise's link to a file of
+    the platform or of another enterprise is never read) and never more than ``limit`` bytes."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if path.is_symlink():
+            raise _NotTaken("a symbolic link is not read: write the file itself into inbox/") from None
+        raise exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotTaken("not a regular file")
+        if info.st_size > limit:
+            raise _NotTaken(f"the file is {info.st_size} bytes, above the limit of {limit}")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _NotTaken(f"the file is larger than the limit of {limit} bytes")
+    return data
+
+
 def _take(path: Path, folder: Path, dxp_id: str, *, session_factory: sessionmaker[Session], sender_id: str,
           now: datetime, result: FolderResult) -> None:
     from kuajing.imports.service.intake import accept
 
-    raw = path.read_bytes()
+    try:
+        raw = _read_inbox_file(path)
+    except _NotTaken as exc:
+        _to_error(path, folder, str(exc))
+        result.errors += 1
+        return
     answer_name = f"{path.stem}.receipt.xml"
     try:
         envelope = unwrap(raw)
@@ -231,7 +269,7 @@ def scan_dropfolder(*, session_factory: sessionmaker[Session], root: Path,
         ensure_folder(folder)
         result.folders.append(dxp_id)
         inbox = sorted(p for p in (folder / "inbox").iterdir()
-                       if p.is_file() and p.suffix.lower() == ".xml" and not p.name.startswith("."))
+                       if (p.is_file() or p.is_symlink()) and p.suffix.lower() == ".xml" and not p.name.startswith("."))
         for path in inbox[:limit]:
             try:
                 _take(path, folder, dxp_id, session_factory=session_factory, sender_id=sender_id,

@@ -102,6 +102,7 @@ class ExcelCode:
     """Stable codes of row-level problems (besides the kuajing.ceb issue codes and customs codes)."""
 
     not_a_workbook = "imports_excel_not_a_workbook"
+    unpacked_too_large = "imports_excel_unpacked_too_large"
     no_key_row = "imports_excel_no_key_row"
     no_rows = "imports_excel_no_rows"
     too_many_rows = "imports_excel_too_many_rows"
@@ -278,8 +279,19 @@ def read_rows(content: bytes, *, locale: str = "zh_Hans", spec: SheetSpec | None
     """Read the workbook into orders (rows grouped by ebpCode + orderNo); file-level problems raise 422."""
     from openpyxl import load_workbook
 
+    from kuajing.spreadsheets import NotAWorkbook, WorkbookTooLarge, check_workbook_archive
+
     spec = spec or ORDERS
     columns, by_key = spec.columns, spec.by_key
+    try:
+        check_workbook_archive(content)  # a zip bomb is refused before openpyxl unpacks anything
+    except WorkbookTooLarge as exc:
+        raise validation_error([FieldIssue(ExcelCode.unpacked_too_large, "file",
+                                           "The workbook unpacks to more than {mb} MB; split the file.", None,
+                                           {"mb": exc.limit_mb})]) from None
+    except NotAWorkbook:
+        raise validation_error([FieldIssue(ExcelCode.not_a_workbook, "file",
+                                           "The file is not an Excel workbook (.xlsx).")]) from None
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
