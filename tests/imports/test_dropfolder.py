@@ -202,3 +202,21 @@ def test_a_file_over_the_size_limit_is_not_read(db, session_factory, tmp_path, z
     assert (done.processed, done.errors) == (0, 1)
     assert "above the limit" in (tmp_path / node / "error" / "order.xml.reason.txt").read_text()
     assert count(db, ImportOrder) == 0
+
+
+def test_a_name_too_long_for_its_answer_is_answered_once(db, session_factory, tmp_path, zone):
+    # QA (security pass): "<250 characters>.receipt.xml" is over the 255-byte file-name limit, so the answer could
+    # not be written after the commit, the file stayed in the inbox and was taken again on every scan
+    from kuajing.imports.service.dropfolder import NAME_MAX, derived_name
+
+    node = dxp_of(db, zone.platform)
+    stem = "订单" * 40 + "o" * 5  # 245 bytes in UTF-8
+    drop(tmp_path, node, stem + ".xml", xml(parcels.order(zone.parties)))
+    assert scan(session_factory, tmp_path).processed == 1
+    (answer,) = (tmp_path / node / "outbox").glob("*.receipt.xml")
+    assert answer.name == derived_name(stem, ".receipt.xml") and len(answer.name.encode()) <= NAME_MAX
+    assert answer_of(answer).records[0].return_status == "2"
+    assert not list((tmp_path / node / "inbox").iterdir())
+    assert scan(session_factory, tmp_path).processed == 0 and count(db, ImportOrder) == 1
+    assert derived_name(stem + "a", ".x") != derived_name(stem + "b", ".x")  # two long names never share one
+    assert derived_name("order-1", ".receipt.xml") == "order-1.receipt.xml"  # short names as before

@@ -13,7 +13,8 @@ Each enterprise has a folder under the drop-folder root (``KUAJING_DROPFOLDER_RO
 the envelope's SenderId must be the folder's DXP id and belong to a filed, approved enterprise; the CEB
 message goes through the SAME pipeline as ``POST /ceb`` (:func:`~kuajing.imports.service.intake.accept`,
 channel ``folder``) acting as that enterprise; the transaction commits; the receipt message is written to
-outbox/ as ``<input name>.receipt.xml``; the input moves to processed/. A file that cannot be read at
+outbox/ as ``<input name>.receipt.xml`` (a name too long for the file system keeps its start and gains a hash:
+:func:`derived_name`); the input moves to processed/. A file that cannot be read at
 all gets a CEB900 receipt in outbox/ and goes to error/.
 
 Exactly once: the name of the answer derives from the input's name, and the pipeline replays the stored
@@ -76,6 +77,27 @@ def ensure_folder(folder: Path) -> None:
         (folder / name).mkdir(parents=True, exist_ok=True)
 
 
+#: the longest file name the usual file systems take, in bytes (ext4, XFS, NTFS over SMB …)
+NAME_MAX = 255
+#: what a derived name leaves free: the ".<name>.tmp" of an atomic write and a ".<n>" of a name taken twice
+_NAME_ROOM = NAME_MAX - len("..tmp") - len(".9999")
+
+
+def derived_name(name: str, suffix: str) -> str:
+    """``name`` + ``suffix`` (``order-1.xml`` → ``order-1.receipt.xml``), shortened when it would not fit a file name:
+    the start of ``name`` is kept and 12 hex characters of its SHA-256 are added, so the answer of a long
+    inbox name is written (once, not retried on every scan) and two long names never share one."""
+    import hashlib
+
+    full = name + suffix
+    if len(full.encode()) <= _NAME_ROOM:
+        return full
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    budget = _NAME_ROOM - len(suffix.encode()) - len(digest) - 1
+    head = name.encode()[:max(budget, 0)].decode("utf-8", "ignore")
+    return f"{head}~{digest}{suffix}"
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:
@@ -89,7 +111,7 @@ def _move(path: Path, target_dir: Path) -> Path:
     target = target_dir / path.name
     n = 1
     while target.exists():
-        target = target_dir / f"{path.stem}.{n}{path.suffix}"
+        target = target_dir / derived_name(path.stem, f".{n}{path.suffix}")
         n += 1
     os.replace(path, target)
     return target
@@ -97,7 +119,7 @@ def _move(path: Path, target_dir: Path) -> Path:
 
 def _to_error(path: Path, folder: Path, reason: str) -> None:
     target = _move(path, folder / "error")
-    _write_atomic(target.with_name(target.name + ".reason.txt"),
+    _write_atomic(target.with_name(derived_name(target.name, ".reason.txt")),
                   f"{datetime.now(UTC).isoformat()} {reason}\n".encode())
 
 
@@ -188,7 +210,7 @@ def _take(path: Path, folder: Path, dxp_id: str, *, session_factory: sessionmake
         _to_error(path, folder, str(exc))
         result.errors += 1
         return
-    answer_name = f"{path.stem}.receipt.xml"
+    answer_name = derived_name(path.stem, ".receipt.xml")
     try:
         envelope = unwrap(raw)
     except (DxpError, UnsafeXmlError, ValueError) as exc:
