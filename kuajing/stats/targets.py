@@ -202,9 +202,33 @@ def _lists(session: Session, year: int, limit: int, offset: int) -> tuple[list[d
     total = session.scalar(select(func.count()).select_from(both)) or 0
     rows = session.execute(select(both).order_by(both.c.released_at.desc(), both.c.id.desc())
                            .limit(limit).offset(offset)).all()
+    values = _list_values(session, [(r.direction, r.id) for r in rows])
     items = [{"direction": r.direction, "inventory_id": r.id, "invt_no": r.invt_no, "pre_no": r.pre_no,
               "mode": r.trade_mode, "ebc_code": r.ebc_code, "released_at": r.released_at.isoformat() if r.released_at
-              else None, "order_no": r.order_no,
+              else None, "order_no": r.order_no, "value_cny": values.get((r.direction, r.id)),
               "href": f"/{'imports' if r.direction == 'import' else 'exports'}/parcels/{r.order_no}?ebp={r.ebp_code}"}
              for r in rows]
     return items, total
+
+
+def _list_values(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str | None]:
+    """Each list's value in CNY as the statistics count it (kuajing.stats.service: the same lines, the same
+    rates, the same rounding), so the records of a target add up to its number; ``None`` while a rate is missing."""
+    from sqlalchemy.orm import selectinload
+
+    from kuajing.exports.models import ExportInventory
+    from kuajing.imports.models import Inventory
+    from kuajing.stats.service import _export_lines, _import_lines, _Rates, release_month
+
+    rates = _Rates(session)
+    out: dict[tuple[str, int], str | None] = {}
+    for direction, model, lines_of in (("import", Inventory, _import_lines), ("export", ExportInventory, _export_lines)):
+        ids = [i for d, i in keys if d == direction]
+        if not ids:
+            continue
+        for inv in session.scalars(select(model).where(model.id.in_(ids)).options(selectinload(model.items))):
+            lines = lines_of(inv, release_month(inv.released_at), rates)
+            value = None if any(line.value_cny is None for line in lines) else sum(
+                (line.value_cny for line in lines), Decimal(0))
+            out[(direction, inv.id)] = None if value is None else format(value.quantize(Decimal("0.01")), "f")
+    return out

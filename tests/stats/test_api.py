@@ -77,6 +77,14 @@ def test_targets_click_through_to_their_records(db, client, figures):
     # records behind a number: the 2026 lists, enterprises and public warehouses
     r = client.get("/api/v1/stats/records", params={"indicator": "trade_value_cny", "year": 2026})
     assert r.json()["total"] == 3 and {i["direction"] for i in r.json()["items"]} == {"import", "export"}
+    # the records add up to the figure: 1000.00 + 2500.00 (imports) + 4500.00 (export) = 8000.00, the dashboard's
+    # total of 2026 (QA: the drill-down listed the lists without their values, so nobody could check the sum)
+    values = sorted(D(i["value_cny"]) for i in r.json()["items"])
+    assert values == [D("1000.00"), D("2500.00"), D("4500.00")]
+    year = client.get("/api/v1/stats/dashboard", params={"end": "2026-12", "months": 12}).json()["totals"]
+    assert sum(values) == D(year["total_cny"])
+    page = client.get("/stats/records", params={"indicator": "trade_value_cny", "year": 2026}).text
+    assert "4500.00" in page and "2500.00" in page
     r = client.get("/api/v1/stats/records", params={"indicator": "enterprises_cumulative", "year": 2026})
     assert {i["name"] for i in r.json()["items"]} == {"包头统计甲有限公司", "包头统计丙有限公司"}
     r = client.get("/api/v1/stats/records", params={"indicator": "public_overseas_warehouses", "year": 2026})
