@@ -33,4 +33,5 @@ def test_anyone_reads_the_certified_active_warehouses_in_their_language(client, 
     only = client.get("/warehouses?country=304").text
     assert "Hamburg Hub" in only and "Ulaanbaatar Depot" not in only
     assert client.get("/warehouses?country=%27%20OR%201=1").status_code == 422  # a country is three digits
-    assert 'href="/warehouses"' in client.get("/").text  # reachable from the home page
+    home = client.get("/").text  # reachable from the home page, with the buyer's other public tools
+    assert 'href="/warehouses"' in home and 'href="/tax/calculator"' in home and 'href="/quota"' in home
