@@ -110,3 +110,26 @@ def test_names_kept_in_chinese_and_english_show_chinese_to_traditional_mongolian
     db.commit()
     page = client.get("/warehouses?lang=mn_Mong").text
     assert "德国" in page and "Germany" not in page and "、" in page
+
+
+def test_one_translation_per_message_in_each_locale():
+    # the catalogues of a locale are merged file by file, so a message translated twice showed the last file's
+    # words everywhere: the bonded "Warehouse" (仓库) read 海外仓, the tax calculator's channel (通关渠道) 渠道. A
+    # word with two meanings takes a context (msgctxt) instead
+    from babel.messages.pofile import read_po
+
+    from kuajing.i18n import TRANSLATIONS_DIR
+
+    clashes = []
+    for locale in LOCALES:
+        seen: dict[tuple, tuple[str, str]] = {}
+        for po in sorted((TRANSLATIONS_DIR / locale / "LC_MESSAGES").glob("*.po")):
+            with po.open("rb") as handle:
+                for m in read_po(handle):
+                    if not m.id or not m.string:
+                        continue
+                    key = (m.context, m.id)
+                    if key in seen and seen[key][1] != m.string:
+                        clashes.append(f"{locale} {m.id!r}: {seen[key][0]} {seen[key][1]!r} ≠ {po.name} {m.string!r}")
+                    seen[key] = (po.name, m.string)
+    assert not clashes, "\n".join(clashes)
