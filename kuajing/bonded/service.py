@@ -506,7 +506,11 @@ def convert(*, session: Session, warehouse_code: str, item_no: str, quantity: De
     prior = session.execute(select(BondedMovement).where(BondedMovement.kind == MovementKind.convert_out.value,
                                                          BondedMovement.movement_key == reference)).scalar_one_or_none()
     if prior is not None:
-        if prior.stock_id != source.id or prior.quantity != quantity:
+        # a retry names the same source, target, quantity and customs document; anything else reuses the reference
+        prior_in = session.execute(select(BondedMovement.stock_id).where(
+            BondedMovement.kind == MovementKind.convert_in.value, BondedMovement.movement_key == reference)).scalar()
+        if (prior.stock_id != source.id or prior_in != target.id or prior.quantity != quantity
+                or prior.document_no != document_no):
             raise errors.reference_reused(reference)
         return _stock_view(wh, item, _refresh(session, source)), _stock_view(wh, item, _refresh(session, target))
     won = session.execute(

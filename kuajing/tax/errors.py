@@ -94,6 +94,19 @@ def amount_invalid(value: Any, path: str = "amount") -> AppError:
                                    "Give a positive amount in CNY with at most two decimals.", value)])
 
 
+def amount_too_large(value: Any, maximum: Any, path: str = "amount") -> AppError:
+    """An amount above what a guarantee can hold."""
+    return validation_error([issue(TaxError.AMOUNT_INVALID, path, "The amount may not exceed {max} CNY.", value,
+                                   max=str(maximum))])
+
+
+def threshold_invalid(value: Any, maximum: Any, path: str = "alert_threshold") -> AppError:
+    """An alert threshold that is negative, finer than the fen or too large."""
+    return validation_error([issue(TaxError.AMOUNT_INVALID, path,
+                                   "Give an amount in CNY from 0 to {max} with at most two decimals.", value,
+                                   max=str(maximum))])
+
+
 def reference_reused(reference: str) -> AppError:
     """A bill number or top-up reference already used with other figures."""
     return Conflict(TaxError.REFERENCE_REUSED, "Reference {reference} is already recorded with other figures.",

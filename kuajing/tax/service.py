@@ -252,6 +252,12 @@ class MonthlySummary:
     ent_duty_nos: tuple[str, ...]
 
 
+#: The largest top-up, draw or alert threshold (1 trillion CNY): far below what the balance column holds (16
+#: integer digits), so the range is checked before quantizing — a huge number would make ``quantize`` itself
+#: fail, and an amount past the column would fail on write (both were answered 500).
+MAX_GUARANTEE_AMOUNT = Decimal(10) ** 12
+
+
 def _positive_fen(value: Any, path: str = "amount") -> Decimal:
     if isinstance(value, float):
         raise errors.amount_invalid(value, path)
@@ -259,8 +265,24 @@ def _positive_fen(value: Any, path: str = "amount") -> Decimal:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise errors.amount_invalid(value, path) from None
-    if not number.is_finite() or number <= 0 or number != number.quantize(FEN):
+    if not number.is_finite() or number <= 0:
         raise errors.amount_invalid(value, path)
+    if number > MAX_GUARANTEE_AMOUNT:
+        raise errors.amount_too_large(value, MAX_GUARANTEE_AMOUNT, path)
+    if number != number.quantize(FEN):
+        raise errors.amount_invalid(value, path)
+    return number.quantize(FEN)
+
+
+def _threshold(value: Any, path: str = "alert_threshold") -> Decimal:
+    """An alert threshold: 0 to :data:`MAX_GUARANTEE_AMOUNT`, to the fen (never rounded silently)."""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise errors.threshold_invalid(value, MAX_GUARANTEE_AMOUNT, path) from None
+    if (not number.is_finite() or number < 0 or number > MAX_GUARANTEE_AMOUNT
+            or number != number.quantize(FEN)):
+        raise errors.threshold_invalid(value, MAX_GUARANTEE_AMOUNT, path)
     return number.quantize(FEN)
 
 
@@ -339,10 +361,11 @@ def open_guarantee(*, session: Session, agent_enterprise_id: int, actor: str, gu
                    alert_threshold: Decimal = Decimal("0.00"), cover_days: int = 7,
                    rate_window_days: int = 7) -> GuaranteeView:
     """Open a withholding agent's guarantee with a zero balance and its alert settings."""
+    threshold = _threshold(alert_threshold)
     if session.execute(select(TaxGuarantee.id).where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id)).first():
         raise errors.guarantee_exists(agent_enterprise_id)
     g = TaxGuarantee(agent_enterprise_id=agent_enterprise_id, guarantee_no=guarantee_no, balance=Decimal("0.00"),
-                     alert_threshold=Decimal(alert_threshold).quantize(FEN), cover_days=max(int(cover_days), 1),
+                     alert_threshold=threshold, cover_days=max(int(cover_days), 1),
                      rate_window_days=max(int(rate_window_days), 1))
     session.add(g)
     session.flush()
@@ -357,11 +380,12 @@ def configure_guarantee(*, session: Session, agent_enterprise_id: int, actor: st
                         alert_threshold: Decimal | None = None, cover_days: int | None = None,
                         rate_window_days: int | None = None, guarantee_no: str | None = None) -> GuaranteeView:
     """Change a guarantee's alert threshold, cover days, rate window or guarantee number; re-checks the alerts."""
+    threshold = None if alert_threshold is None else _threshold(alert_threshold)
     g = _guarantee_row(session, agent_enterprise_id)
     before = {"alert_threshold": g.alert_threshold, "cover_days": g.cover_days,
               "rate_window_days": g.rate_window_days, "guarantee_no": g.guarantee_no}
-    if alert_threshold is not None:
-        g.alert_threshold = Decimal(alert_threshold).quantize(FEN)
+    if threshold is not None:
+        g.alert_threshold = threshold
     if cover_days is not None:
         g.cover_days = max(int(cover_days), 1)
     if rate_window_days is not None:
