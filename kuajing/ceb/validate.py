@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from kuajing.ceb.codes import table
+from kuajing.ceb.codes import message_codes
 from kuajing.ceb.issues import Issue, IssueCode
 from kuajing.ceb.messages import BY_ROOT
 from kuajing.ceb.spec import CEB_NS, DS_NS, TIME_FORMATS, FieldSpec, MessageSpec, NodeSpec
@@ -94,7 +94,7 @@ def check_value(f: FieldSpec, text: str, path: str, *, rules: bool, codes: bool,
             allowed = "/".join(f.enum)
             out.append(issue(IssueCode.FIELD_ENUM, path, text, f"{zh}({f.name})只能填写{allowed}",
                              f"{f.name} must be one of {allowed}"))
-        elif f.table and codes and text not in table(f.table):
+        elif f.table and codes and text not in message_codes(f.table):
             out.append(issue(IssueCode.FIELD_CODE, path, text,
                              f"{zh}({f.name})“{text}”不在海关{_TABLE_ZH.get(f.table, f.table)}代码表中",
                              f"{f.name} '{text}' is not in the customs {f.table} code table"))
@@ -388,7 +388,7 @@ _CODED: dict[int, list[tuple[str, FieldSpec, frozenset]]] = {}
 def _coded(node: NodeSpec) -> list[tuple[str, FieldSpec, frozenset]]:
     found = _CODED.get(id(node))
     if found is None:
-        found = _CODED[id(node)] = [(f.attr, f, frozenset(e.code for e in table(f.table)))
+        found = _CODED[id(node)] = [(f.attr, f, message_codes(f.table))
                                     for f in node.fields if f.table and f.fixed is None]
     return found
 
@@ -447,7 +447,7 @@ class _Screen:
                     raise ValueError(f"code table on non-string field {node.name}/{f.name}")
                 by_table.setdefault(f.table, []).append(f"{path}/ceb:{f.name}/text()")
         self.codes = [(etree.XPath(" | ".join(paths), namespaces=_XP_NS, smart_strings=False),
-                       frozenset(e.code for e in table(name))) for name, paths in by_table.items()]
+                       message_codes(name)) for name, paths in by_table.items()]
         # CEB311: the five amounts of every OrderHead (all mandatory), in document = definition order
         self.amounts = None
         if spec.type == "CEB311":

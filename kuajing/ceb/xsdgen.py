@@ -13,7 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from kuajing.ceb.codes import table
+from kuajing.ceb.codes import message_codes
 from kuajing.ceb.spec import CEB_NS, DS_NS, TIME_FORMATS, FieldSpec, MessageSpec, NodeSpec
 
 _local = threading.local()
@@ -48,7 +48,7 @@ def _field(f: FieldSpec, rules: bool, codes: bool, out: list[str]) -> None:
         if f.fixed is not None:
             values = (f.fixed,)
         if values is None and f.table and codes and rules:
-            values = tuple(e.code for e in table(f.table))
+            values = tuple(sorted(message_codes(f.table)))
         if values is not None:
             if f.min_len == 0:
                 values = ("", *values)

@@ -58,3 +58,21 @@ def test_every_issue_code_has_its_meaning_in_russian_and_mongolian():
     for locale in ("ru", "mn"):
         missing = [code.value for code in IssueCode if issue_code_text(code)[1] not in catalogue(locale)]
         assert not missing, (locale, missing)
+
+
+def test_every_ceb900_status_the_platform_answers_is_explained():
+    """to_ceb900 answers −1/−2/−999 (negated DXP format codes, message spec table 7-1): the catalogue explains them."""
+    from datetime import datetime
+
+    from kuajing.ceb import Issue, to_ceb900
+
+    when = datetime(2024, 1, 2, 3, 4, 5)
+    for issue_code in IssueCode:
+        status = to_ceb900([Issue(code=issue_code, path="x", value=None, message_zh="z", message_en="e")],
+                           original=b"<x/>", when=when).records[0].return_status
+        entry = explain("CEB900", status)
+        assert entry is not None, (issue_code, status)
+        dxp = DXP_CODE[issue_code]
+        if dxp:
+            assert lookup("DXP", dxp)[0].meaning_zh in entry.meaning_zh
+    assert explain("CEB900Message", "-2").meaning_en.startswith("message fails schema validation")

@@ -168,3 +168,25 @@ def test_entry_display_name():
     entry = table("currency").get("142")
     assert entry.name("zh_Hans") == "人民币"
     assert entry.name("en") == "Chinese yuan"
+
+
+
+def test_messages_carry_only_the_cross_border_trade_modes():
+    """tradeMode of CEB621/CEB603/CEB213 (message spec 202205 field notes): 9610/1210(/1239), 9710/9810, 9661/1261.
+    The general supervision modes (0110 一般贸易 …) are in the table for platform data, not for messages."""
+    from kuajing.ceb import CebError, build, parse, validate
+    from kuajing.ceb.codes import message_codes
+    from kuajing.ceb.examples import example_message
+
+    assert message_codes("trade_mode") == {"9610", "1210", "1239", "9710", "9810", "9661", "1261"}
+    assert "0110" in table("trade_mode")
+    for mtype, record in (("CEB621", "Inventory"), ("CEB603", "Inventory"), ("CEB213", "InvtRefund")):
+        msg = example_message(mtype)
+        good = msg.records[0].head.trade_mode
+        assert good in message_codes("trade_mode")
+        msg.records[0].head.trade_mode = "0110"
+        assert [(i.code, i.path) for i in validate(msg)] == [("CEB-FIELD-CODE", f"{record}[1]/{record}Head/tradeMode")]
+        data = build(example_message(mtype)).replace(f"<ceb:tradeMode>{good}<".encode(), b"<ceb:tradeMode>0110<")
+        with pytest.raises(CebError) as err:
+            parse(data)
+        assert [(i.code, i.path) for i in err.value.issues] == [("CEB-FIELD-CODE", f"{record}[1]/{record}Head/tradeMode")]

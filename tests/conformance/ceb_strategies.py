@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 from lxml import etree
 
-from kuajing.ceb.codes import table
+from kuajing.ceb.codes import message_codes
 from kuajing.ceb.examples import placeholder_signature
 from kuajing.ceb.messages import spec_of
 from kuajing.ceb.models import BaseSubscribe, BaseTransfer, ExtendMessage, Message, class_for
@@ -29,7 +29,7 @@ def field_values(f: FieldSpec) -> st.SearchStrategy:
     if f.enum:
         return st.sampled_from(f.enum)
     if f.table:
-        return st.sampled_from(sorted(e.code for e in table(f.table)))
+        return st.sampled_from(sorted(message_codes(f.table)))
     if f.kind == "dec":
         return st.builds(lambda i, k: Decimal(i).scaleb(-k), st.integers(-(10**13), 10**13), st.integers(0, 5))
     if f.kind == "int":

@@ -82,3 +82,27 @@ def test_export_ceb214_sample_has_wrong_root(ceb_spec_dir):
     with pytest.raises(CebError) as err:
         parse(data)
     assert [(i.code, i.value) for i in err.value.issues] == [("CEB-ROOT-UNKNOWN", "CEB214")]
+
+
+# The customs office codes (关区代码, JGS/T 18) the official samples use: 1501 长春海关 (CEB215/622/701 …) and
+# 0102 北京海关监管处 (import receipts CEB624/626/712) are real offices. Only 8030 (CEB625 sample) is not
+# established by the public code table, so that sample is still refused, precisely, on the code table.
+SAMPLES_WITH_CODE_TABLES = [("import", t) for t in IMPORT_SAMPLES if t not in ("CEB513", "CEB625")] + [
+    ("export", t) for t in EXPORT_VALID if t != "CEB604"]
+
+
+@pytest.mark.parametrize(("direction", "mtype"), SAMPLES_WITH_CODE_TABLES)
+def test_sample_passes_the_customs_code_tables(direction, mtype, ceb_spec_dir):
+    parse(_sample(ceb_spec_dir, direction, mtype))  # rules and code tables on (the defaults)
+
+
+def test_sample_deviations_from_rules_and_code_tables_are_named_with_paths(ceb_spec_dir):
+    def issues(direction, mtype):
+        with pytest.raises(CebError) as err:
+            parse(_sample(ceb_spec_dir, direction, mtype))
+        return {(i.code, i.path.split("[")[0] + "/" + i.path.rsplit("/", 1)[-1], i.value) for i in err.value.issues}
+
+    assert issues("import", "CEB513") == {("CEB-FIELD-ENUM", "LogisticsStatus/logisticsStatus", "R")}
+    assert issues("import", "CEB625") == {("CEB-FIELD-CODE", "InvtRefund/customsCode", "8030")}
+    # the export samples carry placeholders: statisticsFlag "1" where the spec allows A/B
+    assert issues("export", "CEB604") == {("CEB-FIELD-ENUM", "InventoryReturn/statisticsFlag", "1")}

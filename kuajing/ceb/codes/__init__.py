@@ -97,6 +97,18 @@ def is_valid(name: str, code: str) -> bool:
     return code in table(name)
 
 
+@cache
+def message_codes(name: str) -> frozenset[str]:
+    """The codes of table ``name`` a CEB message may carry: every code, except for ``trade_mode``, where only
+    the cross-border e-commerce modes (column cbec = 1: 9610, 1210, 1239, 9710, 9810, 9661, 1261) are allowed
+    (message spec 202205, tradeMode field notes of CEB621/CEB603/CEB213); the other supervision modes are
+    listed for platform data and reports only."""
+    entries = table(name)
+    if name == "trade_mode":
+        return frozenset(e.code for e in entries if e.extra.get("cbec") == "1")
+    return frozenset(e.code for e in entries)
+
+
 def find_by(name: str, column: str, value: str) -> CodeEntry | None:
     """The first entry of table ``name`` whose extra ``column`` equals ``value`` (e.g. currency by ISO)."""
     if not value:
