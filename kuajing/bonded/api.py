@@ -18,7 +18,15 @@ from kuajing.accounts.choices import Role
 from kuajing.accounts.deps import Principal, current_principal
 from kuajing.bonded import errors, service
 from kuajing.bonded.models import BondedWarehouse
-from kuajing.bonded.schemas import ConvertIn, EntriesIn, ReconcileIn, ReserveIn, RestoreIn, WarehouseCreate
+from kuajing.bonded.schemas import (
+    ConvertIn,
+    DocumentIn,
+    EntriesIn,
+    ReconcileIn,
+    ReserveIn,
+    RestoreIn,
+    WarehouseCreate,
+)
 from kuajing.enterprises.models import Enterprise
 from kuajing.errors import Forbidden
 from kuajing.web.deps import DbSession
@@ -128,6 +136,18 @@ def convert(body: ConvertIn, session: DbSession, code: str = Code,
                                from_status=body.from_status, to_status=body.to_status, document_no=body.document_no,
                                reference=body.reference, actor=principal.actor)
     return {"from": _plain(src), "to": _plain(dst)}
+
+
+@router.post("/warehouses/{code}/documents", summary="Attach a 核注清单 to released lists or their returns")
+def assign_document(body: DocumentIn, session: DbSession, code: str = Code,
+                    principal: Principal = Depends(book_operator)) -> dict[str, Any]:
+    """The 核注清单 number consolidating the book's deductions (``kind`` deduct) or returns back on the shelf
+    (restore) of the given reservation references, so the daily reconciliation matches them; movements already on
+    a 核注清单 and other books' movements are left alone (a retry changes nothing)."""
+    wh = _operator_check(session, principal, code)
+    changed = service.assign_document(session=session, references=body.references, document_no=body.document_no,
+                                      actor=principal.actor, kind=body.kind, warehouse_id=wh.id)
+    return {"document_no": body.document_no, "kind": body.kind, "changed": changed}
 
 
 @router.post("/warehouses/{code}/reconciliations", summary="Reconcile a day against the customs 核注清单")

@@ -79,6 +79,15 @@ class CustomsLineIn(TextModel):
     direction: Literal["in", "out"]
 
 
+class DocumentIn(TextModel):
+    """A 核注清单 consolidating released lists' deductions (``deduct``) or their returns (``restore``)."""
+
+    document_no: str = Field(min_length=1, max_length=64, description="核注清单编号")
+    references: list[str] = Field(min_length=1, max_length=1000,
+                                  description="the lists' reservation references (kuajing.imports: stock_reference/gnum)")
+    kind: Literal["deduct", "restore"] = "deduct"
+
+
 class ReconcileIn(TextModel):
     """The day and the customs lines of it."""
 

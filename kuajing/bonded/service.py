@@ -532,16 +532,28 @@ def convert(*, session: Session, warehouse_code: str, item_no: str, quantity: De
     return _stock_view(wh, item, source), _stock_view(wh, item, target)
 
 
-def assign_document(*, session: Session, references: Sequence[str], document_no: str, actor: str) -> int:
-    """Attach the 核注清单 number that consolidates released lists to their deductions; returns how many changed."""
-    changed = session.execute(
-        update(BondedMovement).where(BondedMovement.kind == MovementKind.deduct.value,
-                                     BondedMovement.reference.in_(list(references)),
-                                     BondedMovement.document_no.is_(None))
-        .values(document_no=document_no).execution_options(synchronize_session=False)).rowcount
+#: the movements a 核注清单 consolidates after the fact: the deductions of released lists (出区) and the returns
+#: back on the shelf (退货入区, policy-rules R2.2 step 3), both keyed by the list's reservation reference
+DOCUMENTED_LATER = {"deduct": MovementKind.deduct, "restore": MovementKind.restore}
+
+
+def assign_document(*, session: Session, references: Sequence[str], document_no: str, actor: str,
+                    kind: str = "deduct", warehouse_id: int | None = None) -> int:
+    """Attach the 核注清单 number that consolidates released lists (``kind`` "deduct") or their returns
+    ("restore") to those movements not yet on one, in one book when ``warehouse_id`` is given; returns how many
+    changed (a retry changes none)."""
+    movement = DOCUMENTED_LATER.get(kind)
+    if movement is None:
+        raise validation_error([errors.issue(C.field_invalid, "kind", "Use deduct or restore.", kind)])
+    where = [BondedMovement.kind == movement.value, BondedMovement.reference.in_(list(references)),
+             BondedMovement.document_no.is_(None)]
+    if warehouse_id is not None:
+        where.append(BondedMovement.warehouse_id == warehouse_id)
+    changed = session.execute(update(BondedMovement).where(*where).values(document_no=document_no)
+                              .execution_options(synchronize_session=False)).rowcount
     if changed:
         audit.record(session=session, action="bonded:stock:assign-document", stream="bonded:documents", actor=actor,
-                     subject_id=document_no, after={"references": list(references), "changed": changed})
+                     subject_id=document_no, after={"references": list(references), "kind": kind, "changed": changed})
     return changed
 
 

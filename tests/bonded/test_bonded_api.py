@@ -89,3 +89,32 @@ def test_read_only_zone_roles_read_books_but_do_not_change_them(client, db):
         assert client.get("/api/v1/bonded/warehouses/T0003/stock").status_code == 200, role
         r = client.post("/api/v1/bonded/reservations/RO-1/deduct", headers=headers)
         assert r.status_code == (200 if may_write else 403), (role, r.text)
+
+
+def test_the_operator_puts_its_released_lists_on_a_document_and_only_its_own(client, db):
+    # the daily reconciliation matches movements by 核注清单: the operator attaches one over the API, to its own book
+    from kuajing.bonded import service
+
+    books = {}
+    for code in ("T0010", "T0011"):
+        operator = make_enterprise(db)
+        db.add(EnterpriseRoleLink(enterprise_id=operator.id, role="warehouse_operator"))
+        books[code] = {"X-API-Key": make_api_key(db, operator.id)}
+    db.commit()
+    for code, headers in books.items():
+        assert client.post("/api/v1/bonded/warehouses", json={"code": code, "site_code": "0412", "name": code},
+                           headers=headers).status_code == 201
+        assert client.post(f"/api/v1/bonded/warehouses/{code}/entries", json={"lines": [LINE]},
+                           headers=headers).status_code == 201
+        service.reserve(session=db, warehouse_code=code, item_no="SKU-1", quantity=2, reference=f"{code}/L1",
+                        actor="test")
+        service.deduct(session=db, reference=f"{code}/L1", actor="test")
+        db.commit()
+    body = {"document_no": "QD-OUT-7", "references": ["T0010/L1", "T0011/L1"]}
+    r = client.post("/api/v1/bonded/warehouses/T0010/documents", json=body, headers=books["T0010"])
+    assert r.status_code == 200 and r.json() == {"document_no": "QD-OUT-7", "kind": "deduct", "changed": 1}, r.text
+    other = client.post("/api/v1/bonded/warehouses/T0011/documents", json=body, headers=books["T0010"])
+    assert other.status_code == 403  # not its book
+    bad = client.post("/api/v1/bonded/warehouses/T0010/documents", json=body | {"kind": "entry"},
+                      headers=books["T0010"])
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "kind"

@@ -195,3 +195,25 @@ def test_parallel_declarations_for_the_last_units_never_oversell(session_factory
         assert (row.on_hand, row.reserved, row.available) == (D(5), D(4), D(1))
         n = len(s.execute(select(BondedMovement).where(BondedMovement.kind == "reserve")).scalars().all())
         assert n == 2
+
+
+def test_a_return_back_on_the_shelf_is_put_on_its_own_document(db, book):
+    # R2.2 step 3: a 1210 return raises its own 核注清单; the restore used to stay "no_document" for good, because
+    # only deductions could be given a document
+    service.stock_in(session=db, warehouse_code=BOOK, lines=[line(10, doc="QD-IN-1")], actor=ACTOR)
+    service.reserve(session=db, warehouse_code=BOOK, item_no="SKU-1", quantity=D(3), reference="L1/1", actor=ACTOR)
+    service.deduct(session=db, reference="L1/1", actor=ACTOR)
+    service.restore(session=db, reference="L1/1", actor=ACTOR, quantity=D(2), restore_reference="refund:L1")
+    assert service.assign_document(session=db, references=["L1/1"], document_no="QD-OUT-1", actor=ACTOR) == 1
+    assert service.assign_document(session=db, references=["L1/1"], document_no="QD-RET-1", actor=ACTOR,
+                                   kind="restore") == 1
+    assert service.assign_document(session=db, references=["L1/1"], document_no="QD-RET-1", actor=ACTOR,
+                                   kind="restore") == 0  # a retry changes nothing
+    report = service.reconcile(session=db, warehouse_code=BOOK, on=service.business_date(), actor=ACTOR,
+                               customs_lines=[CustomsLine("QD-IN-1", "SKU-1", D(10), "in"),
+                                              CustomsLine("QD-OUT-1", "SKU-1", D(3), "out"),
+                                              CustomsLine("QD-RET-1", "SKU-1", D(2), "in")])
+    assert (report.matched, report.differences) == (3, [])
+    with pytest.raises(AppError) as bad:
+        service.assign_document(session=db, references=["L1/1"], document_no="X", actor=ACTOR, kind="entry")
+    assert bad.value.errors[0].path == "kind"
