@@ -304,12 +304,11 @@ def _export_values(session: Session, owner, lo: datetime, hi: datetime
     monthly rate of the release month and rounded half-up to the fen, line by line exactly as the statistics
     do, so a district's figure here equals the dashboard's; a month without a rate is left out, as the
     statistics report it), and the lists per (unit, enterprise)."""
-    from kuajing.data.service import exchange_rate
-    from kuajing.errors import AppError
     from kuajing.exports.models import ExportInventory, ExportInventoryItem
+    from kuajing.stats.service import _Rates, release_month
 
     values: dict[str, Decimal] = defaultdict(Decimal)
-    rates: dict[tuple[str, date], Decimal | None] = {}
+    rates = _Rates(session)  # the statistics' own conversion: same rate, same rounding
     lists: dict[tuple[str, object], int] = defaultdict(int)
     seen: set[int] = set()
     for inv_id, code, sender, released_at, currency, total in session.execute(
@@ -324,18 +323,9 @@ def _export_values(session: Session, owner, lo: datetime, hi: datetime
         if inv_id not in seen:
             seen.add(inv_id)
             lists[(unit, (code, sender))] += 1
-        if not currency or currency == "142":
-            values[unit] += Decimal(total)
-            continue
-        month = released_at.astimezone(SHANGHAI).date().replace(day=1)
-        if (currency, month) not in rates:
-            try:
-                rates[(currency, month)] = exchange_rate(session=session, currency=currency, on=month).rate
-            except AppError:
-                rates[(currency, month)] = None
-        rate = rates[(currency, month)]
-        if rate is not None:
-            values[unit] += (Decimal(total) * rate).quantize(CENT, ROUND_HALF_UP)
+        value = rates.cny(Decimal(total), currency, release_month(released_at))
+        if value is not None:
+            values[unit] += value
     return {unit: value.quantize(CENT) for unit, value in values.items()}, dict(lists)
 
 
