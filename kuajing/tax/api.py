@@ -17,6 +17,7 @@ from kuajing.tax.choices import AlertKind
 from kuajing.tax.parameters import POLICY_START
 from kuajing.tax.schemas import (
     GuaranteeOpen,
+    GuaranteePayment,
     GuaranteeSettings,
     GuaranteeTopUp,
     HsRateOut,
@@ -91,7 +92,14 @@ def _guarantee_json(view: service.GuaranteeView, locale: str) -> dict[str, Any]:
         "alerts": [{"kind": a.kind, "label": gettext(AlertKind(a.kind).label, locale), "balance": money(a.balance),
                     "threshold": money(a.threshold), "daily_rate": money(a.daily_rate), "raised_at": a.raised_at}
                    for a in view.alerts],
+        "uncovered_count": view.uncovered_count, "uncovered_total": money(view.uncovered_total),
     }
+
+
+def _form_json(form: service.PaymentFormView) -> dict[str, Any]:
+    return {"ent_duty_no": form.ent_duty_no, "bill_count": form.bill_count, "amount": money(form.amount),
+            "summarised_on": form.summarised_on, "due_on": form.due_on, "paid_on": form.paid_on,
+            "days_late": form.days_late, "late_fee": money(form.late_fee)}
 
 
 def _may_see(principal: Principal, agent: int) -> None:
@@ -159,4 +167,21 @@ def summary(session: DbSession, agent_enterprise_id: int = AgentId,
     return {"agent_enterprise_id": s.agent_enterprise_id, "month": month, "bill_count": s.bill_count,
             "total": money(s.total), "summarised_count": s.summarised_count,
             "summarised_total": money(s.summarised_total), "void_count": s.void_count,
-            "payment_status": s.payment_status, "ent_duty_nos": list(s.ent_duty_nos)}
+            "payment_status": s.payment_status, "ent_duty_nos": list(s.ent_duty_nos),
+            "uncovered_count": s.uncovered_count, "uncovered_total": money(s.uncovered_total),
+            "paid_count": s.paid_count, "paid_total": money(s.paid_total),
+            "forms": [_form_json(f) for f in s.forms]}
+
+
+@router.post("/guarantees/{agent_enterprise_id}/payments",
+             summary="Record the payment of a payment form (缴款书) (zone operator, customs)")
+def pay(body: GuaranteePayment, session: DbSession, agent_enterprise_id: int = AgentId,
+        principal: Principal = Depends(require_roles(Role.zone_operator, Role.customs_officer))) -> dict[str, Any]:
+    """The form's bills are paid and the guarantee gets back what they held (汇总征税), then covers the bills
+    waiting for cover. ``amount`` must be the form's tax (422 ``tax_payment_amount_mismatch``), ``paid_on`` from
+    the day it was summarised to today (422 ``tax_payment_date_invalid``); an unknown form is 404
+    ``tax_payment_form_unknown``; the same payment again changes nothing, other figures are 409
+    ``tax_reference_reused``. Answers the form with its due date, days late and late-payment surcharge."""
+    return _form_json(service.record_payment(
+        session=session, agent_enterprise_id=agent_enterprise_id, ent_duty_no=body.ent_duty_no, amount=body.amount,
+        paid_on=body.paid_on, reference=body.reference, actor=principal.actor))

@@ -43,6 +43,7 @@ class GuaranteeMovementKind(StrEnum):
     draw = "draw"  # 税单扣减
     top_up = "top_up"  # 追加担保
     void = "void"  # 税单作废退回
+    payment = "payment"  # 缴款恢复担保 (a paid payment form gives back what its bills held)
 
     @property
     def label(self) -> str:
@@ -54,6 +55,7 @@ _KIND_LABELS = {
     GuaranteeMovementKind.draw: lazy("Drawn by e-tax bill"),
     GuaranteeMovementKind.top_up: lazy("Topped up"),
     GuaranteeMovementKind.void: lazy("Given back (bill void)"),
+    GuaranteeMovementKind.payment: lazy("Given back (tax paid)"),
 }
 
 
@@ -62,6 +64,7 @@ class AlertKind(StrEnum):
 
     below_threshold = "below_threshold"  # 低于预警金额
     short_runway = "short_runway"  # 不足以覆盖未来 N 天
+    uncovered_bills = "uncovered_bills"  # 有担保不足未扣减的电子税单
 
     @property
     def label(self) -> str:
@@ -72,6 +75,7 @@ class AlertKind(StrEnum):
 _ALERT_LABELS = {
     AlertKind.below_threshold: lazy("Balance below the alert threshold"),
     AlertKind.short_runway: lazy("Balance will not cover the next days at the recent rate"),
+    AlertKind.uncovered_bills: lazy("E-tax bills the balance could not cover are waiting for a top-up"),
 }
 
 
@@ -79,7 +83,8 @@ class SummaryPaymentStatus(StrEnum):
     """Payment status of an agent's monthly tax summary (月度汇总缴税状态), from its bills' CEB818 statuses."""
 
     open = "open"  # 有未汇总税单
-    summarised = "summarised"  # 全部已汇总 (缴款书已生成)
+    summarised = "summarised"  # 全部已汇总 (缴款书已生成), not all paid yet
+    paid = "paid"  # 全部已汇总并已缴款
     empty = "empty"  # 无有效税单
 
     @property
@@ -91,5 +96,6 @@ class SummaryPaymentStatus(StrEnum):
 _SUMMARY_LABELS = {
     SummaryPaymentStatus.open: lazy("Bills awaiting summary"),
     SummaryPaymentStatus.summarised: lazy("All bills summarised for payment"),
+    SummaryPaymentStatus.paid: lazy("All bills summarised and paid"),
     SummaryPaymentStatus.empty: lazy("No valid bills"),
 }

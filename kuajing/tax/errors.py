@@ -28,6 +28,9 @@ class TaxError(StrEnum):
     REFERENCE_REUSED = "tax_reference_reused"  # 同一税单号 / 追加编号 with other figures
     BILL_UNKNOWN = "tax_bill_unknown"
     BILL_STATUS_INVALID = "tax_bill_status_invalid"
+    PAYMENT_FORM_UNKNOWN = "tax_payment_form_unknown"  # 无此缴款书（或其税单尚未汇总）
+    PAYMENT_AMOUNT_MISMATCH = "tax_payment_amount_mismatch"  # 缴款金额与缴款书税额不符
+    PAYMENT_DATE_INVALID = "tax_payment_date_invalid"  # 缴款日期早于汇总日期或晚于今天
 
 
 def issue(code: TaxError, path: str, message: str, value: Any = None, /, **params: Any) -> FieldIssue:
@@ -125,3 +128,26 @@ def bill_status_invalid(value: Any) -> AppError:
     """Not a CEB818 status (1, 2 or 3)."""
     return validation_error([issue(TaxError.BILL_STATUS_INVALID, "status",
                                    "The tax bill status must be 1 (generated), 2 (summarised) or 3 (void).", value)])
+
+
+def payment_form_unknown(ent_duty_no: str) -> AppError:
+    """No summarised bill of the agent carries this payment form number."""
+    return AppError(TaxError.PAYMENT_FORM_UNKNOWN, "No payment form", status=404,
+                    detail="No summarised e-tax bill of this agent is on payment form {ent_duty_no}.",
+                    errors=[issue(TaxError.PAYMENT_FORM_UNKNOWN, "ent_duty_no",
+                                  "No summarised e-tax bill of this agent is on payment form {ent_duty_no}.",
+                                  ent_duty_no, ent_duty_no=ent_duty_no)], ent_duty_no=ent_duty_no)
+
+
+def payment_amount_mismatch(value: Any, expected: Any) -> AppError:
+    """The amount paid is not the tax of the payment form's valid bills."""
+    return validation_error([issue(TaxError.PAYMENT_AMOUNT_MISMATCH, "amount",
+                                   "The payment form's tax is {expected} CNY; the amount paid must equal it.",
+                                   str(value), expected=str(expected))])
+
+
+def payment_date_invalid(value: Any, earliest: Any, latest: Any) -> AppError:
+    """A payment date before the form was summarised, or in the future."""
+    return validation_error([issue(TaxError.PAYMENT_DATE_INVALID, "paid_on",
+                                   "The payment date must be from {earliest} to {latest}.", str(value),
+                                   earliest=str(earliest), latest=str(latest))])

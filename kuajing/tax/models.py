@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kuajing.db.base import Base, BigIntPK, utcnow
@@ -68,7 +78,12 @@ class TaxBill(Base):
     agent_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))  # 担保企业 assureCode
     amount: Mapped[Decimal] = mapped_column(Money)  # customsTax + valueAddedTax + consumptionTax
     status: Mapped[str] = mapped_column(String(1), default="1")  # TaxBillStatus: 1 已生成 2 已汇总 3 作废
+    # whether the guarantee holds the bill's amount (a draw movement): a bill customs issued when the balance
+    # could not cover it is kept uncovered (担保不足) and covered by the next top-up or payment, oldest first
+    covered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     ent_duty_no: Mapped[str | None] = mapped_column(String(50))  # 缴款书编号 (summarised bills)
+    summarised_on: Mapped[date | None] = mapped_column(Date)  # Asia/Shanghai date of CEB818 status 2 (汇总)
+    paid_on: Mapped[date | None] = mapped_column(Date)  # the date its payment form was paid (缴款日期)
     bill_date: Mapped[date] = mapped_column(Date)  # Asia/Shanghai date of the bill
     month: Mapped[date] = mapped_column(Date)  # first day of the bill's month (月度汇总)
     status_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -88,3 +103,21 @@ class TaxGuaranteeAlert(Base):
     daily_rate: Mapped[Decimal] = mapped_column(Money)  # recent average draw per day
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TaxPayment(Base):
+    """The payment of a payment form (缴款书, ``entDutyNo`` of the summarised bills): the tax it paid gives the
+    guarantee back what its bills held (汇总征税: paying restores the guarantee), recorded once per form."""
+
+    __tablename__ = "tax_payments"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)  # 担保企业
+    ent_duty_no: Mapped[str] = mapped_column(String(50), unique=True)  # 缴款书编号
+    amount: Mapped[Decimal] = mapped_column(Money)  # tax paid = the form's valid bills
+    restored: Mapped[Decimal] = mapped_column(Money)  # given back to the guarantee (its covered bills)
+    paid_on: Mapped[date] = mapped_column(Date)  # 缴款日期 (Asia/Shanghai)
+    reference: Mapped[str] = mapped_column(String(64))  # the bank's or e-payment's reference (支付凭证号)
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -145,3 +145,13 @@ class GuaranteeTopUp(BaseModel):
 
     amount: Decimal = Field(gt=0)
     reference: str = Field(min_length=1, max_length=64)
+
+
+class GuaranteePayment(BaseModel):
+    """The payment of a payment form (缴款书) of summarised e-tax bills."""
+
+    ent_duty_no: str = Field(min_length=1, max_length=50, description="the payment form number (缴款书编号, CEB818 entDutyNo)")
+    amount: Decimal = Field(gt=0, description="the tax paid, CNY: the form's valid bills to the fen")
+    paid_on: date = Field(description="the payment date (Asia/Shanghai), from the day the form was summarised to today")
+    reference: str = Field(min_length=1, max_length=64, description="the bank's or e-payment's reference (支付凭证号)")
+

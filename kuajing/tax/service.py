@@ -31,7 +31,7 @@ from kuajing.i18n import gettext
 from kuajing.tax import calc, errors, hs_table
 from kuajing.tax.calc import Step, ThresholdUnit, money
 from kuajing.tax.choices import AlertKind, GuaranteeMovementKind, SummaryPaymentStatus, TaxBillStatus
-from kuajing.tax.models import TaxBill, TaxGuarantee, TaxGuaranteeAlert, TaxGuaranteeMovement
+from kuajing.tax.models import TaxBill, TaxGuarantee, TaxGuaranteeAlert, TaxGuaranteeMovement, TaxPayment
 from kuajing.tax.parameters import POLICY_START, parameter
 from kuajing.tax.schemas import QuoteItemIn
 
@@ -221,6 +221,8 @@ class GuaranteeView:
     days_covered: Decimal | None  # balance / daily_rate (None when nothing was drawn recently)
     alerts: tuple[AlertView, ...]  # open alerts
     changed: bool = True  # False when the call repeated an earlier one
+    uncovered_count: int = 0  # valid, unpaid e-tax bills the balance could not cover yet (担保不足)
+    uncovered_total: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,8 @@ class TaxBillView:
     ent_duty_no: str | None
     bill_date: date
     changed: bool = True
+    covered: bool = True
+    paid_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,31 @@ class MonthlySummary:
     void_count: int
     payment_status: str  # SummaryPaymentStatus
     ent_duty_nos: tuple[str, ...]
+    uncovered_count: int = 0  # valid bills the guarantee does not hold yet
+    uncovered_total: Decimal = Decimal("0.00")
+    paid_count: int = 0  # summarised bills whose payment form is paid
+    paid_total: Decimal = Decimal("0.00")
+    forms: tuple[PaymentFormView, ...] = ()  # the month's payment forms (缴款书)
+
+
+#: Days to pay a payment form (缴款书) once customs issued it, and the late-payment surcharge per day (R1.14:
+#: "Once customs issues a tax notice, payment is due within 15 days. Late payment costs 0.05% per day").
+PAYMENT_DAYS = 15
+LATE_RATE_PER_DAY = Decimal("0.0005")
+
+
+@dataclass(frozen=True)
+class PaymentFormView:
+    """A payment form (缴款书) of summarised bills: its tax, due date and payment (R1.14)."""
+
+    ent_duty_no: str
+    bill_count: int
+    amount: Decimal  # tax of its valid bills
+    summarised_on: date | None  # the date customs summarised them (CEB818 status 2)
+    due_on: date | None  # summarised_on + PAYMENT_DAYS
+    paid_on: date | None
+    days_late: int  # days past due_on, at payment or today when unpaid
+    late_fee: Decimal  # amount × 0.05 % × days_late, half-up to the fen (滞纳金, an estimate until customs assesses it)
 
 
 #: The largest top-up, draw or alert threshold (1 trillion CNY): far below what the balance column holds (16
@@ -326,8 +355,10 @@ def _check_alerts(session: Session, g: TaxGuarantee, actor: str, today: date) ->
     """Raise or resolve the guarantee's alerts for its balance now."""
     rate = _daily_rate(session, g, today)
     need = rate * g.cover_days
+    _count, waiting = _uncovered(session, g.agent_enterprise_id)
     wanted = {AlertKind.below_threshold: (g.balance < g.alert_threshold, g.alert_threshold),
-              AlertKind.short_runway: (rate > 0 and g.balance < need, need)}
+              AlertKind.short_runway: (rate > 0 and g.balance < need, need),
+              AlertKind.uncovered_bills: (waiting > 0, waiting)}
     current = {a.kind: a for a in _open_alerts(session, g)}
     for kind, (active, limit) in wanted.items():
         alert = current.get(kind.value)
@@ -351,10 +382,11 @@ def _view(session: Session, g: TaxGuarantee, *, changed: bool = True) -> Guarant
     days = (g.balance / rate).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if rate > 0 else None
     alerts = tuple(AlertView(id=a.id, kind=a.kind, balance=a.balance, threshold=a.threshold, daily_rate=a.daily_rate,
                              raised_at=a.raised_at, resolved_at=a.resolved_at) for a in _open_alerts(session, g))
+    count, waiting = _uncovered(session, g.agent_enterprise_id)
     return GuaranteeView(agent_enterprise_id=g.agent_enterprise_id, guarantee_no=g.guarantee_no, balance=g.balance,
                          alert_threshold=g.alert_threshold, cover_days=g.cover_days,
                          rate_window_days=g.rate_window_days, daily_rate=rate, days_covered=days, alerts=alerts,
-                         changed=changed)
+                         changed=changed, uncovered_count=count, uncovered_total=waiting)
 
 
 def open_guarantee(*, session: Session, agent_enterprise_id: int, actor: str, guarantee_no: str | None = None,
@@ -443,6 +475,7 @@ def top_up(*, session: Session, agent_enterprise_id: int, amount: Decimal, refer
         raise errors.reference_reused(reference) from None
     audit.record(session=session, action="tax:guarantee:top-up", stream=_stream(agent_enterprise_id), actor=actor,
                  subject_id=reference, before={"balance": before}, after={"balance": g.balance, "amount": amount})
+    _cover_waiting(session, g, actor, on or _today())
     _check_alerts(session, g, actor, on or _today())
     return _view(session, g)
 
@@ -478,7 +511,98 @@ def draw(*, session: Session, agent_enterprise_id: int, amount: Decimal, referen
 def _bill_view(bill: TaxBill, changed: bool) -> TaxBillView:
     return TaxBillView(tax_no=bill.tax_no, invt_no=bill.invt_no, agent_enterprise_id=bill.agent_enterprise_id,
                        amount=bill.amount, status=bill.status, ent_duty_no=bill.ent_duty_no, bill_date=bill.bill_date,
-                       changed=changed)
+                       changed=changed, covered=bill.covered, paid_on=bill.paid_on)
+
+
+def _waiting(session: Session, agent_enterprise_id: int) -> list[TaxBill]:
+    """The agent's bills the guarantee does not hold yet (valid, unpaid), oldest first."""
+    return list(session.execute(select(TaxBill).where(
+        TaxBill.agent_enterprise_id == agent_enterprise_id, TaxBill.covered.is_(False),
+        TaxBill.status != TaxBillStatus.void.value, TaxBill.paid_on.is_(None)).order_by(TaxBill.id)
+        .with_for_update()).scalars())
+
+
+def _cover_waiting(session: Session, g: TaxGuarantee, actor: str, day: date) -> int:
+    """Draw the bills that were waiting for cover (担保不足时签发的税单), oldest first, while the balance covers
+    the next one (strictly in order: a later, smaller bill does not overtake an earlier one); returns how many."""
+    covered = 0
+    for bill in _waiting(session, g.agent_enterprise_id):
+        before = g.balance
+        if before < bill.amount or not _apply(session, g, GuaranteeMovementKind.draw, bill.amount, bill.tax_no,
+                                              actor, day):
+            break
+        bill.covered = True
+        session.flush()
+        audit.record(session=session, action="tax:guarantee:draw", stream=_stream(g.agent_enterprise_id),
+                     actor=actor, subject_id=bill.tax_no, before={"balance": before},
+                     after={"balance": g.balance, "amount": bill.amount, "invt_no": bill.invt_no, "late": True})
+        covered += 1
+    return covered
+
+
+def _uncovered(session: Session, agent_enterprise_id: int) -> tuple[int, Decimal]:
+    count, total = session.execute(select(func.count(TaxBill.id), func.sum(TaxBill.amount)).where(
+        TaxBill.agent_enterprise_id == agent_enterprise_id, TaxBill.covered.is_(False),
+        TaxBill.status != TaxBillStatus.void.value, TaxBill.paid_on.is_(None))).one()
+    return int(count or 0), (total or Decimal("0.00")).quantize(FEN)
+
+
+def _form_view(ent_duty_no: str, bills: list[TaxBill], today: date) -> PaymentFormView:
+    amount = sum((b.amount for b in bills), Decimal("0.00"))
+    summarised = min((b.summarised_on for b in bills if b.summarised_on), default=None)
+    paid = max((b.paid_on for b in bills if b.paid_on), default=None) if all(b.paid_on for b in bills) else None
+    due = summarised + timedelta(days=PAYMENT_DAYS) if summarised else None
+    late = max(((paid or today) - due).days, 0) if due else 0
+    fee = (amount * LATE_RATE_PER_DAY * late).quantize(FEN, rounding=ROUND_HALF_UP)
+    return PaymentFormView(ent_duty_no=ent_duty_no, bill_count=len(bills), amount=amount, summarised_on=summarised,
+                           due_on=due, paid_on=paid, days_late=late, late_fee=fee)
+
+
+def record_payment(*, session: Session, agent_enterprise_id: int, ent_duty_no: str, amount: Any, paid_on: date,
+                   reference: str, actor: str) -> PaymentFormView:
+    """Record that a payment form (缴款书) was paid: its bills are paid and the guarantee gets back what they held
+    (汇总征税: paying the summarised tax restores the guarantee), then covers the bills waiting for cover.
+
+    The amount must be the form's tax (its valid summarised bills); the date from the day it was summarised to
+    today. Idempotent per form: the same payment again changes nothing; other figures are a 409."""
+    amount = _positive_fen(amount)
+    g = _guarantee_row(session, agent_enterprise_id)
+    today = _today()
+    prior = session.execute(select(TaxPayment).where(TaxPayment.ent_duty_no == ent_duty_no)).scalar_one_or_none()
+    bills = list(session.execute(select(TaxBill).where(
+        TaxBill.agent_enterprise_id == agent_enterprise_id, TaxBill.ent_duty_no == ent_duty_no,
+        TaxBill.status == TaxBillStatus.summarised.value).order_by(TaxBill.id).with_for_update()).scalars())
+    if prior is not None:
+        if (prior.agent_enterprise_id, prior.amount, prior.paid_on) != (agent_enterprise_id, amount, paid_on):
+            raise errors.reference_reused(ent_duty_no)
+        return _form_view(ent_duty_no, bills, today)
+    if not bills:
+        raise errors.payment_form_unknown(ent_duty_no)
+    form = _form_view(ent_duty_no, bills, today)
+    if amount != form.amount:
+        raise errors.payment_amount_mismatch(amount, form.amount)
+    earliest = form.summarised_on or min(b.bill_date for b in bills)
+    if not earliest <= paid_on <= today:
+        raise errors.payment_date_invalid(paid_on.isoformat(), earliest.isoformat(), today.isoformat())
+    restored = sum((b.amount for b in bills if b.covered), Decimal("0.00"))
+    before = g.balance
+    try:
+        if restored > 0:
+            _apply(session, g, GuaranteeMovementKind.payment, restored, ent_duty_no, actor, paid_on)
+        session.add(TaxPayment(agent_enterprise_id=agent_enterprise_id, ent_duty_no=ent_duty_no, amount=amount,
+                               restored=restored, paid_on=paid_on, reference=reference, actor=actor))
+        for bill in bills:
+            bill.paid_on = paid_on
+        session.flush()
+    except IntegrityError:
+        raise errors.reference_reused(ent_duty_no) from None
+    audit.record(session=session, action="tax:guarantee:payment", stream=_stream(agent_enterprise_id), actor=actor,
+                 subject_id=ent_duty_no, before={"balance": before},
+                 after={"balance": g.balance, "amount": amount, "restored": restored, "paid_on": paid_on,
+                        "reference": reference, "bills": len(bills)})
+    _cover_waiting(session, g, actor, today)
+    _check_alerts(session, g, actor, today)
+    return _form_view(ent_duty_no, bills, today)
 
 
 def record_payment_status(*, session: Session, tax_no: str, status: str, actor: str, ent_duty_no: str | None = None,
@@ -496,19 +620,27 @@ def record_payment_status(*, session: Session, tax_no: str, status: str, actor: 
     if bill.status == TaxBillStatus.void.value:
         return _bill_view(bill, False)  # a void bill stays void
     before = {"status": bill.status, "ent_duty_no": bill.ent_duty_no}
+    day = on or _today()
     if status == TaxBillStatus.void.value:
         g = _guarantee_row(session, bill.agent_enterprise_id)
-        if _prior_movement(session, GuaranteeMovementKind.void, tax_no) is None:
-            _apply(session, g, GuaranteeMovementKind.void, bill.amount, tax_no, actor, on or _today())
+        # only what the guarantee still holds for the bill goes back: not a bill it never covered, nor one
+        # whose payment form was paid (the payment gave it back already)
+        if (bill.covered and bill.paid_on is None
+                and _prior_movement(session, GuaranteeMovementKind.void, tax_no) is None):
+            _apply(session, g, GuaranteeMovementKind.void, bill.amount, tax_no, actor, day)
     bill.status = status
     if ent_duty_no is not None:
         bill.ent_duty_no = ent_duty_no
+    if status == TaxBillStatus.summarised.value and bill.summarised_on is None:
+        bill.summarised_on = day
     bill.status_at = utcnow()
     session.flush()
     audit.record(session=session, action="tax:bill:status", stream=_stream(bill.agent_enterprise_id), actor=actor,
                  subject_id=tax_no, before=before, after={"status": bill.status, "ent_duty_no": bill.ent_duty_no})
     if status == TaxBillStatus.void.value:
-        _check_alerts(session, _guarantee_row(session, bill.agent_enterprise_id), actor, on or _today())
+        g = _guarantee_row(session, bill.agent_enterprise_id)
+        _cover_waiting(session, g, actor, day)
+        _check_alerts(session, g, actor, day)
     return _bill_view(bill, True)
 
 
@@ -519,18 +651,30 @@ def monthly_summary(*, session: Session, agent_enterprise_id: int, month: date) 
                                                   TaxBill.month == first)).scalars().all()
     valid = [b for b in bills if b.status != TaxBillStatus.void.value]
     summarised = [b for b in valid if b.status == TaxBillStatus.summarised.value]
+    paid = [b for b in summarised if b.paid_on is not None]
+    uncovered = [b for b in valid if not b.covered and b.paid_on is None]
     if not valid:
         status = SummaryPaymentStatus.empty
+    elif len(paid) == len(valid):
+        status = SummaryPaymentStatus.paid
     elif len(summarised) == len(valid):
         status = SummaryPaymentStatus.summarised
     else:
         status = SummaryPaymentStatus.open
+    forms: dict[str, list[TaxBill]] = {}
+    for b in summarised:
+        if b.ent_duty_no:
+            forms.setdefault(b.ent_duty_no, []).append(b)
+    today = _today()
     return MonthlySummary(
         agent_enterprise_id=agent_enterprise_id, month=first, bill_count=len(valid),
         total=sum((b.amount for b in valid), Decimal("0.00")), summarised_count=len(summarised),
         summarised_total=sum((b.amount for b in summarised), Decimal("0.00")),
         void_count=len(bills) - len(valid), payment_status=status.value,
-        ent_duty_nos=tuple(sorted({b.ent_duty_no for b in summarised if b.ent_duty_no})))
+        ent_duty_nos=tuple(sorted(forms)), uncovered_count=len(uncovered),
+        uncovered_total=sum((b.amount for b in uncovered), Decimal("0.00")), paid_count=len(paid),
+        paid_total=sum((b.amount for b in paid), Decimal("0.00")),
+        forms=tuple(_form_view(no, forms[no], today) for no in sorted(forms)))
 
 
 def guarantee(*, session: Session, agent_enterprise_id: int) -> GuaranteeView:
@@ -631,9 +775,14 @@ def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
         select(TaxGuaranteeMovement.reference, TaxGuaranteeMovement.guarantee_id, TaxGuaranteeMovement.amount)
         .where(TaxGuaranteeMovement.kind == GuaranteeMovementKind.draw.value,
                TaxGuaranteeMovement.reference.in_(tax_nos)))} if held else {}
+    # bills booked uncovered before (a repeat of one stays uncovered, nothing is written twice)
+    waiting = {r.tax_no: (r.agent_enterprise_id, r.amount) for r in session.execute(
+        select(TaxBill.tax_no, TaxBill.agent_enterprise_id, TaxBill.amount)
+        .where(TaxBill.tax_no.in_(tax_nos), TaxBill.covered.is_(False)))} if held else {}
     balance = {g.id: g.balance for g in held.values()}
     movements: list[dict] = []
     new_bills: list[dict] = []
+    short: set[int] = set()  # guarantees with a bill left uncovered in this batch
     out: list[str] = []
     for bill, amount in zip(bills, amounts, strict=True):
         agent, tax_no = bill.agent_enterprise_id, str(bill.head.get("taxNo") or "")
@@ -649,10 +798,21 @@ def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
                 raise errors.reference_reused(tax_no)
             out.append("drawn")
             continue
+        if tax_no in waiting:  # booked uncovered before (a repeat): still waiting for cover
+            if waiting[tax_no] != (agent, amount):
+                raise errors.reference_reused(tax_no)
+            out.append("insufficient")
+            continue
         before = balance[g.id]
-        if before < amount:  # customs issued it all the same: recorded, never lost
+        if before < amount:  # customs issued it all the same: kept as a bill waiting for cover, never lost
             audit.record(session=session, action="tax:guarantee:shortfall", stream=_stream(agent), actor=actor,
-                         subject_id=tax_no, before=None, after={"amount": amount, "invt_no": bill.invt_no})
+                         subject_id=tax_no, before={"balance": before},
+                         after={"amount": amount, "invt_no": bill.invt_no})
+            waiting[tax_no] = (agent, amount)
+            short.add(g.id)
+            new_bills.append({"tax_no": tax_no, "invt_no": bill.invt_no, "agent_enterprise_id": agent,
+                              "amount": amount, "status": TaxBillStatus.generated.value, "covered": False,
+                              "bill_date": day, "month": day.replace(day=1), "status_at": at, "created_at": at})
             out.append("insufficient")
             continue
         balance[g.id] = after = before - amount
@@ -661,21 +821,24 @@ def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
                           "balance_after": after, "reference": tax_no, "business_date": day, "actor": actor,
                           "at": at})
         new_bills.append({"tax_no": tax_no, "invt_no": bill.invt_no, "agent_enterprise_id": agent, "amount": amount,
-                          "status": TaxBillStatus.generated.value, "bill_date": day, "month": day.replace(day=1),
-                          "status_at": at, "created_at": at})
+                          "status": TaxBillStatus.generated.value, "covered": True, "bill_date": day,
+                          "month": day.replace(day=1), "status_at": at, "created_at": at})
         audit.record(session=session, action="tax:guarantee:draw", stream=_stream(agent), actor=actor,
                      subject_id=tax_no, before={"balance": before},
                      after={"balance": after, "amount": amount, "invt_no": bill.invt_no})
         out.append("drawn")
-    if not movements:
+    if not new_bills:
         return out
     try:
-        session.execute(insert(TaxGuaranteeMovement), movements)
+        if movements:
+            session.execute(insert(TaxGuaranteeMovement), movements)
         session.execute(insert(TaxBill), new_bills)
     except IntegrityError:
         raise errors.reference_reused(", ".join(b["tax_no"] for b in new_bills)[:200]) from None
     for g in held.values():
         if balance[g.id] == g.balance:
+            if g.id in short:
+                _check_alerts(session, g, actor, day)
             continue
         won = session.execute(update(TaxGuarantee).where(TaxGuarantee.id == g.id, TaxGuarantee.balance == g.balance)
                               .values(balance=balance[g.id], updated_at=at)

@@ -130,16 +130,21 @@ def test_a_batch_of_bills_draws_like_one_at_a_time_and_alerts_once(db):
     for agent in agents:
         view = service.guarantee(session=db, agent_enterprise_id=agent)
         assert view.balance == D("345.00") == service.guarantee_movement_totals(session=db, agent_enterprise_id=agent)
+        # three bills drawn and the one the balance could not cover (B3, 500.00) kept, waiting for cover
         assert db.scalar(select(func.count()).select_from(TaxBill)
-                         .where(TaxBill.agent_enterprise_id == agent)) == 3
-        assert [a.kind for a in view.alerts] == ["below_threshold"]
+                         .where(TaxBill.agent_enterprise_id == agent)) == 4
+        assert db.scalar(select(func.count()).select_from(TaxBill)
+                         .where(TaxBill.agent_enterprise_id == agent, TaxBill.covered.is_(False))) == 1
+        assert (view.uncovered_count, view.uncovered_total) == (1, D("500.00"))
+        assert [a.kind for a in view.alerts] == ["below_threshold", "uncovered_bills"]
     # one at a time the alerts come after the bill that crossed the line; together once, after the draws
     assert _trail(db, one)[2:] == [("tax:guarantee:draw", "B1"), ("tax:guarantee:draw", "B2"),
                                    ("tax:guarantee:alert", "below_threshold"), ("tax:guarantee:shortfall", "B3"),
-                                   ("tax:guarantee:draw", "B4")]
+                                   ("tax:guarantee:alert", "uncovered_bills"), ("tax:guarantee:draw", "B4")]
     assert _trail(db, batch)[2:] == [("tax:guarantee:draw", "XB1"), ("tax:guarantee:draw", "XB2"),
                                      ("tax:guarantee:shortfall", "XB3"), ("tax:guarantee:draw", "XB4"),
-                                     ("tax:guarantee:alert", "below_threshold")]
+                                     ("tax:guarantee:alert", "below_threshold"),
+                                     ("tax:guarantee:alert", "uncovered_bills")]
     alert = db.scalars(select(TaxGuaranteeAlert).where(TaxGuaranteeAlert.kind == "below_threshold")
                        .order_by(TaxGuaranteeAlert.id.desc()).limit(1)).one()
     assert alert.balance == D("345.00")  # the balance after the batch
