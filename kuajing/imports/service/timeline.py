@@ -205,6 +205,10 @@ def timeline(*, session: Session, viewer: Viewer, order_no: str, ebp_code: str |
         for bill in session.scalars(select(TaxBill).where(TaxBill.invt_no == inventory.invt_no)):
             title = {"2": "Tax bill {tax_no} of {amount} summarised for payment",
                      "3": "Tax bill {tax_no} of {amount} void"}.get(bill.status, "Tax bill {tax_no} of {amount} drawn")
+            if bill.status == "1" and not bill.covered:  # customs issued it; the guarantee could not cover it yet
+                title = "Tax bill {tax_no} of {amount} issued, waiting for the guarantee to cover it"
+            elif bill.status == "2" and bill.paid_on is not None:
+                title = "Tax bill {tax_no} of {amount} paid"
             events.append(Event(at=bill.status_at or bill.created_at, kind="tax", title=title,
                                 params={"tax_no": bill.tax_no, "amount": _money(bill.amount)}))
     tracking = None
