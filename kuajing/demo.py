@@ -14,6 +14,7 @@ import json
 import random
 import secrets
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -238,7 +239,16 @@ def load_demo(*, settings, session_factory, console, if_empty: bool = False, see
                 ("demo-auditor", "审计 · 演示", [Role.auditor], None),
                 ("demo-platform-admin", "优品平台管理员", [Role.enterprise_admin], featured["platform"]),
                 ("demo-platform-clerk", "优品平台业务员", [Role.enterprise_user], featured["platform"]),
+                ("demo-agent-clerk", "关通报关业务员", [Role.enterprise_user], featured["agent"]),
             ]
+            # the declaring agent's tax guarantee (税款担保, R1.14): every demo parcel's e-tax bill draws on it
+            from kuajing.tax import service as tax
+
+            tax.open_guarantee(session=session, agent_enterprise_id=featured["agent"].id, actor="system:demo",
+                               guarantee_no="BH-150200-2026-0001", alert_threshold=Decimal("5000.00"),
+                               cover_days=7, rate_window_days=7)
+            tax.top_up(session=session, agent_enterprise_id=featured["agent"].id, amount=Decimal("20000.00"),
+                       reference="DEMO-GUARANTEE-1", actor="system:demo")
             from kuajing.fx.service import demo as fx_demo  # a few FX / rebate records (docs/fx.md)
 
             fx_bank = fx_demo.load(session=session, exporter=featured["platform"], logistics=featured["logistics"])

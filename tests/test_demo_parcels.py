@@ -44,6 +44,16 @@ def test_demo_parcels_settle_in_the_states_a_clerk_expects(settings, session_fac
     assert counts["mismatch"] == 1
     assert counts["released"] == 39
     assert sum(counts.values()) == 40
+    # each released parcel's e-tax bill drew on the demo agent's guarantee (opened with 20,000.00)
+    from kuajing.tax import service as tax
+    from kuajing.tax.models import TaxBill
+
+    bills = db.scalars(select(TaxBill)).all()
+    assert len(bills) == 39 and all(b.covered for b in bills)
+    released = db.scalars(select(Inventory).where(Inventory.status == "released")).all()
+    assert sorted(b.amount for b in bills) == sorted(i.tax_total for i in released)
+    view = tax.guarantee(session=db, agent_enterprise_id=bills[0].agent_enterprise_id)
+    assert view.balance == Decimal("20000.00") - sum(b.amount for b in bills)
 
 
 def test_demo_imports_come_from_where_such_goods_come_from(settings, session_factory, db, tmp_path):
