@@ -1,22 +1,28 @@
-"""HTML page of the tax calculator (税费计算器, ``/tax/calculator``): a GET form, nothing is stored."""
+"""HTML pages of the tax domain: the tax calculator (税费计算器, ``/tax/calculator``: a GET form, nothing is stored)
+and the withholding agent's tax guarantee with its e-tax bills (税款担保与电子税单, ``/tax/guarantee``)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from kuajing.accounts.deps import Principal, current_principal
 from kuajing.app import issues_from_pydantic
-from kuajing.errors import AppError, FieldIssue
-from kuajing.tax import service
+from kuajing.db.base import utcnow
+from kuajing.errors import AppError, FieldIssue, Forbidden
+from kuajing.tax import readside, service
 from kuajing.tax.api import to_response
+from kuajing.tax.calc import money
+from kuajing.tax.choices import AlertKind, GuaranteeMovementKind, SummaryPaymentStatus, TaxBillStatus
 from kuajing.tax.schemas import QuoteRequest
-from kuajing.web.deps import get_locale
+from kuajing.web.deps import DbSession, get_locale
 from kuajing.web.render import render
 
 router = APIRouter()
@@ -86,4 +92,86 @@ def calculator(request: Request, locale: str = Depends(get_locale)) -> HTMLRespo
     errors = [_where(issue.render(locale), rows) for issue in problems]
     return render(request, "tax/templates/calculator.html",
                   {"form": form, "rows": range(1, ROWS + 1), "result": result, "errors": errors},
+                  headers={"Cache-Control": "no-store"})
+
+
+# --- the withholding agent's tax guarantee (税款担保) and its e-tax bills (电子税单) ---------------------------
+
+BILLS_PER_PAGE = 50
+MOVEMENTS_PER_PAGE = 50
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def _month(value: str | None, today: date) -> tuple[date | None, str | None]:
+    """The first day of the month ``YYYY-MM`` (the current month when not given), or the text that is no month."""
+    text = (value or "").strip()
+    if not text:
+        return today.replace(day=1), None
+    found = _MONTH.fullmatch(text)
+    if found and 1 <= int(found.group(1)) and 1 <= int(found.group(2)) <= 12:
+        return date(int(found.group(1)), int(found.group(2)), 1), None
+    return None, text[:20]
+
+
+def _shift(month: date, months: int) -> date | None:
+    n = month.year * 12 + month.month - 1 + months
+    return date(n // 12, n % 12 + 1, 1) if 1 <= n // 12 <= 9999 else None
+
+
+def _label(enum, value: str) -> str:
+    """The label msgid of ``value`` (the raw value when the enum does not know it: shown, never a 500)."""
+    try:
+        return enum(value).label
+    except ValueError:
+        return value
+
+
+def _bill_colour(value: str) -> str:
+    try:
+        return TaxBillStatus(value).colour
+    except ValueError:
+        return "grey"
+
+
+@router.get("/tax/guarantee", response_class=HTMLResponse)
+def guarantee_page(request: Request, session: DbSession, principal: Principal = Depends(current_principal),
+                   agent: int | None = Query(None, ge=1, le=2_147_483_647),
+                   month: str | None = Query(None), page: int = Query(1, ge=1, le=100_000),
+                   mpage: int = Query(1, ge=1, le=100_000)) -> HTMLResponse:
+    """The agent's tax guarantee: balance, alerts, a month's summary and bills, the latest movements.
+
+    An enterprise sees its own guarantee; zone-wide roles see the list of every guarantee and pick one (``?agent=``).
+    """
+    zone_wide = principal.is_zone_wide
+    if agent is None and not zone_wide:
+        agent = principal.enterprise_id
+    if agent is not None and not principal.can_see_enterprise(agent):  # the API's _may_see
+        raise Forbidden()
+    today = utcnow().astimezone(service.SHANGHAI).date()
+    chosen, bad_month = _month(month, today)
+    ctx: dict[str, Any] = {
+        "zone_wide": zone_wide, "agent": agent, "agents": readside.agents(session=session) if zone_wide else [],
+        "month": (chosen or today).strftime("%Y-%m"), "bad_month": bad_month, "name": None, "view": None,
+        "summary": None, "bills": None, "movements": None, "money": money, "tz": service.SHANGHAI,
+        "bill_label": lambda v: _label(TaxBillStatus, v), "bill_colour": _bill_colour,
+        "movement_label": lambda v: _label(GuaranteeMovementKind, v), "alert_label": lambda v: _label(AlertKind, v),
+        "payment_label": lambda v: _label(SummaryPaymentStatus, v),
+    }
+    if agent is not None:
+        ctx["name"] = readside.agent_name(session=session, agent_enterprise_id=agent)
+        if readside.has_guarantee(session=session, agent_enterprise_id=agent):
+            ctx["view"] = service.guarantee(session=session, agent_enterprise_id=agent)
+            ctx["movements"] = readside.movements(session=session, agent_enterprise_id=agent, page=mpage,
+                                                  per_page=MOVEMENTS_PER_PAGE)
+            if chosen is not None:
+                ctx["summary"] = service.monthly_summary(session=session, agent_enterprise_id=agent, month=chosen)
+                ctx["bills"] = readside.bills(session=session, agent_enterprise_id=agent, month=chosen, page=page,
+                                              per_page=BILLS_PER_PAGE)
+    base = {"agent": agent} if zone_wide and agent is not None else {}
+    shown = {**base, "month": ctx["month"]} if chosen is not None else base
+    ctx["query"] = lambda **extra: urlencode({**shown, **{k: v for k, v in extra.items() if v is not None}})
+    ctx["month_query"] = lambda m: urlencode({**base, "month": m.strftime("%Y-%m")})
+    ctx["previous_month"] = _shift(chosen, -1) if chosen else None
+    ctx["next_month"] = _shift(chosen, 1) if chosen else None
+    return render(request, "tax/templates/guarantee.html", ctx, status_code=422 if bad_month else 200,
                   headers={"Cache-Control": "no-store"})
