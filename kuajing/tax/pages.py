@@ -153,6 +153,7 @@ def guarantee_page(request: Request, session: DbSession, principal: Principal = 
         "zone_wide": zone_wide, "agent": agent, "agents": readside.agents(session=session) if zone_wide else [],
         "month": (chosen or today).strftime("%Y-%m"), "bad_month": bad_month, "name": None, "view": None,
         "summary": None, "bills": None, "movements": None, "money": money, "tz": service.SHANGHAI,
+        "payment_days": service.PAYMENT_DAYS,
         "bill_label": lambda v: _label(TaxBillStatus, v), "bill_colour": _bill_colour,
         "movement_label": lambda v: _label(GuaranteeMovementKind, v), "alert_label": lambda v: _label(AlertKind, v),
         "payment_label": lambda v: _label(SummaryPaymentStatus, v),

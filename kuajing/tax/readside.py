@@ -47,6 +47,8 @@ class BillRow:
     status: str  # TaxBillStatus value
     ent_duty_no: str | None
     bill_date: date
+    covered: bool = True  # False: issued when the balance could not cover it, waiting for cover
+    paid_on: date | None = None  # its payment form's payment date
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,15 @@ def bills(*, session: Session, agent_enterprise_id: int, month: date, page: int 
     where = (TaxBill.agent_enterprise_id == agent_enterprise_id, TaxBill.month == month.replace(day=1))
     total = session.scalar(select(func.count()).select_from(TaxBill).where(*where)) or 0
     rows = session.execute(
-        select(TaxBill.tax_no, TaxBill.invt_no, TaxBill.amount, TaxBill.status, TaxBill.ent_duty_no, TaxBill.bill_date)
+        select(TaxBill.tax_no, TaxBill.invt_no, TaxBill.amount, TaxBill.status, TaxBill.ent_duty_no, TaxBill.bill_date,
+               TaxBill.covered, TaxBill.paid_on)
         .where(*where).order_by(TaxBill.bill_date.desc(), TaxBill.id.desc())
         .limit(per_page).offset((page - 1) * per_page))
     return Found(rows=tuple(BillRow(*r) for r in rows), total=total, page=page, per_page=per_page)
 
 
 def movements(*, session: Session, agent_enterprise_id: int, page: int = 1, per_page: int = 50) -> Found[MovementRow]:
-    """The guarantee's movements (top-ups, draws, voids), latest first."""
+    """The guarantee's movements (top-ups, draws, voids, payments), latest first."""
     page, per_page = _page(page, per_page)
     gid = select(TaxGuarantee.id).where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id).scalar_subquery()
     where = TaxGuaranteeMovement.guarantee_id == gid

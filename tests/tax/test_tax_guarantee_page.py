@@ -11,6 +11,7 @@ import pytest
 
 from kuajing.accounts.choices import Role
 from kuajing.tax import readside, service
+from kuajing.tax.models import TaxBill
 from kuajing.tax.service import CustomsBill
 from tests.accounts.fixtures import login, make_enterprise, make_enterprise_user, make_zone_user
 
@@ -238,3 +239,36 @@ def test_the_page_speaks_each_language(client, db, lang, heading, status):
     assert r.status_code == 200
     assert f"<h1>{heading}</h1>" in r.text
     assert _row(r.text, "data-tax-no", "T2")[3].startswith(status)
+
+
+def test_the_page_shows_bills_waiting_for_cover_and_paid_forms(client, db):
+    """A bill the balance could not cover shows as waiting; a paid payment form shows its due date, payment and
+    the late surcharge (R1.14: due 15 days after the summary, 0.05 % a day): 26.50 summarised 20 days ago,
+    paid 2 days ago → 3 days late → 26.50 × 0.0005 × 3 = 0.03975 → 0.04."""
+    agent = _agent_with_bills(db)  # balance 2,000.00 − 13.00 − 26.50 − 1,000.00 + 13.00 (T1 void) = 973.50
+    assert service.apply_tax_bills(session=db, bills=[CustomsBill(_bill("T4", "990.00"), agent.id, "INVT004")]) \
+        == ["insufficient"]
+    today = service._today()
+    db.query(TaxBill).filter(TaxBill.tax_no == "T2").update(
+        {"summarised_on": today - timedelta(days=20)})
+    service.record_payment(session=db, agent_enterprise_id=agent.id, ent_duty_no="JK2026001", amount=Decimal("26.50"),
+                           paid_on=today - timedelta(days=2), reference="BANK-9", actor="t")
+    # 973.50 + 26.50 given back = 1,000.00 → covers T4 (990.00) → 10.00
+    _clerk(client, db, agent.id)
+    html = client.get("/tax/guarantee", headers={**HTML, "Accept-Language": "en"}).text
+    assert _dd(html, "balance") == "10.00" and _dd(html, "uncovered") == "0"
+    assert _row(html, "data-form", "JK2026001") == [
+        "JK2026001", "1", "26.50", (today - timedelta(days=20)).isoformat(), (today - timedelta(days=5)).isoformat(),
+        (today - timedelta(days=2)).isoformat(), "3", "0.04"]
+    assert 'data-paid="' in html and 'data-uncovered="1"' not in html
+    assert _dd(html, "paid") == "1 · 26.50"
+
+
+def test_the_page_shows_a_bill_waiting_for_cover(client, db):
+    agent = _agent_with_bills(db)  # balance 973.50
+    service.apply_tax_bills(session=db, bills=[CustomsBill(_bill("T5", "1500.00"), agent.id, "INVT005")])
+    _clerk(client, db, agent.id)
+    html = client.get("/tax/guarantee", headers=HTML).text  # Chinese by default
+    assert _dd(html, "uncovered") == "1 1500.00"
+    assert 'data-uncovered="1"' in html and "担保余额不足，待扣减" in html
+    assert 'data-alert="uncovered_bills"' in html
