@@ -246,7 +246,14 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
         if approved_at is not None and lo <= approved_at < hi:
             out[(unit, "new_enterprises")] += 1
 
-    def owner(code: str | None, sender: int) -> str | None:
+    prior_lo, prior_hi = _bounds(_year_earlier(start), _year_earlier(end))  # for the export growth
+    placed = _placed_units(session, unit_kind, min(lo, prior_lo), hi)
+
+    def owner(code: str | None, sender: int, place: tuple[str, int] | None = None) -> str | None:
+        """The unit a list counts in: where the statistics counted it at release (its place), else the
+        unit its enterprise is in now (a list released before places were kept, or outside the registry)."""
+        if place is not None and place in placed:
+            return placed[place]
         ent = by_code.get(code or "", sender)
         return unit_of.get(ent)
 
@@ -254,11 +261,11 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
     # without a taxable price a list counts its goods price (CEB621 amounts are CNY), as the statistics do
     goods = (select(func.sum(InventoryItem.total_price)).where(InventoryItem.inventory_id == Inventory.id)
              .correlate(Inventory).scalar_subquery())
-    for code, sender, value, goods_price in session.execute(
-            select(Inventory.ebc_code, Inventory.sender_enterprise_id, Inventory.taxable_price, goods)
+    for inv_id, code, sender, value, goods_price in session.execute(
+            select(Inventory.id, Inventory.ebc_code, Inventory.sender_enterprise_id, Inventory.taxable_price, goods)
             .where(Inventory.released_at >= lo, Inventory.released_at < hi,
                    Inventory.status.not_in(("cancelled", "returned")))):
-        unit = owner(code, sender)
+        unit = owner(code, sender, ("import", inv_id))
         if unit is None:
             continue
         out[(unit, "released_lists")] += 1
@@ -272,7 +279,7 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
         out[(unit, "trade_value")] += value
     # 出口增速 (policy-rules §9.2): this period's exports against the same period a year earlier, in %; a unit that
     # exported nothing then has no growth to show (missing, not 0)
-    before, _lists = _export_values(session, owner, *_bounds(_year_earlier(start), _year_earlier(end)))
+    before, _lists = _export_values(session, owner, prior_lo, prior_hi)
     growth: dict[tuple[str, str], Decimal | None] = {}
     for unit in set(unit_of.values()):
         prior, now_value = before.get(unit, Decimal(0)), exports.get(unit, Decimal(0))
@@ -288,6 +295,24 @@ def computed_values(*, session: Session, unit_kind: str, start: date, end: date)
             out[(unit, "overseas_warehouses")] += 1
             out[(unit, "overseas_warehouse_area")] += area
     return {**{k: Decimal(v).quantize(CENT) for k, v in out.items()}, **growth}
+
+
+def _placed_units(session: Session, unit_kind: str, lo: datetime, hi: datetime) -> dict[tuple[str, int], str]:
+    """(direction, list id) → the district or park the statistics counted the list in at its release
+    (``stats_list_places``), for the lists released in [lo, hi) whose enterprise was in the registry."""
+    from kuajing.exports.models import ExportInventory
+    from kuajing.imports.models import Inventory
+    from kuajing.stats.models import StatsListPlace as P
+
+    column = P.district if unit_kind == UnitKind.district else P.park
+    out: dict[tuple[str, int], str] = {}
+    for direction, model in (("import", Inventory), ("export", ExportInventory)):
+        for inv_id, unit in session.execute(
+                select(P.inventory_id, column).join(model, model.id == P.inventory_id)
+                .where(P.direction == direction, P.enterprise_id != 0, column != "",
+                       model.released_at >= lo, model.released_at < hi)):
+            out[(direction, inv_id)] = unit
+    return out
 
 
 def _year_earlier(day: date) -> date:
@@ -317,7 +342,7 @@ def _export_values(session: Session, owner, lo: datetime, hi: datetime
             .join(ExportInventoryItem, ExportInventoryItem.inventory_id == ExportInventory.id)
             .where(ExportInventory.released_at >= lo, ExportInventory.released_at < hi,
                    ExportInventory.status != "cancelled")):
-        unit = owner(code, sender)
+        unit = owner(code, sender, ("export", inv_id))
         if unit is None:
             continue
         if inv_id not in seen:

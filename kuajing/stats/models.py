@@ -49,6 +49,22 @@ class StatsFact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StatsListPlace(Base):
+    """Where a released list was counted (统计归属): the e-commerce enterprise and its district and park at release.
+
+    Written once, with the list's release facts; a reversal takes the list out of this place, and a backfill puts
+    it back here, so an enterprise that moves district later does not move its past trade (nor make the old
+    district's figures change after they were published)."""
+
+    __tablename__ = "stats_list_places"
+
+    direction: Mapped[str] = mapped_column(String(6), primary_key=True)  # import / export
+    inventory_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # 清单 id
+    enterprise_id: Mapped[int] = mapped_column(Integer)  # 电商企业 (0 = not in the registry)
+    district: Mapped[str] = mapped_column(String(12))  # 旗县区 at release
+    park: Mapped[str] = mapped_column(String(40))  # 园区 at release
+
+
 #: aggregate rows are updated in place by every fold: half-empty pages let PostgreSQL make those HOT updates
 #: (no index touched, the old version pruned on the page) instead of bloating the table
 AGG_STORAGE = {"postgresql_with": {"fillfactor": 50, "autovacuum_vacuum_scale_factor": 0.02}}

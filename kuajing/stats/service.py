@@ -32,6 +32,7 @@ from kuajing.stats.models import (
     AggProduct,
     AggProductZone,
     StatsFact,
+    StatsListPlace,
 )
 
 log = logging.getLogger(__name__)
@@ -115,15 +116,20 @@ def _enterprise(session: Session, code: str | None, cache: dict | None = None) -
 
 
 def facts_for(session: Session, *, direction: str, inv, sign: int, event: str, rates: _Rates | None = None,
-              enterprises: dict | None = None) -> list[dict]:
-    """The fact rows (as dicts) of one list: its release (``sign`` 1) or the reversal of it (−1)."""
+              enterprises: dict | None = None, place: tuple[int, str, str] | None = None) -> list[dict]:
+    """The fact rows (as dicts) of one list: its release (``sign`` 1) or the reversal of it (−1). ``place`` is
+    where the list was counted at its release (enterprise id, district, park: ``stats_list_places``); without
+    it, the enterprise's current place (a new release), or for a reversal the place its facts show."""
     rates = rates or _Rates(session)
     month = release_month(inv.released_at)
     lines = (_import_lines if direction == "import" else _export_lines)(inv, month, rates)
-    ent_id, district, park = _enterprise(session, inv.ebc_code, enterprises)
-    if sign < 0:
-        district, park = _released_in(session, direction=direction, inv=inv, month=month, enterprise_id=ent_id,
-                                      current=(district, park))
+    if place is not None:
+        ent_id, district, park = place
+    else:
+        ent_id, district, park = _enterprise(session, inv.ebc_code, enterprises)
+        if sign < 0:
+            district, park = _released_in(session, direction=direction, inv=inv, month=month, enterprise_id=ent_id,
+                                          current=(district, park))
     return [{"direction": direction, "inventory_id": inv.id, "event": event, "month": month, "mode": inv.trade_mode,
              "country": r.country, "hs_heading": r.hs_heading, "enterprise_id": ent_id, "district": district,
              "park": park, "currency": r.currency, "amount": r.amount, "value_cny": r.value_cny,
@@ -182,21 +188,60 @@ def record_release(*, session: Session, direction: str, inventory) -> int:
     return record_releases(session=session, direction=direction, inventories=[inventory])
 
 
+def _places(session: Session, direction: str, ids: list[int]) -> dict[int, tuple[int, str, str]]:
+    """Where each of the lists ``ids`` was counted at its release (those that have a place)."""
+    out: dict[int, tuple[int, str, str]] = {}
+    for start in range(0, len(ids), 500):
+        for row in session.execute(select(StatsListPlace.inventory_id, StatsListPlace.enterprise_id,
+                                          StatsListPlace.district, StatsListPlace.park)
+                                   .where(StatsListPlace.direction == direction,
+                                          StatsListPlace.inventory_id.in_(ids[start:start + 500]))):
+            out[row[0]] = (row[1], row[2], row[3])
+    return out
+
+
+def _facts_placed(session: Session, *, direction: str, inventories: list, event: str, rates: _Rates,
+                  enterprises: dict) -> list[dict]:
+    """The release facts of ``inventories``, each where it was counted at release (its place), or where its
+    enterprise is now for a list without a place yet, whose place is then written (one executemany)."""
+    known = _places(session, direction, [inv.id for inv in inventories])
+    rows: list[dict] = []
+    new: list[dict] = []
+    for inv in inventories:
+        facts = facts_for(session, direction=direction, inv=inv, sign=1, event=event, rates=rates,
+                          enterprises=enterprises, place=known.get(inv.id))
+        if facts and inv.id not in known:
+            first = facts[0]
+            new.append({"direction": direction, "inventory_id": inv.id, "enterprise_id": first["enterprise_id"],
+                        "district": first["district"], "park": first["park"]})
+            known[inv.id] = (first["enterprise_id"], first["district"], first["park"])
+        rows.extend(facts)
+    if new:
+        dialect = session.get_bind().dialect.name
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(StatsListPlace.__table__)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["direction", "inventory_id"]), new)
+    return rows
+
+
 def record_releases(*, session: Session, direction: str, inventories: list) -> int:
-    """Append the facts of released lists in one executemany INSERT (a batch of releases)."""
-    enterprises, rates = _known_enterprises(session), _Rates(session)
-    rows = [row for inv in inventories
-            for row in facts_for(session, direction=direction, inv=inv, sign=1, event="release", rates=rates,
-                                 enterprises=enterprises)]
+    """Append the facts of released lists in one executemany INSERT (a batch of releases), and where each was
+    counted (``stats_list_places``)."""
+    rows = _facts_placed(session, direction=direction, inventories=inventories, event="release",
+                         rates=_Rates(session), enterprises=_known_enterprises(session))
     if rows:
         session.execute(StatsFact.__table__.insert(), rows)
     return len(rows)
 
 
 def record_reversal(*, session: Session, direction: str, inventory, event: str) -> int:
-    """Append the negated facts of a released list that was cancelled or returned (same month as its release)."""
+    """Append the negated facts of a released list that was cancelled or returned (same month as its release),
+    in the place it was counted at release."""
+    place = _places(session, direction, [inventory.id]).get(inventory.id)
     rows = facts_for(session, direction=direction, inv=inventory, sign=-1, event=event,
-                     enterprises=_known_enterprises(session))
+                     enterprises=_known_enterprises(session), place=place)
     if rows:
         session.execute(StatsFact.__table__.insert(), rows)
     return len(rows)
@@ -333,20 +378,27 @@ def rebuild(*, session: Session, progress=None, batch: int = 2000) -> dict[str, 
     counts = {"import": 0, "export": 0, "facts": 0}
     rates, enterprises = _Rates(session), {}
     for direction in DIRECTIONS:
-        rows: list[dict] = []
-        for inv in session.scalars(released_lists(session, direction).execution_options(yield_per=batch)):
-            rows.extend(facts_for(session, direction=direction, inv=inv, sign=1, event="backfill", rates=rates,
-                                  enterprises=enterprises))
-            counts[direction] += 1
-            if len(rows) >= batch:
+        # each list where it was counted at release (its place); a list released before places were kept is
+        # placed now, with its enterprise's current district and park
+        chunk: list = []
+
+        def flush(chunk: list, direction: str = direction) -> None:
+            rows = _facts_placed(session, direction=direction, inventories=chunk, event="backfill", rates=rates,
+                                 enterprises=enterprises)
+            if rows:
                 session.execute(StatsFact.__table__.insert(), rows)
-                counts["facts"] += len(rows)
-                rows = []
-                if progress:
-                    progress(direction, counts[direction])
-        if rows:
-            session.execute(StatsFact.__table__.insert(), rows)
             counts["facts"] += len(rows)
+            counts[direction] += len(chunk)
+            if progress:
+                progress(direction, counts[direction])
+
+        for inv in session.scalars(released_lists(session, direction).execution_options(yield_per=batch)):
+            chunk.append(inv)
+            if len(chunk) >= batch:
+                flush(chunk)
+                chunk = []
+        if chunk:
+            flush(chunk)
         if progress:
             progress(direction, counts[direction])
     while fold(session=session, limit=50000):

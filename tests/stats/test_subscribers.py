@@ -89,3 +89,51 @@ def test_a_reversal_takes_the_list_out_of_the_district_it_was_counted_in(db, zon
     totals = service.totals(session=db, filters=october)
     assert (totals["total_cny"], totals["import_parcels"], totals["enterprises"]) == (0, 0, 0)
     assert [p for p in service.by_park(session=db, filters=october) if p["value_cny"] or p["parcels"]] == []
+
+
+def test_a_list_stays_where_it_was_counted_when_its_enterprise_moves(db, zone):
+    """Enterprise A (150207) releases 100.00 and 40.00 in October 2026, then moves to 150204; a third list
+    (25.00) is released after the move. The dashboard, a backfill (rebuild) and the evaluation all keep the first
+    two in 150207 and the third in 150204: a filing change does not move past trade (docs/stats.md "Places").
+    Then the 40.00 list is cancelled: it comes out of 150207, leaving 100.00 there."""
+    from datetime import date
+
+    from kuajing import events
+    from kuajing.evaluation.choices import UnitKind
+    from kuajing.evaluation.service import computed_values
+    from kuajing.stats import service
+
+    a = zone["A"]
+    import_list(db, ent=a, released_at=at(2026, 10, 5), items=[("3304990099", "116", "90")], taxable_price="100.00")
+    second = import_list(db, ent=a, released_at=at(2026, 10, 6), items=[("3304990099", "116", "40")],
+                         taxable_price="40.00")
+    db.commit()
+    a.district, a.park = "150204", "ec-demo-qingshan"
+    db.commit()
+    import_list(db, ent=a, released_at=at(2026, 10, 7), items=[("3304990099", "116", "25")], taxable_price="25.00")
+    db.commit()
+    october = service.Filters(end=date(2026, 10, 1), months=1)
+
+    def districts() -> dict[str, tuple]:
+        return {d["district"]: (d["value_cny"], d["parcels"])
+                for d in service.district_ranking(session=db, filters=october) if d["parcels"]}
+
+    def evaluated() -> dict[str, object]:
+        values = computed_values(session=db, unit_kind=UnitKind.district, start=date(2026, 10, 1),
+                                 end=date(2026, 10, 31))
+        return {unit: v for (unit, key), v in values.items() if key == "trade_value" and v}
+
+    while service.fold(session=db):
+        pass
+    db.commit()
+    assert districts() == {"150207": (140, 2), "150204": (25, 1)}
+    service.rebuild(session=db)
+    db.commit()
+    assert districts() == {"150207": (140, 2), "150204": (25, 1)}  # not 165 and 3 in 150204
+    assert evaluated() == {"150207": 140, "150204": 25}
+    second.status = "cancelled"
+    events.publish(session=db, name="import.inventory.cancelled", inventory=second, was_released=True)
+    while service.fold(session=db):
+        pass
+    db.commit()
+    assert districts() == {"150207": (100, 1), "150204": (25, 1)}
