@@ -433,6 +433,8 @@ def render_error_codes_markdown() -> str:
         "(variant 1 and 2) and `explain()` picks one by the receipt's returnInfo text. The CEB900 codes −1, −2 and",
         "−999 are the negated DXP format codes 0001, 0002 and 0999 (our mapping: the specification only says that a",
         "negative CEB900 returnStatus is a format error).",
+        "The platform's own business codes (−4xxx: sender not authorised, three-document mismatch, bonded stock,",
+        "certificates, export rules) are listed in `docs/platform-codes.md`.",
         "",
         "## 1. Validation issue codes of the platform (平台校验代码)",
         "",
