@@ -9,14 +9,15 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from kuajing.accounts.deps import Principal, current_principal
+from kuajing.accounts.choices import Role
+from kuajing.accounts.deps import Principal, current_principal, require_csrf
 from kuajing.app import issues_from_pydantic
 from kuajing.db.base import utcnow
-from kuajing.errors import AppError, FieldIssue, Forbidden
+from kuajing.errors import AppError, FieldIssue, Forbidden, validation_error
 from kuajing.tax import readside, service
 from kuajing.tax.api import to_response
 from kuajing.tax.calc import money
@@ -142,6 +143,80 @@ def guarantee_page(request: Request, session: DbSession, principal: Principal = 
 
     An enterprise sees its own guarantee; zone-wide roles see the list of every guarantee and pick one (``?agent=``).
     """
+    return _guarantee(request, session, principal, agent=agent, month=month, page=page, mpage=mpage)
+
+
+#: who records top-ups and payments on an agent's guarantee (as the API: the agent cannot raise its own)
+RECORDERS = (Role.zone_operator, Role.customs_officer)
+
+
+def _recorder(principal: Principal) -> None:
+    if not any(principal.has_role(r) for r in RECORDERS):
+        raise Forbidden()
+
+
+def _required(form: dict[str, str], *names: str) -> None:
+    missing = [FieldIssue("field_required", n, "This field is required.", None) for n in names if not form.get(n)]
+    if missing:
+        raise validation_error(missing)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v).strip()[:200] for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+def _done(agent: int, month: str | None, what: str) -> RedirectResponse:
+    query = {"agent": agent, **({"month": month} if month else {}), "done": what}
+    return RedirectResponse(f"/tax/guarantee?{urlencode(query)}", status_code=303)
+
+
+@router.post("/tax/guarantee/{agent}/top-ups", dependencies=[Depends(require_csrf)])
+async def guarantee_top_up(request: Request, session: DbSession, agent: int = Path(..., ge=1, le=2_147_483_647),
+                           principal: Principal = Depends(current_principal)) -> Response:
+    """Record a top-up of the agent's guarantee (zone operator, customs officer), as the API does."""
+    _recorder(principal)
+    form = await _form(request)
+    try:
+        _required(form, "amount", "reference")
+        service.top_up(session=session, agent_enterprise_id=agent, amount=form["amount"],
+                       reference=form["reference"][:64], actor=principal.actor)
+    except AppError as exc:
+        if exc.status in (401, 403):
+            raise
+        session.rollback()
+        return _guarantee(request, session, principal, agent=agent, month=form.get("month"), error=exc,
+                          form={"top_up": form})
+    return _done(agent, form.get("month"), "top_up")
+
+
+@router.post("/tax/guarantee/{agent}/payments", dependencies=[Depends(require_csrf)])
+async def guarantee_payment(request: Request, session: DbSession, agent: int = Path(..., ge=1, le=2_147_483_647),
+                            principal: Principal = Depends(current_principal)) -> Response:
+    """Record the payment of a payment form (缴款书) (zone operator, customs officer), as the API does."""
+    _recorder(principal)
+    form = await _form(request)
+    try:
+        _required(form, "ent_duty_no", "amount", "paid_on", "reference")
+        try:
+            paid_on = date.fromisoformat(form["paid_on"])
+        except ValueError:
+            raise validation_error([FieldIssue("bad_date", "paid_on", "A date like 2026-03-01 is expected.",
+                                               form["paid_on"])]) from None
+        service.record_payment(session=session, agent_enterprise_id=agent, ent_duty_no=form["ent_duty_no"][:50],
+                               amount=form["amount"], paid_on=paid_on, reference=form["reference"][:64],
+                               actor=principal.actor)
+    except AppError as exc:
+        if exc.status in (401, 403):
+            raise
+        session.rollback()
+        return _guarantee(request, session, principal, agent=agent, month=form.get("month"), error=exc,
+                          form={"payment": form})
+    return _done(agent, form.get("month"), "payment")
+
+
+def _guarantee(request: Request, session, principal: Principal, *, agent: int | None, month: str | None,
+               page: int = 1, mpage: int = 1, error: AppError | None = None,
+               form: dict | None = None) -> HTMLResponse:
     zone_wide = principal.is_zone_wide
     if agent is None and not zone_wide:
         agent = principal.enterprise_id
@@ -157,6 +232,10 @@ def guarantee_page(request: Request, session: DbSession, principal: Principal = 
         "bill_label": lambda v: _label(TaxBillStatus, v), "bill_colour": _bill_colour,
         "movement_label": lambda v: _label(GuaranteeMovementKind, v), "alert_label": lambda v: _label(AlertKind, v),
         "payment_label": lambda v: _label(SummaryPaymentStatus, v),
+        "may_record": any(principal.has_role(r) for r in RECORDERS), "form": form or {},
+        "error": error.to_problem(get_locale(request)) if error else None,
+        "done": request.query_params.get("done") if error is None else None, "today": today.isoformat(),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
     }
     if agent is not None:
         ctx["name"] = readside.agent_name(session=session, agent_enterprise_id=agent)
@@ -174,5 +253,6 @@ def guarantee_page(request: Request, session: DbSession, principal: Principal = 
     ctx["month_query"] = lambda m: urlencode({**base, "month": m.strftime("%Y-%m")})
     ctx["previous_month"] = _shift(chosen, -1) if chosen else None
     ctx["next_month"] = _shift(chosen, 1) if chosen else None
-    return render(request, "tax/templates/guarantee.html", ctx, status_code=422 if bad_month else 200,
+    status = error.status if error is not None else 422 if bad_month else 200
+    return render(request, "tax/templates/guarantee.html", ctx, status_code=status,
                   headers={"Cache-Control": "no-store"})

@@ -272,3 +272,54 @@ def test_the_page_shows_a_bill_waiting_for_cover(client, db):
     assert _dd(html, "uncovered") == "1 1500.00"
     assert 'data-uncovered="1"' in html and "担保余额不足，待扣减" in html
     assert 'data-alert="uncovered_bills"' in html
+
+
+def test_customs_records_a_top_up_and_a_payment_on_the_page(client, db):
+    """The forms of the page do what the API does: a bad amount comes back on the page with its field, a
+    payment of the wrong amount names the form's tax, and the right one gives the guarantee back."""
+    from tests.accounts.fixtures import csrf_token
+
+    agent = _agent_with_bills(db)  # balance 973.50; JK2026001 holds T2 (26.50)
+    officer, password = make_zone_user(db, Role.customs_officer, username="page-recorder")
+    db.commit()
+    login(client, officer.username, password)
+    page = f"/tax/guarantee?agent={agent.id}"
+    html = client.get(page, headers=HTML).text
+    assert 'id="top-up-form"' in html and 'id="payment-form"' in html
+    token = csrf_token(client, page)
+    r = client.post(f"/tax/guarantee/{agent.id}/top-ups", data={"amount": "12.345", "reference": "TU-P",
+                                                                  "csrf_token": token}, headers=HTML)
+    assert r.status_code == 422 and 'data-path="amount"' in r.text
+    r = client.post(f"/tax/guarantee/{agent.id}/top-ups", data={"amount": "26.50", "reference": "TU-P",
+                                                                  "csrf_token": token}, headers=HTML,
+                    follow_redirects=False)
+    assert r.status_code == 303 and "done=top_up" in r.headers["location"]
+    assert service.guarantee(session=db, agent_enterprise_id=agent.id).balance == Decimal("1000.00")
+    today = service._today().isoformat()
+    body = {"ent_duty_no": "JK2026001", "amount": "26.00", "paid_on": today, "reference": "BANK-P",
+            "csrf_token": token}
+    r = client.post(f"/tax/guarantee/{agent.id}/payments", data=body, headers=HTML)
+    assert r.status_code == 422 and "缴款书税额为 26.50 元，缴款金额须与之相等" in r.text and 'data-path="amount"' in r.text
+    r = client.post(f"/tax/guarantee/{agent.id}/payments", data={**body, "paid_on": "2026-13-01"}, headers=HTML)
+    assert r.status_code == 422 and 'data-path="paid_on"' in r.text
+    r = client.post(f"/tax/guarantee/{agent.id}/payments", data={**body, "amount": "26.50"}, headers=HTML,
+                    follow_redirects=False)
+    assert r.status_code == 303
+    # 1,000.00 + 26.50 given back by the paid form
+    assert service.guarantee(session=db, agent_enterprise_id=agent.id).balance == Decimal("1026.50")
+    done = client.get(r.headers["location"], headers=HTML).text
+    assert 'id="done"' in done and "缴款已记录" in done
+
+
+def test_the_agent_itself_cannot_record_on_its_guarantee(client, db):
+    from tests.accounts.fixtures import csrf_token
+
+    agent = _agent_with_bills(db)
+    _clerk(client, db, agent.id)
+    html = client.get("/tax/guarantee", headers=HTML).text
+    assert 'id="top-up-form"' not in html
+    r = client.post(f"/tax/guarantee/{agent.id}/top-ups", data={"amount": "1.00", "reference": "X",
+                                                                  "csrf_token": csrf_token(client, "/tax/guarantee")},
+                    headers=HTML)
+    assert r.status_code == 403
+    assert service.guarantee(session=db, agent_enterprise_id=agent.id).balance == Decimal("973.50")
