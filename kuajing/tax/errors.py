@@ -110,10 +110,11 @@ def threshold_invalid(value: Any, maximum: Any, path: str = "alert_threshold") -
                                    max=str(maximum))])
 
 
-def reference_reused(reference: str) -> AppError:
-    """A bill number or top-up reference already used with other figures."""
+def reference_reused(reference: str, path: str = "reference") -> AppError:
+    """A bill number, top-up reference or paid payment form (``path`` ``ent_duty_no``) already recorded with
+    other figures."""
     return Conflict(TaxError.REFERENCE_REUSED, "Reference {reference} is already recorded with other figures.",
-                    path="reference", value=reference, reference=reference)
+                    path=path, value=reference, reference=reference)
 
 
 def bill_unknown(tax_no: str) -> AppError:

@@ -319,9 +319,13 @@ def _today() -> date:
     return utcnow().astimezone(SHANGHAI).date()
 
 
-def _guarantee_row(session: Session, agent_enterprise_id: int) -> TaxGuarantee:
-    row = session.execute(select(TaxGuarantee).where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id)
-                          .execution_options(populate_existing=True)).scalar_one_or_none()
+def _guarantee_row(session: Session, agent_enterprise_id: int, *, lock: bool = False) -> TaxGuarantee:
+    """The agent's guarantee row; ``lock``: SELECT … FOR UPDATE. Every writer locks the guarantee before its bills
+    (top-up, payment, CEB818 status, the pipeline's draws), so two of them queue and never deadlock."""
+    query = select(TaxGuarantee).where(TaxGuarantee.agent_enterprise_id == agent_enterprise_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None:
         raise errors.guarantee_unknown(agent_enterprise_id)
     return row
@@ -462,7 +466,7 @@ def top_up(*, session: Session, agent_enterprise_id: int, amount: Decimal, refer
            on: date | None = None) -> GuaranteeView:
     """Top up the guarantee (追加担保); idempotent per reference; lifts alerts it covers."""
     amount = _positive_fen(amount)
-    g = _guarantee_row(session, agent_enterprise_id)
+    g = _guarantee_row(session, agent_enterprise_id, lock=True)
     prior = _prior_movement(session, GuaranteeMovementKind.top_up, reference)
     if prior is not None:
         if prior.guarantee_id != g.id or prior.amount != amount:
@@ -566,15 +570,17 @@ def record_payment(*, session: Session, agent_enterprise_id: int, ent_duty_no: s
     The amount must be the form's tax (its valid summarised bills); the date from the day it was summarised to
     today. Idempotent per form: the same payment again changes nothing; other figures are a 409."""
     amount = _positive_fen(amount)
-    g = _guarantee_row(session, agent_enterprise_id)
+    g = _guarantee_row(session, agent_enterprise_id, lock=True)  # first: a payment at once with it waits here
     today = _today()
     prior = session.execute(select(TaxPayment).where(TaxPayment.ent_duty_no == ent_duty_no)).scalar_one_or_none()
+    if prior is not None and prior.agent_enterprise_id != agent_enterprise_id:
+        raise errors.payment_form_unknown(ent_duty_no)  # another agent's form: not this agent's to know of
     bills = list(session.execute(select(TaxBill).where(
         TaxBill.agent_enterprise_id == agent_enterprise_id, TaxBill.ent_duty_no == ent_duty_no,
         TaxBill.status == TaxBillStatus.summarised.value).order_by(TaxBill.id).with_for_update()).scalars())
     if prior is not None:
-        if (prior.agent_enterprise_id, prior.amount, prior.paid_on) != (agent_enterprise_id, amount, paid_on):
-            raise errors.reference_reused(ent_duty_no)
+        if (prior.amount, prior.paid_on, prior.reference) != (amount, paid_on, reference):
+            raise errors.reference_reused(ent_duty_no, path="ent_duty_no")
         return _form_view(ent_duty_no, bills, today)
     if not bills:
         raise errors.payment_form_unknown(ent_duty_no)
@@ -595,7 +601,7 @@ def record_payment(*, session: Session, agent_enterprise_id: int, ent_duty_no: s
             bill.paid_on = paid_on
         session.flush()
     except IntegrityError:
-        raise errors.reference_reused(ent_duty_no) from None
+        raise errors.reference_reused(ent_duty_no, path="ent_duty_no") from None
     audit.record(session=session, action="tax:guarantee:payment", stream=_stream(agent_enterprise_id), actor=actor,
                  subject_id=ent_duty_no, before={"balance": before},
                  after={"balance": g.balance, "amount": amount, "restored": restored, "paid_on": paid_on,
@@ -611,23 +617,27 @@ def record_payment_status(*, session: Session, tax_no: str, status: str, actor: 
     if status not in TaxBillStatus.__members__.values() and status not in {s.value for s in TaxBillStatus}:
         raise errors.bill_status_invalid(status)
     status = TaxBillStatus(status).value
-    bill = session.execute(select(TaxBill).where(TaxBill.tax_no == tax_no)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
-    if bill is None:
+    agent = session.scalar(select(TaxBill.agent_enterprise_id).where(TaxBill.tax_no == tax_no))
+    if agent is None:
         raise errors.bill_unknown(tax_no)
+    g = _guarantee_row(session, agent, lock=True)  # the guarantee before the bill (see _guarantee_row)
+    bill = session.execute(select(TaxBill).where(TaxBill.tax_no == tax_no)
+                           .execution_options(populate_existing=True)).scalar_one()
     if bill.status == status and (ent_duty_no is None or bill.ent_duty_no == ent_duty_no):
         return _bill_view(bill, False)
     if bill.status == TaxBillStatus.void.value:
         return _bill_view(bill, False)  # a void bill stays void
+    if bill.paid_on is not None and status != TaxBillStatus.void.value:
+        # a paid bill stays on the form that paid it: moved to another form (or back to 1), that form's payment
+        # would give its amount back a second time
+        return _bill_view(bill, False)
     before = {"status": bill.status, "ent_duty_no": bill.ent_duty_no}
     day = on or _today()
-    if status == TaxBillStatus.void.value:
-        g = _guarantee_row(session, bill.agent_enterprise_id)
-        # only what the guarantee still holds for the bill goes back: not a bill it never covered, nor one
-        # whose payment form was paid (the payment gave it back already)
-        if (bill.covered and bill.paid_on is None
-                and _prior_movement(session, GuaranteeMovementKind.void, tax_no) is None):
-            _apply(session, g, GuaranteeMovementKind.void, bill.amount, tax_no, actor, day)
+    # a void gives back only what the guarantee still holds for the bill: not a bill it never covered, nor one
+    # whose payment form was paid (the payment gave it back already)
+    if (status == TaxBillStatus.void.value and bill.covered and bill.paid_on is None
+            and _prior_movement(session, GuaranteeMovementKind.void, tax_no) is None):
+        _apply(session, g, GuaranteeMovementKind.void, bill.amount, tax_no, actor, day)
     bill.status = status
     if ent_duty_no is not None:
         bill.ent_duty_no = ent_duty_no
@@ -638,7 +648,6 @@ def record_payment_status(*, session: Session, tax_no: str, status: str, actor: 
     audit.record(session=session, action="tax:bill:status", stream=_stream(bill.agent_enterprise_id), actor=actor,
                  subject_id=tax_no, before=before, after={"status": bill.status, "ent_duty_no": bill.ent_duty_no})
     if status == TaxBillStatus.void.value:
-        g = _guarantee_row(session, bill.agent_enterprise_id)
         _cover_waiting(session, g, actor, day)
         _check_alerts(session, g, actor, day)
     return _bill_view(bill, True)
@@ -691,7 +700,7 @@ def guarantees(*, session: Session, agent_enterprise_id: int | None = None) -> l
 
 
 def guarantee_movement_totals(*, session: Session, agent_enterprise_id: int) -> Decimal:
-    """The balance recomputed from the movements alone (top_up + void − draw)."""
+    """The balance recomputed from the movements alone (top_up + void + payment − draw)."""
     g = _guarantee_row(session, agent_enterprise_id)
     total = Decimal("0.00")
     for kind, amount in session.execute(select(TaxGuaranteeMovement.kind, TaxGuaranteeMovement.amount)
