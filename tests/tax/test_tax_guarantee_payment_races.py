@@ -98,10 +98,30 @@ def test_a_paid_form_of_another_agent_is_unknown(db):
 
 
 @pytest.fixture
-def pg(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("row locks and deadlocks: PostgreSQL only")
-    return engine
+def pg(engine, session_factory):
+    """(engine, session factory) of a PostgreSQL database: the suite's own on the PostgreSQL pass; on the SQLite
+    pass a fresh one next to the bench's (row locks and deadlocks exist only there, and are tested every run)."""
+    if engine.dialect.name == "postgresql":
+        yield engine, session_factory
+        return
+    import os
+
+    from kuajing.db.migrate import upgrade
+    from kuajing.db.session import make_engine, make_sessionmaker
+    from kuajing.imports import bench
+
+    admin = bench.DEFAULT_ADMIN_URL
+    name = f"kuajing_tax_races_{os.getpid()}"
+    url = bench.create_database(admin, name)
+    own = None
+    try:
+        upgrade(url)
+        own = make_engine(url)
+        yield own, make_sessionmaker(own)
+    finally:
+        if own is not None:
+            own.dispose()
+        bench.drop_database(admin, name)
 
 
 def _blocked(engine, timeout: float = 5.0) -> bool:
@@ -148,62 +168,62 @@ def _race(session_factory, engine, first, second, *, pause_after: str) -> list:
     return [outcomes.get("first"), outcomes.get("second")]
 
 
-def test_a_payment_and_a_top_up_at_once_do_not_deadlock(pg, session_factory):
+def test_a_payment_and_a_top_up_at_once_do_not_deadlock(pg):
     """A form mixing a covered bill and a waiting one, paid while a top-up covers waiting bills."""
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         agent = _agent(db, "100.00")
         _book(db, agent, _bill("RC1", "60.00"), _bill("RU1", "70.00"), _bill("RU2", "90.00"))  # RC1 drawn
         _summarise(db, "FORM-M", service._today(), "RC1", "RU1")
     first = lambda s: _pay(s, agent, "FORM-M", "130.00").paid_on  # noqa: E731
     second = lambda s: service.top_up(session=s, agent_enterprise_id=agent, amount=D("50.00"),  # noqa: E731
                                       reference="TOP-M", actor=ACTOR).balance
-    outcomes = _race(session_factory, pg, first, second, pause_after="FROM tax_bills")
+    outcomes = _race(pg[1], pg[0], first, second, pause_after="FROM tax_bills")
     assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         # 40.00 + 60.00 (RC1 paid) + 50.00 = 150.00; RU1 paid (stops waiting), RU2 (90.00) covered → 60.00
         assert _balance(db, agent) == D("60.00")
         assert service.guarantee(session=db, agent_enterprise_id=agent).uncovered_count == 0
 
 
-def test_a_ceb818_status_and_a_top_up_at_once_do_not_deadlock(pg, session_factory):
+def test_a_ceb818_status_and_a_top_up_at_once_do_not_deadlock(pg):
     """CEB818 status 2 of a waiting bill while a top-up covers it."""
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         agent = _agent(db, "10.00")
         _book(db, agent, _bill("RS1", "70.00"))  # waits
     first = lambda s: service.record_payment_status(  # noqa: E731
         session=s, tax_no="RS1", status="2", actor="customs:ceb818", ent_duty_no="FORM-S").status
     second = lambda s: service.top_up(session=s, agent_enterprise_id=agent, amount=D("100.00"),  # noqa: E731
                                       reference="TOP-S", actor=ACTOR).balance
-    outcomes = _race(session_factory, pg, first, second, pause_after="UPDATE tax_bills")
+    outcomes = _race(pg[1], pg[0], first, second, pause_after="UPDATE tax_bills")
     assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         assert _balance(db, agent) == D("40.00")  # 10.00 + 100.00 − 70.00, drawn once
         assert service.guarantee(session=db, agent_enterprise_id=agent).uncovered_count == 0
 
 
-def test_the_same_payment_twice_at_once_is_one_payment(pg, session_factory):
+def test_the_same_payment_twice_at_once_is_one_payment(pg):
     """Two identical payments of a form at once: both answer the paid form (the second is a repeat, not a
     409), the guarantee gets the amount back once."""
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         agent = _agent(db, "100.00")
         _book(db, agent, _bill("RP1", "60.00"))
         _summarise(db, "FORM-P", service._today() - timedelta(days=1), "RP1")
     pay = lambda s: _pay(s, agent, "FORM-P", "60.00")  # noqa: E731
-    outcomes = _race(session_factory, pg, pay, pay, pause_after="FROM tax_bills")
+    outcomes = _race(pg[1], pg[0], pay, pay, pause_after="FROM tax_bills")
     assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
     assert outcomes[0][1] == outcomes[1][1]
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         assert _balance(db, agent) == D("100.00")
 
 
-def test_the_same_top_up_twice_at_once_is_one_top_up(pg, session_factory):
+def test_the_same_top_up_twice_at_once_is_one_top_up(pg):
     """Two identical top-ups at once (a client's retry): the second is a repeat (200), not a 409."""
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         agent = _agent(db, "0.00")
         _book(db, agent, _bill("RT1", "30.00"))  # waits
     top = lambda s: service.top_up(session=s, agent_enterprise_id=agent, amount=D("50.00"),  # noqa: E731
                                    reference="TOP-T", actor=ACTOR).balance
-    outcomes = _race(session_factory, pg, top, top, pause_after="INSERT INTO tax_guarantee_movements")
+    outcomes = _race(pg[1], pg[0], top, top, pause_after="INSERT INTO tax_guarantee_movements")
     assert outcomes == [("ok", D("20.00")), ("ok", D("20.00"))], outcomes
-    with transaction(session_factory) as db:
+    with transaction(pg[1]) as db:
         assert _balance(db, agent) == D("20.00")  # 50.00 once, RT1 (30.00) drawn once
