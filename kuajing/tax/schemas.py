@@ -124,6 +124,8 @@ class HsRateOut(BaseModel):
 class GuaranteeOpen(BaseModel):
     """Open a withholding agent's guarantee (zone operator)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     agent_enterprise_id: int = Field(ge=1)
     guarantee_no: str | None = Field(default=None, max_length=64)
     alert_threshold: Decimal = Field(default=Decimal("0.00"), ge=0)
@@ -134,6 +136,8 @@ class GuaranteeOpen(BaseModel):
 class GuaranteeSettings(BaseModel):
     """Change a guarantee's alert settings."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     alert_threshold: Decimal | None = Field(default=None, ge=0)
     cover_days: int | None = Field(default=None, ge=1, le=365)
     rate_window_days: int | None = Field(default=None, ge=1, le=365)
@@ -143,12 +147,16 @@ class GuaranteeSettings(BaseModel):
 class GuaranteeTopUp(BaseModel):
     """A top-up of the guarantee."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     amount: Decimal = Field(gt=0)
     reference: str = Field(min_length=1, max_length=64)
 
 
 class GuaranteePayment(BaseModel):
     """The payment of a payment form (缴款书) of summarised e-tax bills."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
 
     ent_duty_no: str = Field(min_length=1, max_length=50, description="the payment form number (缴款书编号, CEB818 entDutyNo)")
     amount: Decimal = Field(gt=0, description="the tax paid, CNY: the form's valid bills to the fen")

@@ -366,6 +366,9 @@ def _check_alerts(session: Session, g: TaxGuarantee, actor: str, today: date) ->
     current = {a.kind: a for a in _open_alerts(session, g)}
     for kind, (active, limit) in wanted.items():
         alert = current.get(kind.value)
+        if active and alert is not None and kind is AlertKind.uncovered_bills and alert.threshold != limit:
+            alert.threshold = limit  # the total now waiting (more bills queued, some covered)
+            session.flush()
         if active and alert is None:
             session.add(TaxGuaranteeAlert(guarantee_id=g.id, kind=kind.value, balance=g.balance, threshold=limit,
                                           daily_rate=rate))
@@ -788,6 +791,11 @@ def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
     waiting = {r.tax_no: (r.agent_enterprise_id, r.amount) for r in session.execute(
         select(TaxBill.tax_no, TaxBill.agent_enterprise_id, TaxBill.amount)
         .where(TaxBill.tax_no.in_(tax_nos), TaxBill.covered.is_(False)))} if held else {}
+    # agents with bills already waiting for cover: a new bill queues behind them (the guarantee covers bills in
+    # the order customs issued them; a stream of small bills must not keep a large one waiting for ever)
+    queued = set(session.scalars(select(TaxBill.agent_enterprise_id.distinct()).where(
+        TaxBill.agent_enterprise_id.in_(list(held)), TaxBill.covered.is_(False),
+        TaxBill.status != TaxBillStatus.void.value, TaxBill.paid_on.is_(None)))) if held else set()
     balance = {g.id: g.balance for g in held.values()}
     movements: list[dict] = []
     new_bills: list[dict] = []
@@ -813,11 +821,12 @@ def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
             out.append("insufficient")
             continue
         before = balance[g.id]
-        if before < amount:  # customs issued it all the same: kept as a bill waiting for cover, never lost
+        if before < amount or agent in queued:  # customs issued it all the same: kept, waiting for cover, never lost
             audit.record(session=session, action="tax:guarantee:shortfall", stream=_stream(agent), actor=actor,
                          subject_id=tax_no, before={"balance": before},
-                         after={"amount": amount, "invt_no": bill.invt_no})
+                         after={"amount": amount, "invt_no": bill.invt_no, "behind_waiting": before >= amount})
             waiting[tax_no] = (agent, amount)
+            queued.add(agent)
             short.add(g.id)
             new_bills.append({"tax_no": tax_no, "invt_no": bill.invt_no, "agent_enterprise_id": agent,
                               "amount": amount, "status": TaxBillStatus.generated.value, "covered": False,

@@ -58,20 +58,31 @@ def test_a_bill_the_balance_cannot_cover_is_kept_and_shown(db):
     """Customs issued it: it counts in the month's tax and the alert says it waits for cover; a repeat of the
     same CEB816 changes nothing, the same number with other figures is refused."""
     agent = _agent(db, "100.00")
-    assert _book(db, agent, _bill("U1", "130.00"), _bill("U2", "40.00")) == ["insufficient", "drawn"]
-    assert _covered(db, "U1") is False and _covered(db, "U2") is True
+    # U1 (130.00) is more than 100.00: it waits; U2 (40.00) would fit but queues behind it (bills are covered in
+    # the order customs issued them); U0 came before both and was drawn
+    assert _book(db, agent, _bill("U0", "10.00"), _bill("U1", "130.00"), _bill("U2", "40.00")) == [
+        "drawn", "insufficient", "insufficient"]
+    assert (_covered(db, "U0"), _covered(db, "U1"), _covered(db, "U2")) == (True, False, False)
     view = service.guarantee(session=db, agent_enterprise_id=agent)
-    # 100.00 − 40.00 (U2 drawn) = 60.00; U1 (130.00) waits
-    assert (view.balance, view.uncovered_count, view.uncovered_total) == (D("60.00"), 1, D("130.00"))
+    # 100.00 − 10.00 = 90.00; U1 and U2 (170.00) wait
+    assert (view.balance, view.uncovered_count, view.uncovered_total) == (D("90.00"), 2, D("170.00"))
     alert = next(a for a in view.alerts if a.kind == "uncovered_bills")
-    assert (alert.balance, alert.threshold) == (D("60.00"), D("130.00"))
+    assert (alert.balance, alert.threshold) == (D("90.00"), D("170.00"))
     s = service.monthly_summary(session=db, agent_enterprise_id=agent, month=service._today())
-    assert (s.bill_count, s.total, s.uncovered_count, s.uncovered_total) == (2, D("170.00"), 1, D("130.00"))
+    assert (s.bill_count, s.total, s.uncovered_count, s.uncovered_total) == (3, D("180.00"), 2, D("170.00"))
     assert _book(db, agent, _bill("U1", "130.00")) == ["insufficient"]  # a repeat: nothing written twice
     assert db.query(TaxBill).filter(TaxBill.tax_no == "U1").count() == 1
     with pytest.raises(AppError) as exc:
         _book(db, agent, _bill("U1", "131.00"))
     assert exc.value.code == "tax_reference_reused"
+    # a later bill that fits still queues while others wait
+    assert _book(db, agent, _bill("U3", "1.00")) == ["insufficient"]
+    view = service.guarantee(session=db, agent_enterprise_id=agent)
+    assert next(a for a in view.alerts if a.kind == "uncovered_bills").threshold == D("171.00")
+    # 90.00 + 100.00 = 190.00 covers U1 (130.00), U2 (40.00), U3 (1.00) in order → 19.00
+    view = service.top_up(session=db, agent_enterprise_id=agent, amount=D("100.00"), reference="TU-U", actor=ACTOR)
+    assert (view.balance, view.uncovered_count) == (D("19.00"), 0)
+    assert _book(db, agent, _bill("U4", "5.00")) == ["drawn"]  # nothing waits: drawn at once
 
 
 def test_a_top_up_covers_waiting_bills_oldest_first(db):
@@ -207,6 +218,8 @@ def test_payment_api_for_customs_and_the_summary_shows_forms(client, db):
                        headers={"X-API-Key": key}).status_code == 403
     login(client, officer.username, password)
     headers = {"X-CSRF-Token": csrf_token(client)}
+    r = client.post(f"/api/v1/tax/guarantees/{agent.id}/payments", json={**body, "paid_at": "x"}, headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "field_unknown"  # a misspelt field
     r = client.post(f"/api/v1/tax/guarantees/{agent.id}/payments", json={**body, "amount": "59.99"}, headers=headers)
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "tax_payment_amount_mismatch"
     assert r.json()["errors"][0]["path"] == "amount"

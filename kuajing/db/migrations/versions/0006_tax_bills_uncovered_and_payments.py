@@ -22,6 +22,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('covered', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('summarised_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('paid_on', sa.Date(), nullable=True))
+    # bills summarised before: their payment form's due date counts from the day the status changed (Shanghai)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("UPDATE tax_bills SET summarised_on = (status_at AT TIME ZONE 'Asia/Shanghai')::date "
+                   "WHERE status = '2'")
+    else:
+        op.execute("UPDATE tax_bills SET summarised_on = date(status_at, '+8 hours') WHERE status = '2'")
     op.create_table(
         'tax_payments',
         sa.Column('id', sa.Integer(), nullable=False),
