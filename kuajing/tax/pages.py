@@ -170,11 +170,13 @@ def _done(agent: int, month: str | None, what: str) -> RedirectResponse:
     return RedirectResponse(f"/tax/guarantee?{urlencode(query)}", status_code=303)
 
 
-@router.post("/tax/guarantee/{agent}/top-ups", dependencies=[Depends(require_csrf)])
-async def guarantee_top_up(request: Request, session: DbSession, agent: int = Path(..., ge=1, le=2_147_483_647),
+@router.post("/tax/guarantee/{agent_enterprise_id}/top-ups", dependencies=[Depends(require_csrf)])
+async def guarantee_top_up(request: Request, session: DbSession,
+                           agent_enterprise_id: int = Path(..., ge=1, le=2_147_483_647),
                            principal: Principal = Depends(current_principal)) -> Response:
     """Record a top-up of the agent's guarantee (zone operator, customs officer), as the API does."""
     _recorder(principal)
+    agent = agent_enterprise_id
     form = await _form(request)
     try:
         _required(form, "amount", "reference")
@@ -189,11 +191,13 @@ async def guarantee_top_up(request: Request, session: DbSession, agent: int = Pa
     return _done(agent, form.get("month"), "top_up")
 
 
-@router.post("/tax/guarantee/{agent}/payments", dependencies=[Depends(require_csrf)])
-async def guarantee_payment(request: Request, session: DbSession, agent: int = Path(..., ge=1, le=2_147_483_647),
+@router.post("/tax/guarantee/{agent_enterprise_id}/payments", dependencies=[Depends(require_csrf)])
+async def guarantee_payment(request: Request, session: DbSession,
+                            agent_enterprise_id: int = Path(..., ge=1, le=2_147_483_647),
                             principal: Principal = Depends(current_principal)) -> Response:
     """Record the payment of a payment form (缴款书) (zone operator, customs officer), as the API does."""
     _recorder(principal)
+    agent = agent_enterprise_id
     form = await _form(request)
     try:
         _required(form, "ent_duty_no", "amount", "paid_on", "reference")

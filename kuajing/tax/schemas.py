@@ -134,9 +134,8 @@ class GuaranteeOpen(BaseModel):
 
 
 class GuaranteeSettings(BaseModel):
-    """Change a guarantee's alert settings."""
-
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+    """Change a guarantee's alert settings (unknown fields ignored: whether the caller may change this guarantee
+    is decided first, in the handler, so another enterprise learns nothing from a 422)."""
 
     alert_threshold: Decimal | None = Field(default=None, ge=0)
     cover_days: int | None = Field(default=None, ge=1, le=365)
