@@ -170,25 +170,33 @@ def _done(agent: int, month: str | None, what: str) -> RedirectResponse:
     return RedirectResponse(f"/tax/guarantee?{urlencode(query)}", status_code=303)
 
 
-@router.post("/tax/guarantee/{agent_enterprise_id}/top-ups", dependencies=[Depends(require_csrf)])
-async def guarantee_top_up(request: Request, session: DbSession,
-                           agent_enterprise_id: int = Path(..., ge=1, le=2_147_483_647),
-                           principal: Principal = Depends(current_principal)) -> Response:
-    """Record a top-up of the agent's guarantee (zone operator, customs officer), as the API does."""
+async def _record(request: Request, session, principal: Principal, agent: int, kind: str, action) -> Response:
+    """Run ``action(form)`` for a recorder (zone operator, customs officer) and go back to the page, or show the
+    page again with the error on its field and what was entered (``kind`` names the form)."""
     _recorder(principal)
-    agent = agent_enterprise_id
     form = await _form(request)
     try:
-        _required(form, "amount", "reference")
-        service.top_up(session=session, agent_enterprise_id=agent, amount=form["amount"],
-                       reference=form["reference"][:64], actor=principal.actor)
+        action(form)
     except AppError as exc:
         if exc.status in (401, 403):
             raise
         session.rollback()
         return _guarantee(request, session, principal, agent=agent, month=form.get("month"), error=exc,
-                          form={"top_up": form})
-    return _done(agent, form.get("month"), "top_up")
+                          form={kind: form})
+    return _done(agent, form.get("month"), kind)
+
+
+@router.post("/tax/guarantee/{agent_enterprise_id}/top-ups", dependencies=[Depends(require_csrf)])
+async def guarantee_top_up(request: Request, session: DbSession,
+                           agent_enterprise_id: int = Path(..., ge=1, le=2_147_483_647),
+                           principal: Principal = Depends(current_principal)) -> Response:
+    """Record a top-up of the agent's guarantee (zone operator, customs officer), as the API does."""
+    def top_up(form: dict[str, str]) -> None:
+        _required(form, "amount", "reference")
+        service.top_up(session=session, agent_enterprise_id=agent_enterprise_id, amount=form["amount"],
+                       reference=form["reference"][:64], actor=principal.actor)
+
+    return await _record(request, session, principal, agent_enterprise_id, "top_up", top_up)
 
 
 @router.post("/tax/guarantee/{agent_enterprise_id}/payments", dependencies=[Depends(require_csrf)])
@@ -196,26 +204,18 @@ async def guarantee_payment(request: Request, session: DbSession,
                             agent_enterprise_id: int = Path(..., ge=1, le=2_147_483_647),
                             principal: Principal = Depends(current_principal)) -> Response:
     """Record the payment of a payment form (缴款书) (zone operator, customs officer), as the API does."""
-    _recorder(principal)
-    agent = agent_enterprise_id
-    form = await _form(request)
-    try:
+    def pay(form: dict[str, str]) -> None:
         _required(form, "ent_duty_no", "amount", "paid_on", "reference")
         try:
             paid_on = date.fromisoformat(form["paid_on"])
         except ValueError:
             raise validation_error([FieldIssue("bad_date", "paid_on", "A date like 2026-03-01 is expected.",
                                                form["paid_on"])]) from None
-        service.record_payment(session=session, agent_enterprise_id=agent, ent_duty_no=form["ent_duty_no"][:50],
-                               amount=form["amount"], paid_on=paid_on, reference=form["reference"][:64],
-                               actor=principal.actor)
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        session.rollback()
-        return _guarantee(request, session, principal, agent=agent, month=form.get("month"), error=exc,
-                          form={"payment": form})
-    return _done(agent, form.get("month"), "payment")
+        service.record_payment(session=session, agent_enterprise_id=agent_enterprise_id,
+                               ent_duty_no=form["ent_duty_no"][:50], amount=form["amount"], paid_on=paid_on,
+                               reference=form["reference"][:64], actor=principal.actor)
+
+    return await _record(request, session, principal, agent_enterprise_id, "payment", pay)
 
 
 def _guarantee(request: Request, session, principal: Principal, *, agent: int | None, month: str | None,
