@@ -121,3 +121,18 @@ class TaxPayment(Base):
     reference: Mapped[str] = mapped_column(String(64))  # the bank's or e-payment's reference (支付凭证号)
     actor: Mapped[str] = mapped_column(String(120))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaxBillEarlyStatus(Base):
+    """A CEB818 status that arrived before its e-tax bill (CEB816) for an agent whose guarantee books its bills:
+    kept, and applied in arrival order when the bill arrives, so a status is never lost to message order."""
+
+    __tablename__ = "tax_bill_early_statuses"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    tax_no: Mapped[str] = mapped_column(String(50), index=True)  # 电子税单号 taxNo
+    agent_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))  # 担保企业
+    status: Mapped[str] = mapped_column(String(1))  # TaxBillStatus
+    ent_duty_no: Mapped[str | None] = mapped_column(String(50))  # 缴款书编号
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+

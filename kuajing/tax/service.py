@@ -31,7 +31,14 @@ from kuajing.i18n import gettext
 from kuajing.tax import calc, errors, hs_table
 from kuajing.tax.calc import Step, ThresholdUnit, money
 from kuajing.tax.choices import AlertKind, GuaranteeMovementKind, SummaryPaymentStatus, TaxBillStatus
-from kuajing.tax.models import TaxBill, TaxGuarantee, TaxGuaranteeAlert, TaxGuaranteeMovement, TaxPayment
+from kuajing.tax.models import (
+    TaxBill,
+    TaxBillEarlyStatus,
+    TaxGuarantee,
+    TaxGuaranteeAlert,
+    TaxGuaranteeMovement,
+    TaxPayment,
+)
 from kuajing.tax.parameters import POLICY_START, parameter
 from kuajing.tax.schemas import QuoteItemIn
 
@@ -745,16 +752,28 @@ def apply_tax_bills(*, session: Session, bills: Sequence[CustomsBill]) -> list[s
             continue
         out.extend(_draw_bills(session, run))
         run = []
-        out.append(_book_status(session, bill.head))
+        out.append(_book_status(session, bill))
     out.extend(_draw_bills(session, run))
     return out
 
 
-def _book_status(session: Session, head) -> str:
-    """CEB818: a status change of a bill we booked."""
+def _book_status(session: Session, bill: CustomsBill) -> str:
+    """CEB818: a status change of a bill we booked. One that arrives before its bill, for an agent whose guarantee
+    books its bills, is kept (``early``) and applied when the CEB816 arrives; any other is ``ignored``."""
+    head = bill.head
     tax_no = str(head.get("taxNo") or "")
     if session.scalar(select(TaxBill.id).where(TaxBill.tax_no == tax_no)) is None:
-        return "ignored"
+        status = str(head.get("status") or "")
+        agent = bill.agent_enterprise_id
+        if (not tax_no or status not in {s.value for s in TaxBillStatus} or agent is None
+                or session.scalar(select(TaxGuarantee.id).where(TaxGuarantee.agent_enterprise_id == agent)) is None):
+            return "ignored"  # no guarantee books this agent's bills (or not a status): nothing to keep
+        session.add(TaxBillEarlyStatus(tax_no=tax_no[:50], agent_enterprise_id=agent, status=status,
+                                       ent_duty_no=(head.get("entDutyNo") or None)))
+        session.flush()
+        audit.record(session=session, action="tax:bill:status-early", stream=_stream(agent), actor="customs:ceb818",
+                     subject_id=tax_no[:50], after={"status": status, "ent_duty_no": head.get("entDutyNo") or None})
+        return "early"
     record_payment_status(session=session, tax_no=tax_no, status=str(head.get("status")),
                           actor="customs:ceb818", ent_duty_no=head.get("entDutyNo") or None)
     return "status"
@@ -866,4 +885,18 @@ def _draw_bills(session: Session, bills: Sequence[CustomsBill]) -> list[str]:
         set_committed_value(g, "balance", balance[g.id])
         set_committed_value(g, "updated_at", at)
         _check_alerts(session, g, actor, day)
+    _apply_early_statuses(session, [b["tax_no"] for b in new_bills])
     return out
+
+
+def _apply_early_statuses(session: Session, tax_nos: list[str]) -> None:
+    """The CEB818 statuses that arrived before these bills, applied now in arrival order (after the batch's
+    balances are written: a void gives back through the guarded balance update of its own)."""
+    for start in range(0, len(tax_nos), 500):
+        early = session.execute(select(TaxBillEarlyStatus).where(TaxBillEarlyStatus.tax_no.in_(
+            tax_nos[start:start + 500])).order_by(TaxBillEarlyStatus.id)).scalars().all()
+        for row in early:
+            record_payment_status(session=session, tax_no=row.tax_no, status=row.status, actor="customs:ceb818",
+                                  ent_duty_no=row.ent_duty_no)
+            session.delete(row)
+    session.flush()

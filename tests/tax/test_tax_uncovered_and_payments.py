@@ -229,3 +229,46 @@ def test_payment_api_for_customs_and_the_summary_shows_forms(client, db):
     # 40.00 + 60.00 given back = 100.00, which covers A2 (70.00) → 30.00
     g = client.get(f"/api/v1/tax/guarantees/{agent.id}", headers=headers).json()
     assert (g["balance"], g["uncovered_count"]) == ("30.00", 0)
+
+
+def _status(tax_no: str, status: str, ent_duty_no: str | None = None) -> dict:
+    """The head of a CEB818 tax status (the fields apply_tax_bills reads)."""
+    return {"taxNo": tax_no, "status": status, **({"entDutyNo": ent_duty_no} if ent_duty_no else {})}
+
+
+def test_a_status_that_arrives_before_its_bill_is_kept_and_applied(db):
+    """Message order is not guaranteed (a file transport, a retry): a CEB818 before its CEB816 used to be
+    ignored and lost, so the void never gave the amount back. Now it waits for the bill and applies after it."""
+    from kuajing.tax.models import TaxBillEarlyStatus
+
+    agent = _agent(db, "100.00")
+    assert _book(db, agent, _status("E1", "3")) == ["early"]  # the void first
+    assert db.query(TaxBillEarlyStatus).count() == 1
+    assert _book(db, agent, _bill("E1", "30.00")) == ["drawn"]  # drawn, then the void gives it back
+    bill = db.query(TaxBill).filter(TaxBill.tax_no == "E1").one()
+    assert bill.status == "3" and db.query(TaxBillEarlyStatus).count() == 0
+    assert _balance_of(db, agent) == D("100.00")
+    # in one batch, summarised onto a form before the bill the balance cannot cover: kept uncovered, on its form
+    assert _book(db, agent, _status("E2", "2", "DUTY-E"), _bill("E2", "150.00")) == ["early", "insufficient"]
+    bill = db.query(TaxBill).filter(TaxBill.tax_no == "E2").one()
+    assert (bill.status, bill.ent_duty_no, bill.covered) == ("2", "DUTY-E", False)
+    assert _balance_of(db, agent) == D("100.00")
+
+
+def test_a_status_nobody_books_is_ignored(db):
+    from kuajing.tax.models import TaxBillEarlyStatus
+
+    no_guarantee = make_enterprise(db).id
+    agent = _agent(db, "10.00")
+    assert service.apply_tax_bills(session=db, bills=[
+        service.CustomsBill(head=_status("N1", "3"), agent_enterprise_id=no_guarantee, invt_no="IN1"),
+        service.CustomsBill(head=_status("N2", "3"), agent_enterprise_id=None, invt_no=None),
+        service.CustomsBill(head=_status("N3", "9"), agent_enterprise_id=agent, invt_no="IN3"),
+    ]) == ["ignored", "ignored", "ignored"]
+    assert db.query(TaxBillEarlyStatus).count() == 0
+
+
+def _balance_of(db, agent: int) -> Decimal:
+    balance = service.guarantee(session=db, agent_enterprise_id=agent).balance
+    assert balance == service.guarantee_movement_totals(session=db, agent_enterprise_id=agent)
+    return balance
